@@ -1,0 +1,11 @@
+"""Project pipelines: one per architecture, and ``__default__`` = all of them."""
+
+from kedro.framework.project import find_pipelines
+from kedro.pipeline import Pipeline
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """Register every ``pipelines/<name>/pipeline.py`` under ``<name>``; ``kedro run`` runs all."""
+    pipelines = find_pipelines(raise_errors=True)
+    pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    return pipelines

@@ -1,0 +1,76 @@
+"""Typed parameters of the MLP experiment (``conf/*/parameters_mlp.yml``, key ``mlp``).
+
+Kedro validates each ``params:mlp.<section>`` input against the model that the node
+annotates it with, before any node runs: a wrong value stops the run with a message
+naming the key and the rule it broke.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+from dlpipeline.data.toy2d import ToyDatasetName
+from dlpipeline.models.mlp import ActivationName
+from dlpipeline.training import TrainConfig
+
+HiddenLayers = PositiveInt | list[PositiveInt]
+
+
+class _Strict(BaseModel):
+    """A frozen parameter block that rejects unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ToyDataParams(_Strict):
+    """Which 2-D toy set to generate and how to split it (``mlp.data``)."""
+
+    name: ToyDatasetName = "circles"
+    n_samples: int = Field(default=300, ge=10, le=1_000_000)
+    noise: float = Field(default=0.1, ge=0, le=10)
+    factor: float = Field(default=0.5, gt=0, lt=1)
+    random_state: int = Field(default=0, ge=0)
+    test_size: float = Field(default=0.3, gt=0, lt=1)
+
+
+class SweepParams(_Strict):
+    """The configurations to train (``mlp.sweep``): architectures × seeds.
+
+    Each ``hidden_neurons`` entry is one configuration: an int is a single hidden layer
+    of that many neurons, a list gives the widths of a deeper net (``[8, 8]``).
+    """
+
+    hidden_neurons: list[HiddenLayers] = Field(min_length=1)
+    activation: ActivationName = "relu"
+    n_seeds: int = Field(default=20, ge=1, le=1000)
+    first_seed: int = Field(default=0, ge=0)
+    grid_resolution: int = Field(default=100, ge=10, le=1000)
+
+    @property
+    def seeds(self) -> list[int]:
+        """The model seeds every configuration is trained with."""
+        return list(range(self.first_seed, self.first_seed + self.n_seeds))
+
+    @property
+    def architectures(self) -> list[tuple[int, ...]]:
+        """Each configuration's hidden-layer widths as a tuple."""
+        return [
+            (entry,) if isinstance(entry, int) else tuple(entry) for entry in self.hidden_neurons
+        ]
+
+
+class TorchParams(_Strict):
+    """The torch flavour (``mlp.torch``): the shared loop, plus restarts per seed."""
+
+    restarts: int = Field(
+        default=4, ge=1, le=100,
+        description="initialisations per seed; the one with the lowest final train loss is kept",
+    )
+    train: TrainConfig = TrainConfig()
+
+
+class SklearnParams(_Strict):
+    """The scikit-learn flavour (``mlp.sklearn``): ``MLPClassifier`` as the notes use it."""
+
+    solver: Literal["adam", "lbfgs", "sgd"] = "adam"
+    max_iter: int = Field(default=1000, ge=1)

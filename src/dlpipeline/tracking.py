@@ -1,0 +1,84 @@
+"""MLflow child runs as a Kedro dataset.
+
+A node returns a list of :class:`ChildRun` records; saving them through
+:class:`MlflowChildRunsDataset` writes one nested MLflow run per record under the run
+that kedro-mlflow opened for the ``kedro run`` (or a top-level run if none is active).
+Nodes therefore never open MLflow runs themselves.
+"""
+
+import itertools
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import mlflow
+from kedro.io import AbstractDataset, DatasetError
+from matplotlib.figure import Figure
+from mlflow.entities import Metric, Param
+from mlflow.tracking import MlflowClient
+
+logger = logging.getLogger(__name__)
+
+MLFLOW_BATCH_LIMIT = 1000  # MLflow's maximum number of metrics in one log_batch call
+
+ParamValue = str | int | float | bool
+
+
+@dataclass
+class ChildRun:
+    """Everything one trained configuration logs: params, metrics, histories, figures."""
+
+    name: str
+    params: Mapping[str, ParamValue]
+    metrics: Mapping[str, float]
+    metric_histories: Mapping[str, Sequence[float]] = field(default_factory=dict)
+    figures: Mapping[str, Figure] = field(default_factory=dict)
+
+
+class MlflowChildRunsDataset(AbstractDataset[list[ChildRun], NoReturn]):
+    """Write-only dataset: each saved :class:`ChildRun` becomes a nested MLflow run."""
+
+    def __init__(self, metadata: dict[str, Any] | None = None) -> None:
+        """Create the dataset; ``metadata`` is kept for Kedro-Viz and ignored otherwise."""
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"tracking_uri": mlflow.get_tracking_uri()}
+
+    def load(self) -> NoReturn:
+        """Child runs are written to MLflow only; read them back with MLflow's client."""
+        raise DatasetError("MlflowChildRunsDataset is write-only: query MLflow to read runs")
+
+    def save(self, data: list[ChildRun]) -> None:
+        """Log every record as a finished child run of the active run."""
+        client = MlflowClient()
+        for run in data:
+            with mlflow.start_run(run_name=run.name, nested=True) as active:
+                _log_record(client, active.info.run_id, run)
+        logger.info("Logged %d MLflow child runs", len(data))
+
+
+def _log_record(client: MlflowClient, run_id: str, run: ChildRun) -> None:
+    """Send one record's params, metrics, histories and figures to run ``run_id``."""
+    timestamp = int(time.time() * 1000)
+    params = [Param(key, str(value)) for key, value in run.params.items()]
+    metrics = [Metric(key, float(value), timestamp, 0) for key, value in run.metrics.items()]
+    histories = (
+        Metric(key, float(value), timestamp, step)
+        for key, values in run.metric_histories.items()
+        for step, value in enumerate(values)
+    )
+    client.log_batch(run_id, params=params, metrics=metrics)
+    for chunk in _chunks(histories, MLFLOW_BATCH_LIMIT):
+        client.log_batch(run_id, metrics=chunk)
+    for artifact_name, figure in run.figures.items():
+        client.log_figure(run_id, figure, artifact_name)
+
+
+def _chunks(items: Iterator[Metric], size: int) -> Iterator[list[Metric]]:
+    """Yield consecutive lists of at most ``size`` items."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk

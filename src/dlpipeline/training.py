@@ -1,0 +1,127 @@
+"""The one seeded, device-aware training loop that every torch model of dlpipeline uses.
+
+A model may hold several independent members (an ensemble trained as one batched
+module, see :mod:`dlpipeline.models.mlp`); its loss function then returns one loss per
+member. The loop minimises their sum, which leaves each member's Adam update exactly
+what it would be alone, and records every member's loss at every epoch.
+"""
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+logger = logging.getLogger(__name__)
+
+DeviceName = Literal["auto", "cpu", "cuda"]
+LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+PROGRESS_INTERVAL_SECONDS = 5.0
+
+
+class TrainConfig(BaseModel):
+    """Knobs of the shared training loop (Adam, full batch unless ``batch_size`` is set)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epochs: int = Field(default=1000, ge=1, description="passes over the training set")
+    learning_rate: float = Field(default=0.01, gt=0, le=10, description="Adam step size")
+    weight_decay: float = Field(default=0.0, ge=0, description="L2 penalty (Adam)")
+    batch_size: int | None = Field(
+        default=None, ge=1, description="mini-batch size; null trains on the full batch"
+    )
+    device: DeviceName = Field(default="auto", description="auto = cuda when present, else cpu")
+
+
+def resolve_device(requested: DeviceName) -> torch.device:
+    """Map ``auto`` / ``cpu`` / ``cuda`` to a torch device; ``auto`` prefers CUDA."""
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was requested but torch sees no CUDA device")
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(requested)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch in one place and ask torch for deterministic kernels."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def fit(
+    model: torch.nn.Module,
+    features: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn: LossFunction,
+    config: TrainConfig,
+    seed: int,
+    description: str = "model",
+) -> torch.Tensor:
+    """Train ``model`` in place with Adam and return its loss history on the CPU.
+
+    ``loss_fn(outputs, targets)`` returns a scalar or one loss per ensemble member;
+    the history has shape ``(epochs, *loss_shape)`` and holds each epoch's mean loss.
+    ``seed`` fixes the mini-batch order; the model's initial weights are the caller's.
+    """
+    device = resolve_device(config.device)
+    model.to(device)
+    features, targets = features.to(device), targets.to(device)
+    optimiser = torch.optim.Adam(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    batches = _batch_schedule(len(features), config.batch_size, seed, device)
+    history: list[torch.Tensor] = []
+    started = last_report = time.perf_counter()
+    model.train()
+    for epoch in range(config.epochs):
+        epoch_loss = torch.zeros((), device=device)
+        for batch in batches():
+            batch_loss = loss_fn(model(features[batch]), targets[batch])
+            optimiser.zero_grad(set_to_none=True)
+            batch_loss.sum().backward()
+            optimiser.step()
+            epoch_loss = epoch_loss + batch_loss.detach() * (len(features[batch]) / len(features))
+        history.append(epoch_loss)
+        if time.perf_counter() - last_report > PROGRESS_INTERVAL_SECONDS:
+            last_report = time.perf_counter()
+            logger.info(
+                "%s: epoch %d/%d, mean loss %.4f",
+                description, epoch + 1, config.epochs, float(epoch_loss.mean()),
+            )
+    model.eval()
+    logger.debug("%s: trained in %.2f s", description, time.perf_counter() - started)
+    return torch.stack(history).cpu()
+
+
+def _batch_schedule(
+    n_rows: int, batch_size: int | None, seed: int, device: torch.device
+) -> Callable[[], list[torch.Tensor | slice]]:
+    """Return a function giving each epoch's row selections: one full slice, or shuffled batches."""
+    if batch_size is None or batch_size >= n_rows:
+        full_batch: list[torch.Tensor | slice] = [slice(None)]
+        return lambda: full_batch
+    generator = torch.Generator().manual_seed(seed)
+
+    def shuffled_batches() -> list[torch.Tensor | slice]:
+        order = torch.randperm(n_rows, generator=generator).to(device)
+        return list(order.split(batch_size))
+
+    return shuffled_batches
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, features: torch.Tensor, device: DeviceName = "auto") -> torch.Tensor:
+    """Return ``model``'s outputs for ``features`` on the CPU, without tracking gradients."""
+    model.eval()
+    target_device = resolve_device(device)
+    model.to(target_device)
+    return model(features.to(target_device)).cpu()
