@@ -141,7 +141,7 @@ def fit_torch_sweep(
 def _as_tensors(points: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
     """Features as float32 and labels as int64 tensors."""
     features, labels = features_and_labels(points)
-    return torch.from_numpy(features).float(), torch.from_numpy(labels)
+    return torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
 
 
 def _best_restarts(final_losses: torch.Tensor, n_seeds: int, restarts: int) -> torch.Tensor:
@@ -154,7 +154,7 @@ def _ensemble_predictor(model: MLPEnsemble, members: torch.Tensor, device: str) 
     """A label predictor that runs the chosen ``members`` of a trained ensemble."""
 
     def predict_labels(features: np.ndarray) -> np.ndarray:
-        logits = predict(model, torch.from_numpy(features).float(), device)
+        logits = predict(model, torch.tensor(features, dtype=torch.float32), device)
         return logits[members].argmax(dim=-1).numpy()
 
     return predict_labels

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Build (or refresh) the project's virtual environment from the pinned requirements.
+# Sourced by run.sh and test.sh; the venv lives in $DLPIPELINE_VENV (default: .venv).
+set -euo pipefail
+project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$project_root"
+
+export DLPIPELINE_VENV="${DLPIPELINE_VENV:-$project_root/.venv}"
+# Nothing prompts and nothing phones home: Kedro telemetry, DVC analytics, MLflow.
+export KEDRO_DISABLE_TELEMETRY=1 DO_NOT_TRACK=1 DVC_NO_ANALYTICS=1 MPLBACKEND=Agg
+
+python_bin="${PYTHON:-}"
+if [[ -z "$python_bin" ]]; then
+  python_bin="$(command -v python3.11 || command -v python3)"
+fi
+if ! "$python_bin" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "dlpipeline needs Python 3.11; $python_bin is $("$python_bin" --version 2>&1). Set PYTHON=/path/to/python3.11." >&2
+  exit 1
+fi
+
+if [[ ! -x "$DLPIPELINE_VENV/bin/python" ]]; then
+  echo "==> creating virtual environment in $DLPIPELINE_VENV"
+  "$python_bin" -m venv "$DLPIPELINE_VENV"
+fi
+
+stamp="$DLPIPELINE_VENV/.dlpipeline-requirements.lock"
+if ! cmp -s requirements.lock "$stamp" 2>/dev/null; then
+  echo "==> installing pinned dependencies (requirements.lock); the first time takes a few minutes"
+  "$DLPIPELINE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.lock
+  "$DLPIPELINE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  cp requirements.lock "$stamp"
+fi
+export PATH="$DLPIPELINE_VENV/bin:$PATH"

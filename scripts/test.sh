@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set everything up (first time only), lint, and run the test suite on the smoke environment.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k dvc`.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+echo "==> ruff"
+ruff check .
+ruff format --check .
+echo "==> pytest"
+exec pytest "$@"

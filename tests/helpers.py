@@ -1,0 +1,53 @@
+"""Helpers for the tests: copy the project, run Kedro in-process or as a user would.
+
+Nothing here writes into the real project's data/, mlflow.db or mlruns/: every run
+happens inside a temporary copy, with the working directory switched to it.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SMOKE = "smoke"
+
+
+def project_files() -> list[str]:
+    """Files git would ship: tracked plus untracked-but-not-ignored (so uncommitted work is tested)."""
+    listing = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=PROJECT_ROOT, capture_output=True, check=True,
+    ).stdout.decode()
+    return [name for name in listing.split("\0") if name and (PROJECT_ROOT / name).is_file()]
+
+
+def copy_project(destination: Path) -> Path:
+    """Copy the project's shipped files to ``destination`` and return it."""
+    for name in project_files():
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_ROOT / name, target)
+    return destination
+
+
+
+def run_session(project_path: Path, env: str = SMOKE, **run_kwargs) -> dict:
+    """Run a Kedro session in ``project_path`` (which must be the working directory)."""
+    bootstrap_project(project_path)
+    runtime_params = run_kwargs.pop("runtime_params", None)
+    with KedroSession.create(project_path=project_path, env=env, runtime_params=runtime_params) as session:
+        return session.run(**run_kwargs)
+
+
+def kedro_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``kedro`` as a user would (a subprocess, no stdin), capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "kedro", *args], cwd=cwd, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}, timeout=600,
+    )
+

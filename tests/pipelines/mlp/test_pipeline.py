@@ -1,0 +1,125 @@
+"""The MLP experiment end to end on the smoke environment: files on disk and MLflow runs."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from tests.helpers import kedro_cli
+
+FLAVOURS = {"torch", "sklearn"}
+
+
+def smoke_architectures(project: Path) -> list[str]:
+    """The smoke sweep's configurations as the runs name them (``4x4`` for [4, 4])."""
+    smoke = yaml.safe_load((project / "conf/smoke/parameters_mlp.yml").read_text())
+    entries = smoke["mlp"]["sweep"]["hidden_neurons"]
+    return [str(e) if isinstance(e, int) else "x".join(map(str, e)) for e in entries]
+
+
+@pytest.fixture(scope="module")
+def mlflow_client(smoke_mlp_run: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{smoke_mlp_run / 'mlflow.db'}")
+
+
+@pytest.fixture(scope="module")
+def runs(mlflow_client: MlflowClient) -> dict:
+    experiment = mlflow_client.get_experiment_by_name("dlpipeline")
+    all_runs = mlflow_client.search_runs([experiment.experiment_id])
+    parents = [run for run in all_runs if "mlflow.parentRunId" not in run.data.tags]
+    children = [run for run in all_runs if "mlflow.parentRunId" in run.data.tags]
+    return {"parents": parents, "children": children}
+
+
+def test_the_run_writes_datasets_reports_and_figures(smoke_mlp_run: Path):
+    for relative in [
+        "data/01_raw/mlp/points.csv",
+        "data/05_model_input/mlp/train.csv",
+        "data/05_model_input/mlp/test.csv",
+        "data/08_reporting/mlp/metrics.json",
+        "data/08_reporting/mlp/accuracy_table.csv",
+        "data/08_reporting/mlp/accuracy_vs_neurons.png",
+        "data/08_reporting/mlp/boundary_grid.png",
+        "data/08_reporting/mlp/torch_loss.png",
+    ]:
+        assert (smoke_mlp_run / relative).stat().st_size > 0, relative
+
+
+def test_the_accuracy_table_has_one_row_per_configuration_and_flavour(smoke_mlp_run: Path):
+    table = pd.read_csv(smoke_mlp_run / "data/08_reporting/mlp/accuracy_table.csv", dtype={"hidden_neurons": str})
+    architectures = smoke_architectures(smoke_mlp_run)
+    assert set(zip(table.flavour, table.hidden_neurons, strict=True)) == {
+        (flavour, arch) for flavour in FLAVOURS for arch in architectures
+    }
+    assert table.test_accuracy.between(0, 1).all()
+    assert (table.test_accuracy_min <= table.test_accuracy).all()
+
+
+def test_the_metrics_json_nests_flavour_then_neurons(smoke_mlp_run: Path):
+    metrics = json.loads((smoke_mlp_run / "data/08_reporting/mlp/metrics.json").read_text())
+    assert set(metrics) == FLAVOURS
+    for by_neurons in metrics.values():
+        assert set(by_neurons) == set(smoke_architectures(smoke_mlp_run))
+        for values in by_neurons.values():
+            assert set(values) == {"train_accuracy", "test_accuracy", "test_accuracy_std", "test_accuracy_min"}
+
+
+def test_one_finished_parent_run_holds_the_summary_figures(runs: dict, mlflow_client: MlflowClient):
+    (parent,) = runs["parents"]
+    assert parent.info.status == "FINISHED"
+    assert parent.info.run_name == "mlp"
+    artifacts = {artifact.path for artifact in mlflow_client.list_artifacts(parent.info.run_id, "mlp")}
+    assert {
+        "mlp/accuracy_vs_neurons.png", "mlp/boundary_grid.png", "mlp/torch_loss.png",
+        "mlp/metrics.json", "mlp/accuracy_table.csv",
+    } <= artifacts
+
+
+def test_each_configuration_and_flavour_is_a_child_run_with_params_metrics_and_boundary(
+    smoke_mlp_run: Path, runs: dict, mlflow_client: MlflowClient
+):
+    (parent,) = runs["parents"]
+    children = runs["children"]
+    architectures = smoke_architectures(smoke_mlp_run)
+    assert len(children) == len(architectures) * len(FLAVOURS)
+    assert {(c.data.params["flavour"], c.data.params["hidden_layers"]) for c in children} == {
+        (flavour, arch) for flavour in FLAVOURS for arch in architectures
+    }
+    for child in children:
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert child.info.status == "FINISHED"
+        assert {"hidden_neurons", "activation", "flavour", "seeds", "data_name", "data_noise",
+                "data_factor", "data_n_samples"} <= set(child.data.params)
+        assert {"train_accuracy", "test_accuracy", "test_accuracy_std", "test_accuracy_min"} <= set(
+            child.data.metrics
+        )
+        artifacts = [artifact.path for artifact in mlflow_client.list_artifacts(child.info.run_id)]
+        assert artifacts == ["decision_boundary.png"]
+
+
+def test_torch_children_log_the_loss_of_every_epoch(smoke_mlp_run: Path, runs: dict, mlflow_client: MlflowClient):
+    smoke = yaml.safe_load((smoke_mlp_run / "conf/smoke/parameters_mlp.yml").read_text())
+    epochs = smoke["mlp"]["torch"]["train"]["epochs"]
+    torch_children = [c for c in runs["children"] if c.data.params["flavour"] == "torch"]
+    for child in torch_children:
+        history = mlflow_client.get_metric_history(child.info.run_id, "loss")
+        assert [point.step for point in history] == list(range(epochs))
+
+
+def test_neurons_can_be_compared_against_accuracy_across_children(runs: dict):
+    """What the MLflow UI's compare view plots: hidden_neurons (param) against test_accuracy (metric)."""
+    pairs = [
+        (int(c.data.params["hidden_neurons"]), c.data.metrics["test_accuracy"])
+        for c in runs["children"]
+        if c.data.params["flavour"] == "torch"
+    ]
+    assert len({neurons for neurons, _ in pairs}) == len(pairs)
+
+
+def test_the_old_singular_pipeline_flag_runs_the_same_pipeline(project_copy: Path):
+    result = kedro_cli("run", "--pipeline", "mlp", "--env", "smoke", "--tags", "data", cwd=project_copy)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (project_copy / "data/05_model_input/mlp/train.csv").exists()
