@@ -5,15 +5,23 @@ annotates it with, before any node runs: a wrong value stops the run with a mess
 naming the key and the rule it broke.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
 
 from dlpipeline.data.toy2d import ToyDatasetName
 from dlpipeline.models.mlp import ActivationName
 from dlpipeline.training import TrainConfig
 
-HiddenLayers = PositiveInt | list[PositiveInt]
+
+
+def _as_widths(entry: object) -> object:
+    """Read a bare int ``n`` as the one-layer architecture ``[n]``."""
+    return [entry] if isinstance(entry, int) else entry
+
+
+HiddenLayers = Annotated[list[PositiveInt], Field(min_length=1), BeforeValidator(_as_widths)]
+"""Widths of the hidden layers of one configuration; a bare int is a single layer."""
 
 
 class _Strict(BaseModel):
@@ -54,9 +62,7 @@ class SweepParams(_Strict):
     @property
     def architectures(self) -> list[tuple[int, ...]]:
         """Each configuration's hidden-layer widths as a tuple."""
-        return [
-            (entry,) if isinstance(entry, int) else tuple(entry) for entry in self.hidden_neurons
-        ]
+        return [tuple(widths) for widths in self.hidden_neurons]
 
 
 class TorchParams(_Strict):

@@ -17,13 +17,14 @@ from dlpipeline.pipelines.mlp.nodes import (
     generate_points,
     split_points,
 )
-from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, ToyDataParams, TorchParams
+from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams
 from dlpipeline.plotting import decision_boundary_figure
 
 
 def train_and_plot(
     n_neurons: int,
-    flavour: Flavour,
+    flavour: Flavour = "sklearn",
+    *,
     data: ToyDataParams,
     sweep: SweepParams,
     torch_params: TorchParams,

@@ -1,0 +1,56 @@
+"""The batched MLP ensemble: shapes, per-member seeding and independence of members."""
+
+import pytest
+import torch
+
+from dlpipeline.models.mlp import MLPEnsemble, ensemble_cross_entropy
+from dlpipeline.training import TrainConfig, fit
+
+
+def test_every_member_returns_logits_for_every_row():
+    model = MLPEnsemble(2, [5], 2, "relu", seeds=[0, 1, 2])
+    assert model(torch.randn(7, 2)).shape == (3, 7, 2)
+    assert model(torch.randn(3, 7, 2)).shape == (3, 7, 2)
+
+
+def test_a_list_of_widths_builds_a_deeper_net():
+    model = MLPEnsemble(2, [8, 8, 4], 3, "tanh", seeds=[0])
+    assert [tuple(w.shape) for w in model.weights] == [(1, 2, 8), (1, 8, 8), (1, 8, 4), (1, 4, 3)]
+
+
+def test_a_member_starts_from_its_own_seed_whatever_its_neighbours():
+    alone = MLPEnsemble(2, [4], 2, "relu", seeds=[11])
+    among_others = MLPEnsemble(2, [4], 2, "relu", seeds=[3, 11, 5])
+    for single, batched in zip(alone.weights, among_others.weights, strict=True):
+        torch.testing.assert_close(single[0], batched[1])
+
+
+def test_training_a_member_among_others_matches_training_it_alone():
+    features = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    labels = (features.norm(dim=1) > 1).long()
+    config = TrainConfig(epochs=50, learning_rate=0.05, device="cpu")
+    alone = MLPEnsemble(2, [4], 2, "relu", seeds=[11])
+    among_others = MLPEnsemble(2, [4], 2, "relu", seeds=[3, 11, 5])
+    history_alone = fit(alone, features, labels, ensemble_cross_entropy, config, seed=0)
+    history_batched = fit(among_others, features, labels, ensemble_cross_entropy, config, seed=0)
+    torch.testing.assert_close(history_alone[:, 0], history_batched[:, 1], rtol=1e-4, atol=1e-5)
+
+
+def test_the_ensemble_loss_is_one_cross_entropy_per_member():
+    logits = torch.zeros(3, 10, 2)
+    loss = ensemble_cross_entropy(logits, torch.zeros(10, dtype=torch.long))
+    torch.testing.assert_close(loss, torch.full((3,), torch.log(torch.tensor(2.0)).item()))
+
+
+@pytest.mark.parametrize(("widths", "activation", "message"), [
+    ([0], "relu", "widths must be >= 1"),
+    ([3], "softplus", "unknown activation"),
+])
+def test_invalid_architectures_are_refused(widths, activation, message):
+    with pytest.raises(ValueError, match=message):
+        MLPEnsemble(2, widths, 2, activation, seeds=[0])
+
+
+def test_an_ensemble_needs_a_seed():
+    with pytest.raises(ValueError, match="at least one seed"):
+        MLPEnsemble(2, [3], 2, "relu", seeds=[])

@@ -1,0 +1,66 @@
+"""A wrong parameter stops `kedro run` before any node runs, with a message naming the key."""
+
+from pathlib import Path
+
+import pytest
+from kedro.validation.exceptions import ParameterValidationError
+
+from dlpipeline.pipelines.mlp.params import SweepParams, ToyDataParams, TorchParams
+from tests.helpers import kedro_cli, run_session
+
+BAD_PARAMETERS = [
+    # (override under `mlp`, key the message must name, words the message must contain)
+    ({"sweep": {"hidden_neurons": [0]}}, "mlp.sweep", "greater than 0"),
+    ({"sweep": {"hidden_neurons": []}}, "mlp.sweep", "at least 1 item"),
+    ({"sweep": {"hidden_neurons": [3, [8, -1]]}}, "mlp.sweep", "greater than 0"),
+    ({"sweep": {"activation": "softplus"}}, "mlp.sweep", "'relu', 'tanh' or 'sigmoid'"),
+    ({"sweep": {"n_seeds": 0}}, "mlp.sweep", "greater than or equal to 1"),
+    ({"data": {"noise": -1}}, "mlp.data", "greater than or equal to 0"),
+    ({"data": {"name": "swirls"}}, "mlp.data", "'circles', 'moons', 'xor', 'blobs' or 'spiral'"),
+    ({"data": {"test_size": 1.5}}, "mlp.data", "less than 1"),
+    ({"data": {"n_samples": "many"}}, "mlp.data", "valid integer"),
+    ({"data": {"nosie": 0.2}}, "mlp.data", "Extra inputs are not permitted"),
+    ({"torch": {"train": {"epochs": 0}}}, "mlp.torch", "greater than or equal to 1"),
+    ({"torch": {"train": {"device": "tpu"}}}, "mlp.torch", "'auto', 'cpu' or 'cuda'"),
+    ({"sklearn": {"solver": "newton"}}, "mlp.sklearn", "'adam', 'lbfgs' or 'sgd'"),
+]
+
+
+@pytest.mark.parametrize(("override", "key", "rule"), BAD_PARAMETERS)
+def test_a_bad_parameter_stops_the_run_before_any_node(project_copy: Path, override, key, rule):
+    with pytest.raises(ParameterValidationError) as error:
+        run_session(project_copy, pipeline_names=["mlp"], runtime_params={"mlp": override})
+    message = str(error.value)
+    assert f"'{key}'" in message
+    assert rule in message
+    assert not (project_copy / "data/01_raw/mlp/points.csv").exists()
+
+
+def test_the_command_line_reports_the_key_and_exits_non_zero(project_copy: Path):
+    result = kedro_cli(
+        "run", "--pipelines", "mlp", "--env", "smoke", "--params", "mlp.data.noise=-1", cwd=project_copy
+    )
+    assert result.returncode != 0
+    assert "mlp.data" in result.stdout + result.stderr
+    assert "noise" in result.stdout + result.stderr
+    assert not (project_copy / "data/01_raw/mlp").exists()
+
+
+def test_the_shipped_parameter_files_are_valid_and_match_the_notes():
+    import yaml
+
+    root = Path(__file__).resolve().parents[3]
+    base = yaml.safe_load((root / "conf/base/parameters_mlp.yml").read_text())["mlp"]
+    data = ToyDataParams.model_validate(base["data"])
+    sweep = SweepParams.model_validate(base["sweep"])
+    TorchParams.model_validate(base["torch"])
+    assert (data.name, data.n_samples, data.noise, data.factor) == ("circles", 300, 0.1, 0.5)
+    assert sweep.architectures == [(n,) for n in range(1, 9)]
+    assert sweep.n_seeds >= 10
+    assert sweep.activation == "relu"
+
+
+def test_a_bare_int_is_one_hidden_layer_and_a_list_is_a_deeper_net():
+    sweep = SweepParams(hidden_neurons=[3, [8, 8]], n_seeds=2, first_seed=5)
+    assert sweep.architectures == [(3,), (8, 8)]
+    assert sweep.seeds == [5, 6]

@@ -1,0 +1,71 @@
+"""The neuron-slider notebook: committed clean, and runs top to bottom headless in a project copy."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from tests.helpers import PROJECT_ROOT, SMOKE
+
+NOTEBOOK = Path("notebooks") / "mlp_slider.ipynb"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MLFLOW_STORES = ("mlflow.db", "mlruns", "mlartifacts")
+
+
+def mlflow_stores_in(project: Path) -> set[Path]:
+    """The MLflow stores present at the project root or next to the notebook."""
+    return {
+        folder / store
+        for folder in (project, project / "notebooks")
+        for store in MLFLOW_STORES
+        if (folder / store).exists()
+    }
+
+
+def all_outputs(notebook: nbformat.NotebookNode) -> list[dict]:
+    """Every output of a run: the cells' own, and those ``interact`` captured in its Output widget."""
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    widget_state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for model in widget_state.values():
+        if model.get("model_name") == "OutputModel":
+            outputs.extend(model["state"].get("outputs", []))
+    return outputs
+
+
+def test_the_committed_notebook_has_no_outputs_and_uses_the_python3_kernel():
+    notebook = nbformat.read(PROJECT_ROOT / NOTEBOOK, as_version=4)
+
+    assert notebook.metadata.kernelspec.name == "python3"
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(not cell.outputs and cell.execution_count is None for cell in code_cells)
+    assert code_cells[0].source.splitlines()[-1] == "%load_ext kedro.ipython"
+    assert "def update_plot(n_neurons" in "".join(cell.source for cell in code_cells)
+
+
+def test_the_notebook_runs_headless_on_the_smoke_env_and_draws_a_decision_boundary(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The kernel inherits this environment; Kedro reads KEDRO_ENV when no --env is given.
+    monkeypatch.setenv("KEDRO_ENV", SMOKE)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    stores_before = mlflow_stores_in(PROJECT_ROOT)
+    notebook_path = project_copy / NOTEBOOK
+    notebook = nbformat.read(notebook_path, as_version=4)
+
+    # The kernelspec's argv starts with "python", which jupyter_client swaps for
+    # sys.executable: the kernel runs in pytest's own environment. Its working directory
+    # is the copy's notebooks/, from which `%load_ext kedro.ipython` finds the copy.
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=300,
+        resources={"metadata": {"path": str(notebook_path.parent)}},
+    )
+    client.execute()  # raises CellExecutionError if a cell fails
+
+    outputs = all_outputs(notebook)  # a failing update_plot only shows up in the widget's outputs
+    errors = [output for output in outputs if output.get("output_type") == "error"]
+    assert not errors, json.dumps(errors, indent=1)[:3000]
+    assert any("image/png" in output.get("data", {}) for output in outputs)
+    assert mlflow_stores_in(PROJECT_ROOT) == stores_before

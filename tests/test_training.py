@@ -1,0 +1,65 @@
+"""The shared training loop: it learns, it is seeded, it picks its device."""
+
+import pytest
+import torch
+from pydantic import ValidationError
+from torch import nn
+
+from dlpipeline.training import TrainConfig, fit, predict, resolve_device, seed_everything
+
+
+def separable_problem() -> tuple[torch.Tensor, torch.Tensor]:
+    features = torch.randn(200, 2, generator=torch.Generator().manual_seed(1))
+    return features, (features[:, 0] + features[:, 1] > 0).long()
+
+
+def mean_cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return nn.functional.cross_entropy(outputs, targets)
+
+
+def test_fit_lowers_the_loss_and_records_every_epoch():
+    features, labels = separable_problem()
+    seed_everything(0)
+    model = nn.Linear(2, 2)
+    history = fit(model, features, labels, mean_cross_entropy, TrainConfig(epochs=100, learning_rate=0.1), seed=0)
+    assert history.shape == (100,)
+    assert history[-1] < history[0] / 4
+    accuracy = (predict(model, features).argmax(dim=1) == labels).float().mean()
+    assert accuracy > 0.95
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_the_same_seed_gives_the_same_history(batch_size):
+    features, labels = separable_problem()
+    config = TrainConfig(epochs=20, learning_rate=0.05, batch_size=batch_size)
+    histories = []
+    for _ in range(2):
+        seed_everything(3)
+        histories.append(fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, config, seed=3))
+    torch.testing.assert_close(histories[0], histories[1], rtol=0, atol=0)
+
+
+def test_mini_batches_use_every_row_each_epoch():
+    features, labels = separable_problem()
+    seed_everything(0)
+    history = fit(nn.Linear(2, 2), features, labels, mean_cross_entropy,
+                  TrainConfig(epochs=5, batch_size=64), seed=0)
+    assert history.shape == (5,)
+
+
+def test_auto_prefers_cuda_and_falls_back_to_cpu():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    assert resolve_device("cpu").type == "cpu"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful without a GPU")
+def test_asking_for_cuda_without_one_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        resolve_device("cuda")
+
+
+@pytest.mark.parametrize("bad", [{"epochs": 0}, {"learning_rate": -1}, {"device": "tpu"}, {"epoch": 3}])
+def test_train_config_refuses_bad_values(bad):
+    with pytest.raises(ValidationError):
+        TrainConfig(**bad)
