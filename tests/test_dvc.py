@@ -1,0 +1,92 @@
+"""DVC: `dvc repro` rebuilds what changed, and regenerated datasets match the hashes in dvc.lock."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import PROJECT_ROOT, copy_project
+
+DATA_STAGE, TRAIN_STAGE = "mlp_data", "mlp_train"
+
+
+def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a command in the project copy, failing the test with its output if it fails."""
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "DVC_NO_ANALYTICS": "1", **(env or {})}, timeout=600)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def fresh_clone(destination: Path) -> Path:
+    """A project copy that is its own git repository, as a user's clone would be."""
+    copy = copy_project(destination)
+    run("git", "init", "-q", cwd=copy)
+    return copy
+
+
+def changed_stages(project: Path) -> set[str]:
+    """Stages that `dvc status` says would re-run."""
+    status = json.loads(run("dvc", "status", "--json", cwd=project) or "{}")
+    return {name.split(":")[-1] for name in status}
+
+
+def set_parameter(project: Path, section: str, key: str, value) -> None:
+    """Edit one key of conf/base/parameters_mlp.yml, as a user would."""
+    path = project / "conf/base/parameters_mlp.yml"
+    parameters = yaml.safe_load(path.read_text())
+    node = parameters["mlp"]
+    for part in section.split("."):
+        node = node[part]
+    node[key] = value
+    path.write_text(yaml.safe_dump(parameters))
+
+
+def locked_outs(lock_file: Path, stage: str) -> dict[str, str]:
+    """Output path → md5 of one stage in a dvc.lock file."""
+    lock = yaml.safe_load(lock_file.read_text())
+    return {out["path"]: out["md5"] for out in lock["stages"][stage]["outs"]}
+
+
+def test_regenerated_datasets_reproduce_the_committed_hashes_byte_for_byte(tmp_path: Path):
+    committed = locked_outs(PROJECT_ROOT / "dvc.lock", DATA_STAGE)
+    clone = fresh_clone(tmp_path / "clone")
+    run("dvc", "repro", "--force", "--single-item", DATA_STAGE, cwd=clone, env={"KEDRO_ENV": "base"})
+    assert locked_outs(clone / "dvc.lock", DATA_STAGE) == committed
+
+
+@pytest.fixture(scope="module")
+def reproduced_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    clone = fresh_clone(tmp_path_factory.mktemp("dvc") / "clone")
+    run("dvc", "repro", cwd=clone, env={"KEDRO_ENV": "smoke"})
+    return clone
+
+
+def test_a_fresh_clone_reproduces_everything_then_is_up_to_date(reproduced_clone: Path):
+    assert (reproduced_clone / "data/05_model_input/mlp/train.csv").exists()
+    assert (reproduced_clone / "data/08_reporting/mlp/metrics.json").exists()
+    second = run("dvc", "repro", cwd=reproduced_clone, env={"KEDRO_ENV": "smoke"})
+    assert "Data and pipelines are up to date." in second
+    assert changed_stages(reproduced_clone) == set()
+
+
+def test_metrics_and_plots_are_declared_to_dvc(reproduced_clone: Path):
+    metrics = json.loads(run("dvc", "metrics", "show", "--json", cwd=reproduced_clone))
+    (workspace,) = metrics.values()
+    numbers = workspace["data"]["data/08_reporting/mlp/metrics.json"]["data"]
+    assert set(numbers) == {"torch", "sklearn"}
+    plots = run("dvc", "plots", "show", "--json", cwd=reproduced_clone)
+    assert "accuracy_table.csv" in plots
+
+
+def test_a_training_parameter_reruns_training_only(reproduced_clone: Path):
+    set_parameter(reproduced_clone, "torch.train", "epochs", 7)
+    assert changed_stages(reproduced_clone) == {TRAIN_STAGE}
+
+
+def test_the_noise_reruns_the_data_and_everything_downstream(reproduced_clone: Path):
+    set_parameter(reproduced_clone, "data", "noise", 0.2)
+    assert changed_stages(reproduced_clone) == {DATA_STAGE, TRAIN_STAGE}
