@@ -6,7 +6,6 @@ from pathlib import Path
 
 import mlflow
 import pytest
-
 from tests.helpers import copy_project, run_session
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")

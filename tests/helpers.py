@@ -21,7 +21,9 @@ def project_files() -> list[str]:
     """Files git would ship: tracked plus untracked-but-not-ignored (so uncommitted work is tested)."""
     listing = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=PROJECT_ROOT, capture_output=True, check=True,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     return [name for name in listing.split("\0") if name and (PROJECT_ROOT / name).is_file()]
 
@@ -35,7 +37,6 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
-
 def run_session(project_path: Path, env: str = SMOKE, **run_kwargs) -> dict:
     """Run a Kedro session in ``project_path`` (which must be the working directory)."""
     bootstrap_project(project_path)
@@ -47,7 +48,12 @@ def run_session(project_path: Path, env: str = SMOKE, **run_kwargs) -> dict:
 def kedro_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``kedro`` as a user would (a subprocess, no stdin), capturing its output."""
     return subprocess.run(
-        [sys.executable, "-m", "kedro", *args], cwd=cwd, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}, timeout=600,
+        [sys.executable, "-m", "kedro", *args],
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+        timeout=600,
     )
-

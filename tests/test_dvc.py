@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from tests.helpers import PROJECT_ROOT, copy_project
 
 DATA_STAGE, TRAIN_STAGE = "mlp_data", "mlp_train"
@@ -15,9 +14,19 @@ DATA_STAGE, TRAIN_STAGE = "mlp_data", "mlp_train"
 
 def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     """Run a command in the project copy, failing the test with its output if it fails."""
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                            env={**os.environ, "DVC_NO_ANALYTICS": "1", **(env or {})}, timeout=600)
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    result = subprocess.run(
+        command,
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "DVC_NO_ANALYTICS": "1", **(env or {})},
+        timeout=600,
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    )
     return result.stdout
 
 

@@ -21,7 +21,9 @@ def test_fit_lowers_the_loss_and_records_every_epoch():
     features, labels = separable_problem()
     seed_everything(0)
     model = nn.Linear(2, 2)
-    history = fit(model, features, labels, mean_cross_entropy, TrainConfig(epochs=100, learning_rate=0.1), seed=0)
+    history = fit(
+        model, features, labels, mean_cross_entropy, TrainConfig(epochs=100, learning_rate=0.1), seed=0
+    )
     assert history.shape == (100,)
     assert history[-1] < history[0] / 4
     accuracy = (predict(model, features).argmax(dim=1) == labels).float().mean()
@@ -42,8 +44,9 @@ def test_the_same_seed_gives_the_same_history(batch_size):
 def test_mini_batches_use_every_row_each_epoch():
     features, labels = separable_problem()
     seed_everything(0)
-    history = fit(nn.Linear(2, 2), features, labels, mean_cross_entropy,
-                  TrainConfig(epochs=5, batch_size=64), seed=0)
+    history = fit(
+        nn.Linear(2, 2), features, labels, mean_cross_entropy, TrainConfig(epochs=5, batch_size=64), seed=0
+    )
     assert history.shape == (5,)
 
 

@@ -35,9 +35,7 @@ def mesh_over(features: np.ndarray, resolution: int, margin: float = 0.5) -> tup
     """Return a ``resolution × resolution`` mesh covering ``features`` plus ``margin``."""
     low = features.min(axis=0) - margin
     high = features.max(axis=0) + margin
-    return np.meshgrid(
-        np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
-    )
+    return np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
 
 
 def draw_decision_boundary(
@@ -50,11 +48,28 @@ def draw_decision_boundary(
 ) -> None:
     """Draw predicted regions (``contourf``), the points coloured by class, and a score."""
     ax.contourf(grid.xx, grid.yy, grid.labels, levels=[-0.5, 0.5, 1.5], cmap=REGION_CMAP, alpha=0.8)
-    ax.scatter(features[:, 0], features[:, 1], c=labels, cmap=POINT_CMAP, vmin=0, vmax=1,
-               s=12, edgecolors="black", linewidths=0.3)
+    ax.scatter(
+        features[:, 0],
+        features[:, 1],
+        c=labels,
+        cmap=POINT_CMAP,
+        vmin=0,
+        vmax=1,
+        s=12,
+        edgecolors="black",
+        linewidths=0.3,
+    )
     ax.set_title(title, fontsize=10)
-    ax.text(0.98, 0.02, corner_text, transform=ax.transAxes, ha="right", va="bottom",
-            fontsize=8, bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
+    ax.text(
+        0.98,
+        0.02,
+        corner_text,
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+    )
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -90,7 +105,7 @@ def boundary_grid_figure(
     for row_axes, (row_name, panels) in zip(axes, rows.items(), strict=True):
         for ax, panel in zip(row_axes, panels, strict=False):
             draw_decision_boundary(ax, panel.grid, features, labels, panel.title, panel.corner_text)
-        for ax in row_axes[len(panels):]:
+        for ax in row_axes[len(panels) :]:
             ax.set_visible(False)
         row_axes[0].set_ylabel(row_name)
     figure.suptitle(suptitle)

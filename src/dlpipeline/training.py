@@ -95,7 +95,10 @@ def fit(
             last_report = time.perf_counter()
             logger.info(
                 "%s: epoch %d/%d, mean loss %.4f",
-                description, epoch + 1, config.epochs, float(epoch_loss.mean()),
+                description,
+                epoch + 1,
+                config.epochs,
+                float(epoch_loss.mean()),
             )
     model.eval()
     logger.debug("%s: trained in %.2f s", description, time.perf_counter() - started)

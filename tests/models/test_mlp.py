@@ -42,10 +42,13 @@ def test_the_ensemble_loss_is_one_cross_entropy_per_member():
     torch.testing.assert_close(loss, torch.full((3,), torch.log(torch.tensor(2.0)).item()))
 
 
-@pytest.mark.parametrize(("widths", "activation", "message"), [
-    ([0], "relu", "widths must be >= 1"),
-    ([3], "softplus", "unknown activation"),
-])
+@pytest.mark.parametrize(
+    ("widths", "activation", "message"),
+    [
+        ([0], "relu", "widths must be >= 1"),
+        ([3], "softplus", "unknown activation"),
+    ],
+)
 def test_invalid_architectures_are_refused(widths, activation, message):
     with pytest.raises(ValueError, match=message):
         MLPEnsemble(2, widths, 2, activation, seeds=[0])

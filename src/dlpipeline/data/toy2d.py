@@ -1,8 +1,8 @@
 """Two-dimensional toy classification sets: circles, moons, XOR, Gaussian blobs, spiral.
 
 Every generator returns the same table shape: columns ``x1``, ``x2`` (float) and
-``label`` (int, 0 or 1), with balanced classes (XOR: balanced in expectation). The same arguments always give the
-same table, bit for bit.
+``label`` (int, 0 or 1), with balanced classes (XOR: balanced in expectation).
+The same arguments always give the same table, bit for bit.
 """
 
 from collections.abc import Callable

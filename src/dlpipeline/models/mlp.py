@@ -88,12 +88,10 @@ def _linear_init(
     """
     bound = 1.0 / math.sqrt(fan_in)
     weights = [
-        torch.empty(fan_in, fan_out).uniform_(-bound, bound, generator=generator)
-        for generator in generators
+        torch.empty(fan_in, fan_out).uniform_(-bound, bound, generator=generator) for generator in generators
     ]
     biases = [
-        torch.empty(1, fan_out).uniform_(-bound, bound, generator=generator)
-        for generator in generators
+        torch.empty(1, fan_out).uniform_(-bound, bound, generator=generator) for generator in generators
     ]
     return torch.stack(weights), torch.stack(biases)
 

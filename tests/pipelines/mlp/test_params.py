@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 from kedro.validation.exceptions import ParameterValidationError
-
-from dlpipeline.pipelines.mlp.params import SweepParams, ToyDataParams, TorchParams
 from tests.helpers import kedro_cli, run_session
+
+from dlpipeline.pipelines.mlp.params import SweepParams, TorchParams, ToyDataParams
 
 BAD_PARAMETERS = [
     # (override under `mlp`, key the message must name, words the message must contain)

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
-
 from tests.helpers import kedro_cli
 
 FLAVOURS = {"torch", "sklearn"}
@@ -49,7 +48,9 @@ def test_the_run_writes_datasets_reports_and_figures(smoke_mlp_run: Path):
 
 
 def test_the_accuracy_table_has_one_row_per_configuration_and_flavour(smoke_mlp_run: Path):
-    table = pd.read_csv(smoke_mlp_run / "data/08_reporting/mlp/accuracy_table.csv", dtype={"hidden_neurons": str})
+    table = pd.read_csv(
+        smoke_mlp_run / "data/08_reporting/mlp/accuracy_table.csv", dtype={"hidden_neurons": str}
+    )
     architectures = smoke_architectures(smoke_mlp_run)
     assert set(zip(table.flavour, table.hidden_neurons, strict=True)) == {
         (flavour, arch) for flavour in FLAVOURS for arch in architectures
@@ -64,7 +65,12 @@ def test_the_metrics_json_nests_flavour_then_neurons(smoke_mlp_run: Path):
     for by_neurons in metrics.values():
         assert set(by_neurons) == set(smoke_architectures(smoke_mlp_run))
         for values in by_neurons.values():
-            assert set(values) == {"train_accuracy", "test_accuracy", "test_accuracy_std", "test_accuracy_min"}
+            assert set(values) == {
+                "train_accuracy",
+                "test_accuracy",
+                "test_accuracy_std",
+                "test_accuracy_min",
+            }
 
 
 def test_one_finished_parent_run_holds_the_summary_figures(runs: dict, mlflow_client: MlflowClient):
@@ -73,8 +79,11 @@ def test_one_finished_parent_run_holds_the_summary_figures(runs: dict, mlflow_cl
     assert parent.info.run_name == "mlp"
     artifacts = {artifact.path for artifact in mlflow_client.list_artifacts(parent.info.run_id, "mlp")}
     assert {
-        "mlp/accuracy_vs_neurons.png", "mlp/boundary_grid.png", "mlp/torch_loss.png",
-        "mlp/metrics.json", "mlp/accuracy_table.csv",
+        "mlp/accuracy_vs_neurons.png",
+        "mlp/boundary_grid.png",
+        "mlp/torch_loss.png",
+        "mlp/metrics.json",
+        "mlp/accuracy_table.csv",
     } <= artifacts
 
 
@@ -91,8 +100,16 @@ def test_each_configuration_and_flavour_is_a_child_run_with_params_metrics_and_b
     for child in children:
         assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert child.info.status == "FINISHED"
-        assert {"hidden_neurons", "activation", "flavour", "seeds", "data_name", "data_noise",
-                "data_factor", "data_n_samples"} <= set(child.data.params)
+        assert {
+            "hidden_neurons",
+            "activation",
+            "flavour",
+            "seeds",
+            "data_name",
+            "data_noise",
+            "data_factor",
+            "data_n_samples",
+        } <= set(child.data.params)
         assert {"train_accuracy", "test_accuracy", "test_accuracy_std", "test_accuracy_min"} <= set(
             child.data.metrics
         )
@@ -100,7 +117,9 @@ def test_each_configuration_and_flavour_is_a_child_run_with_params_metrics_and_b
         assert artifacts == ["decision_boundary.png"]
 
 
-def test_torch_children_log_the_loss_of_every_epoch(smoke_mlp_run: Path, runs: dict, mlflow_client: MlflowClient):
+def test_torch_children_log_the_loss_of_every_epoch(
+    smoke_mlp_run: Path, runs: dict, mlflow_client: MlflowClient
+):
     smoke = yaml.safe_load((smoke_mlp_run / "conf/smoke/parameters_mlp.yml").read_text())
     epochs = smoke["mlp"]["torch"]["train"]["epochs"]
     torch_children = [c for c in runs["children"] if c.data.params["flavour"] == "torch"]

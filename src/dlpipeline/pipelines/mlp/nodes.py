@@ -22,7 +22,7 @@ from sklearn.neural_network import MLPClassifier
 
 from dlpipeline.data.toy2d import features_and_labels, make_toy_points, stratified_split
 from dlpipeline.models.mlp import MLPEnsemble, ensemble_cross_entropy
-from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, ToyDataParams, TorchParams
+from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams
 from dlpipeline.plotting import (
     BoundaryGrid,
     BoundaryPanel,
@@ -113,28 +113,44 @@ def fit_torch_sweep(
     for index, widths in enumerate(sweep.architectures, start=1):
         started = time.perf_counter()
         model = MLPEnsemble(2, widths, n_classes, sweep.activation, member_seeds)
-        history = fit(model, features, labels, ensemble_cross_entropy, torch_params.train,
-                      seed=sweep.first_seed, description=f"torch {_widths_text(widths)} neurons")
+        history = fit(
+            model,
+            features,
+            labels,
+            ensemble_cross_entropy,
+            torch_params.train,
+            seed=sweep.first_seed,
+            description=f"torch {_widths_text(widths)} neurons",
+        )
         best = _best_restarts(history[-1], len(seeds), restarts)
         seconds = time.perf_counter() - started
-        fitted.append(FittedConfig(
-            flavour="torch",
-            hidden_layers=widths,
-            seeds=tuple(seeds),
-            predict_labels=_ensemble_predictor(model, best, torch_params.train.device),
-            settings={
-                "epochs": torch_params.train.epochs,
-                "learning_rate": torch_params.train.learning_rate,
-                "weight_decay": torch_params.train.weight_decay,
-                "restarts": restarts,
-                "optimizer": "adam",
-            },
-            loss_history=history[:, best].numpy(),
-            train_seconds=seconds,
-        ))
-        logger.info("[%d/%d] torch %s neurons: %d seeds x %d restarts in %.1f s, final loss %.3f",
-                    index, len(sweep.architectures), _widths_text(widths), len(seeds), restarts,
-                    seconds, float(history[-1, best].mean()))
+        fitted.append(
+            FittedConfig(
+                flavour="torch",
+                hidden_layers=widths,
+                seeds=tuple(seeds),
+                predict_labels=_ensemble_predictor(model, best, torch_params.train.device),
+                settings={
+                    "epochs": torch_params.train.epochs,
+                    "learning_rate": torch_params.train.learning_rate,
+                    "weight_decay": torch_params.train.weight_decay,
+                    "restarts": restarts,
+                    "optimizer": "adam",
+                },
+                loss_history=history[:, best].numpy(),
+                train_seconds=seconds,
+            )
+        )
+        logger.info(
+            "[%d/%d] torch %s neurons: %d seeds x %d restarts in %.1f s, final loss %.3f",
+            index,
+            len(sweep.architectures),
+            _widths_text(widths),
+            len(seeds),
+            restarts,
+            seconds,
+            float(history[-1, best].mean()),
+        )
     return fitted
 
 
@@ -168,32 +184,54 @@ def fit_sklearn_sweep(
     fitted = []
     for index, widths in enumerate(sweep.architectures, start=1):
         started = time.perf_counter()
-        classifiers = [_fit_classifier(features, labels, widths, sweep.activation, seed, sklearn_params)
-                       for seed in sweep.seeds]
+        classifiers = [
+            _fit_classifier(features, labels, widths, sweep.activation, seed, sklearn_params)
+            for seed in sweep.seeds
+        ]
         unconverged = sum(classifier.n_iter_ >= sklearn_params.max_iter for classifier in classifiers)
         seconds = time.perf_counter() - started
-        fitted.append(FittedConfig(
-            flavour="sklearn",
-            hidden_layers=widths,
-            seeds=tuple(sweep.seeds),
-            predict_labels=lambda grid, models=classifiers: np.stack([m.predict(grid) for m in models]),
-            settings={"solver": sklearn_params.solver, "max_iter": sklearn_params.max_iter,
-                      "unconverged_seeds": unconverged},
-            train_seconds=seconds,
-        ))
-        logger.info("[%d/%d] sklearn %s neurons: %d seeds in %.1f s (%d hit max_iter)",
-                    index, len(sweep.architectures), _widths_text(widths), len(sweep.seeds),
-                    seconds, unconverged)
+        fitted.append(
+            FittedConfig(
+                flavour="sklearn",
+                hidden_layers=widths,
+                seeds=tuple(sweep.seeds),
+                predict_labels=lambda grid, models=classifiers: np.stack([m.predict(grid) for m in models]),
+                settings={
+                    "solver": sklearn_params.solver,
+                    "max_iter": sklearn_params.max_iter,
+                    "unconverged_seeds": unconverged,
+                },
+                train_seconds=seconds,
+            )
+        )
+        logger.info(
+            "[%d/%d] sklearn %s neurons: %d seeds in %.1f s (%d hit max_iter)",
+            index,
+            len(sweep.architectures),
+            _widths_text(widths),
+            len(sweep.seeds),
+            seconds,
+            unconverged,
+        )
     return fitted
 
 
 def _fit_classifier(
-    features: np.ndarray, labels: np.ndarray, widths: tuple[int, ...], activation: str,
-    seed: int, sklearn_params: SklearnParams,
+    features: np.ndarray,
+    labels: np.ndarray,
+    widths: tuple[int, ...],
+    activation: str,
+    seed: int,
+    sklearn_params: SklearnParams,
 ) -> MLPClassifier:
     """Fit one scikit-learn MLP, silencing the convergence warning (it is counted instead)."""
-    classifier = MLPClassifier(hidden_layer_sizes=widths, activation=activation, random_state=seed,
-                               solver=sklearn_params.solver, max_iter=sklearn_params.max_iter)
+    classifier = MLPClassifier(
+        hidden_layer_sizes=widths,
+        activation=activation,
+        random_state=seed,
+        solver=sklearn_params.solver,
+        max_iter=sklearn_params.max_iter,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return classifier.fit(features, labels)
@@ -220,13 +258,15 @@ def evaluate_sweep(
         test_accuracy = (fitted.predict_labels(test_features) == test_labels).mean(axis=1)
         shown = _median_index(test_accuracy)
         mesh_labels = fitted.predict_labels(mesh)[shown].reshape(xx.shape)
-        results.append(ConfigResult(
-            fitted=fitted,
-            train_accuracy=train_accuracy,
-            test_accuracy=test_accuracy,
-            shown_seed=fitted.seeds[shown],
-            boundary=BoundaryGrid(xx, yy, mesh_labels),
-        ))
+        results.append(
+            ConfigResult(
+                fitted=fitted,
+                train_accuracy=train_accuracy,
+                test_accuracy=test_accuracy,
+                shown_seed=fitted.seeds[shown],
+                boundary=BoundaryGrid(xx, yy, mesh_labels),
+            )
+        )
     return results
 
 
@@ -241,19 +281,21 @@ def _median_index(values: np.ndarray) -> int:
 
 def accuracy_table(results: list[ConfigResult]) -> pd.DataFrame:
     """One row per configuration: accuracy mean / std / min over seeds, and training time."""
-    return pd.DataFrame([
-        {
-            "flavour": result.fitted.flavour,
-            "hidden_neurons": _widths_text(result.fitted.hidden_layers),
-            "seeds": len(result.fitted.seeds),
-            "train_accuracy": round(float(result.train_accuracy.mean()), 6),
-            "test_accuracy": round(float(result.test_accuracy.mean()), 6),
-            "test_accuracy_std": round(float(result.test_accuracy.std()), 6),
-            "test_accuracy_min": round(float(result.test_accuracy.min()), 6),
-            "train_seconds": round(result.fitted.train_seconds, 3),
-        }
-        for result in results
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "flavour": result.fitted.flavour,
+                "hidden_neurons": _widths_text(result.fitted.hidden_layers),
+                "seeds": len(result.fitted.seeds),
+                "train_accuracy": round(float(result.train_accuracy.mean()), 6),
+                "test_accuracy": round(float(result.test_accuracy.mean()), 6),
+                "test_accuracy_std": round(float(result.test_accuracy.std()), 6),
+                "test_accuracy_min": round(float(result.test_accuracy.min()), 6),
+                "train_seconds": round(result.fitted.train_seconds, 3),
+            }
+            for result in results
+        ]
+    )
 
 
 def sweep_metrics(table: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
@@ -273,15 +315,20 @@ def plot_accuracy_vs_neurons(results: list[ConfigResult], data: ToyDataParams) -
     series = []
     for flavour in dict.fromkeys(result.fitted.flavour for result in results):
         mine = [result for result in results if result.fitted.flavour == flavour]
-        series.append(SeedSpread(
-            label=flavour,
-            x=[sum(result.fitted.hidden_layers) for result in mine],
-            per_seed=[result.test_accuracy for result in mine],
-        ))
+        series.append(
+            SeedSpread(
+                label=flavour,
+                x=[sum(result.fitted.hidden_layers) for result in mine],
+                per_seed=[result.test_accuracy for result in mine],
+            )
+        )
     reference = BAYES_ACCURACY_CIRCLES if _is_notes_circles(data) else None
     return spread_over_seeds_figure(
-        series, xlabel="hidden neurons (total)", ylabel="test accuracy",
-        title=f"{data.name}: test accuracy over {len(results[0].fitted.seeds)} seeds", reference=reference,
+        series,
+        xlabel="hidden neurons (total)",
+        ylabel="test accuracy",
+        title=f"{data.name}: test accuracy over {len(results[0].fitted.seeds)} seeds",
+        reference=reference,
     )
 
 
@@ -295,20 +342,25 @@ def plot_boundary_grid(results: list[ConfigResult], train_points: pd.DataFrame) 
     features, labels = features_and_labels(train_points)
     rows: dict[str, list[BoundaryPanel]] = {}
     for result in results:
-        rows.setdefault(result.fitted.flavour, []).append(BoundaryPanel(
-            grid=result.boundary,
-            title=f"{_widths_text(result.fitted.hidden_layers)} neurons",
-            corner_text=_score_text(result),
-        ))
-    return boundary_grid_figure(rows, features, labels,
-                                suptitle="Decision boundaries (seed with the median test accuracy)")
+        rows.setdefault(result.fitted.flavour, []).append(
+            BoundaryPanel(
+                grid=result.boundary,
+                title=f"{_widths_text(result.fitted.hidden_layers)} neurons",
+                corner_text=_score_text(result),
+            )
+        )
+    return boundary_grid_figure(
+        rows, features, labels, suptitle="Decision boundaries (seed with the median test accuracy)"
+    )
 
 
 def _score_text(result: ConfigResult) -> str:
     """The corner text: this seed's test accuracy and the mean ± std over all seeds."""
     shown = result.fitted.seeds.index(result.shown_seed)
-    return (f"test {result.test_accuracy[shown]:.3f}\n"
-            f"mean {result.test_accuracy.mean():.3f} ± {result.test_accuracy.std():.3f}")
+    return (
+        f"test {result.test_accuracy[shown]:.3f}\n"
+        f"mean {result.test_accuracy.mean():.3f} ± {result.test_accuracy.std():.3f}"
+    )
 
 
 def plot_torch_loss(results: list[ConfigResult]) -> Figure:
@@ -333,32 +385,36 @@ def build_child_runs(
         histories = {}
         if fitted.loss_history is not None:
             histories["loss"] = fitted.loss_history.mean(axis=1).tolist()
-        runs.append(ChildRun(
-            name=result.label,
-            params={
-                "flavour": fitted.flavour,
-                "hidden_neurons": sum(fitted.hidden_layers),
-                "hidden_layers": widths,
-                "activation": sweep.activation,
-                "seeds": f"{fitted.seeds[0]}..{fitted.seeds[-1]}",
-                "n_seeds": len(fitted.seeds),
-                **{f"data_{key}": value for key, value in data.model_dump().items()},
-                **fitted.settings,
-            },
-            metrics={
-                "train_accuracy": float(result.train_accuracy.mean()),
-                "test_accuracy": float(result.test_accuracy.mean()),
-                "test_accuracy_std": float(result.test_accuracy.std()),
-                "test_accuracy_min": float(result.test_accuracy.min()),
-                "train_seconds": fitted.train_seconds,
-            },
-            metric_histories=histories,
-            figures={
-                "decision_boundary.png": decision_boundary_figure(
-                    result.boundary, features, labels,
-                    title=f"{fitted.flavour}: {widths} hidden neurons (seed {result.shown_seed})",
-                    corner_text=_score_text(result),
-                ),
-            },
-        ))
+        runs.append(
+            ChildRun(
+                name=result.label,
+                params={
+                    "flavour": fitted.flavour,
+                    "hidden_neurons": sum(fitted.hidden_layers),
+                    "hidden_layers": widths,
+                    "activation": sweep.activation,
+                    "seeds": f"{fitted.seeds[0]}..{fitted.seeds[-1]}",
+                    "n_seeds": len(fitted.seeds),
+                    **{f"data_{key}": value for key, value in data.model_dump().items()},
+                    **fitted.settings,
+                },
+                metrics={
+                    "train_accuracy": float(result.train_accuracy.mean()),
+                    "test_accuracy": float(result.test_accuracy.mean()),
+                    "test_accuracy_std": float(result.test_accuracy.std()),
+                    "test_accuracy_min": float(result.test_accuracy.min()),
+                    "train_seconds": fitted.train_seconds,
+                },
+                metric_histories=histories,
+                figures={
+                    "decision_boundary.png": decision_boundary_figure(
+                        result.boundary,
+                        features,
+                        labels,
+                        title=f"{fitted.flavour}: {widths} hidden neurons (seed {result.shown_seed})",
+                        corner_text=_score_text(result),
+                    ),
+                },
+            )
+        )
     return runs

@@ -14,7 +14,6 @@ from dlpipeline.models.mlp import ActivationName
 from dlpipeline.training import TrainConfig
 
 
-
 def _as_widths(entry: object) -> object:
     """Read a bare int ``n`` as the one-layer architecture ``[n]``."""
     return [entry] if isinstance(entry, int) else entry
@@ -69,7 +68,9 @@ class TorchParams(_Strict):
     """The torch flavour (``mlp.torch``): the shared loop, plus restarts per seed."""
 
     restarts: int = Field(
-        default=4, ge=1, le=100,
+        default=4,
+        ge=1,
+        le=100,
         description="initialisations per seed; the one with the lowest final train loss is kept",
     )
     train: TrainConfig = TrainConfig()
