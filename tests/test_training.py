@@ -24,8 +24,8 @@ def test_fit_lowers_the_loss_and_records_every_epoch():
     history = fit(
         model, features, labels, mean_cross_entropy, TrainConfig(epochs=100, learning_rate=0.1), seed=0
     )
-    assert history.shape == (100,)
-    assert history[-1] < history[0] / 4
+    assert history.loss.shape == (100,)
+    assert history.loss[-1] < history.loss[0] / 4
     accuracy = (predict(model, features).argmax(dim=1) == labels).float().mean()
     assert accuracy > 0.95
 
@@ -37,17 +37,48 @@ def test_the_same_seed_gives_the_same_history(batch_size):
     histories = []
     for _ in range(2):
         seed_everything(3)
-        histories.append(fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, config, seed=3))
+        histories.append(fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, config, seed=3).loss)
     torch.testing.assert_close(histories[0], histories[1], rtol=0, atol=0)
 
 
-def test_mini_batches_use_every_row_each_epoch():
+def test_the_epoch_evaluator_is_recorded_after_every_epoch_without_gradients():
     features, labels = separable_problem()
+    held_out, held_out_labels = features[:50], labels[:50]
+    seen_grad_mode = []
+
+    def validation(model: nn.Module) -> dict[str, torch.Tensor]:
+        seen_grad_mode.append((torch.is_grad_enabled(), model.training))
+        outputs = model(held_out)
+        return {
+            "val_loss": mean_cross_entropy(outputs, held_out_labels),
+            "val_accuracy": (outputs.argmax(dim=1) == held_out_labels).float().mean(),
+        }
+
     seed_everything(0)
     history = fit(
-        nn.Linear(2, 2), features, labels, mean_cross_entropy, TrainConfig(epochs=5, batch_size=64), seed=0
+        nn.Linear(2, 2),
+        features,
+        labels,
+        mean_cross_entropy,
+        TrainConfig(epochs=6, batch_size=64, learning_rate=0.1),
+        seed=0,
+        evaluate_epoch=validation,
     )
-    assert history.shape == (5,)
+    assert history.loss.shape == (6,)
+    assert set(history.evaluations) == {"val_loss", "val_accuracy"}
+    assert history.evaluations["val_accuracy"].shape == (6,)
+    assert history.evaluations["val_loss"][-1] < history.evaluations["val_loss"][0]
+    assert seen_grad_mode == [(False, False)] * 6
+
+
+def test_threads_pins_torch_cpu_threads():
+    features, labels = separable_problem()
+    before = torch.get_num_threads()
+    try:
+        fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, TrainConfig(epochs=1, threads=1), seed=0)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_auto_prefers_cuda_and_falls_back_to_cpu():

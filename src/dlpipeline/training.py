@@ -10,7 +10,8 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 DeviceName = Literal["auto", "cpu", "cuda"]
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+EpochEvaluator = Callable[[torch.nn.Module], Mapping[str, torch.Tensor | float]]
+"""Called after every epoch (model in eval mode, no gradients); returns named measurements."""
 
 PROGRESS_INTERVAL_SECONDS = 5.0
 
@@ -37,6 +40,22 @@ class TrainConfig(BaseModel):
         default=None, ge=1, description="mini-batch size; null trains on the full batch"
     )
     device: DeviceName = Field(default="auto", description="auto = cuda when present, else cpu")
+    threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="CPU threads for torch; null keeps torch's default (tiny models run best on 1)",
+    )
+
+
+@dataclass(frozen=True)
+class FitHistory:
+    """What :func:`fit` recorded: the training loss and any per-epoch evaluations, on the CPU."""
+
+    loss: torch.Tensor
+    """``(epochs, *loss_shape)``: each epoch's mean training loss (per member for ensembles)."""
+    evaluations: dict[str, torch.Tensor] = field(default_factory=dict)
+    """``name → (epochs, ...)``: what the epoch evaluator returned after every epoch."""
 
 
 def resolve_device(requested: DeviceName) -> torch.device:
@@ -65,13 +84,17 @@ def fit(
     config: TrainConfig,
     seed: int,
     description: str = "model",
-) -> torch.Tensor:
-    """Train ``model`` in place with Adam and return its loss history on the CPU.
+    evaluate_epoch: EpochEvaluator | None = None,
+) -> FitHistory:
+    """Train ``model`` in place with Adam and return what was recorded on the way.
 
-    ``loss_fn(outputs, targets)`` returns a scalar or one loss per ensemble member;
-    the history has shape ``(epochs, *loss_shape)`` and holds each epoch's mean loss.
+    ``loss_fn(outputs, targets)`` returns a scalar or one loss per ensemble member.
     ``seed`` fixes the mini-batch order; the model's initial weights are the caller's.
+    ``evaluate_epoch(model)``, if given, runs after every epoch (e.g. validation loss and
+    accuracy) and its values are stacked into :attr:`FitHistory.evaluations`.
     """
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
     model.to(device)
     features, targets = features.to(device), targets.to(device)
@@ -80,6 +103,7 @@ def fit(
     )
     batches = _batch_schedule(len(features), config.batch_size, seed, device)
     history: list[torch.Tensor] = []
+    evaluations: dict[str, list[torch.Tensor]] = {}
     started = last_report = time.perf_counter()
     model.train()
     for epoch in range(config.epochs):
@@ -91,6 +115,8 @@ def fit(
             optimiser.step()
             epoch_loss = epoch_loss + batch_loss.detach() * (len(features[batch]) / len(features))
         history.append(epoch_loss)
+        if evaluate_epoch is not None:
+            _record(evaluations, _evaluate(model, evaluate_epoch))
         if time.perf_counter() - last_report > PROGRESS_INTERVAL_SECONDS:
             last_report = time.perf_counter()
             logger.info(
@@ -102,7 +128,27 @@ def fit(
             )
     model.eval()
     logger.debug("%s: trained in %.2f s", description, time.perf_counter() - started)
-    return torch.stack(history).cpu()
+    return FitHistory(
+        loss=torch.stack(history).cpu(),
+        evaluations={name: torch.stack(values).cpu() for name, values in evaluations.items()},
+    )
+
+
+@torch.no_grad()
+def _evaluate(model: torch.nn.Module, evaluate_epoch: EpochEvaluator) -> Mapping[str, torch.Tensor | float]:
+    """Run the epoch evaluator in eval mode without gradients, then return to training mode."""
+    model.eval()
+    measurements = evaluate_epoch(model)
+    model.train()
+    return measurements
+
+
+def _record(
+    evaluations: dict[str, list[torch.Tensor]], measurements: Mapping[str, torch.Tensor | float]
+) -> None:
+    """Append one epoch's measurements to the running lists."""
+    for name, value in measurements.items():
+        evaluations.setdefault(name, []).append(torch.as_tensor(value).detach())
 
 
 def _batch_schedule(

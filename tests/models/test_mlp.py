@@ -33,7 +33,7 @@ def test_training_a_member_among_others_matches_training_it_alone():
     among_others = MLPEnsemble(2, [4], 2, "relu", seeds=[3, 11, 5])
     history_alone = fit(alone, features, labels, ensemble_cross_entropy, config, seed=0)
     history_batched = fit(among_others, features, labels, ensemble_cross_entropy, config, seed=0)
-    torch.testing.assert_close(history_alone[:, 0], history_batched[:, 1], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(history_alone.loss[:, 0], history_batched.loss[:, 1], rtol=1e-4, atol=1e-5)
 
 
 def test_the_ensemble_loss_is_one_cross_entropy_per_member():

@@ -122,7 +122,8 @@ def fit_torch_sweep(
             seed=sweep.first_seed,
             description=f"torch {_widths_text(widths)} neurons",
         )
-        best = _best_restarts(history[-1], len(seeds), restarts)
+        losses = history.loss
+        best = _best_restarts(losses[-1], len(seeds), restarts)
         seconds = time.perf_counter() - started
         fitted.append(
             FittedConfig(
@@ -137,7 +138,7 @@ def fit_torch_sweep(
                     "restarts": restarts,
                     "optimizer": "adam",
                 },
-                loss_history=history[:, best].numpy(),
+                loss_history=losses[:, best].numpy(),
                 train_seconds=seconds,
             )
         )
@@ -149,7 +150,7 @@ def fit_torch_sweep(
             len(seeds),
             restarts,
             seconds,
-            float(history[-1, best].mean()),
+            float(losses[-1, best].mean()),
         )
     return fitted
 
