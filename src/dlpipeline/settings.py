@@ -1,6 +1,21 @@
 """Kedro project settings."""
 
+from pathlib import Path
+
 from kedro.config import OmegaConfigLoader
+from kedro.utils import find_kedro_project
+
+
+def sqlite_uri(filename: str) -> str:
+    """Absolute ``sqlite:///`` URI of ``filename`` in the project root.
+
+    Used as ``${sqlite_uri:mlflow.db}`` in mlflow.yml. The project root is found from the
+    working directory (so a notebook in ``notebooks/`` shares the project's store), and an
+    absolute URI keeps MLflow's cached store right when one process runs several projects.
+    """
+    root = find_kedro_project(Path.cwd()) or Path.cwd()
+    return f"sqlite:///{(root / filename).as_posix()}"
+
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -8,4 +23,5 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # An environment overrides single keys of conf/base (deep merge), not whole blocks.
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
+    "custom_resolvers": {"sqlite_uri": sqlite_uri},
 }

@@ -1,11 +1,13 @@
 """Multilayer perceptrons, trained many at once.
 
-:class:`MLPEnsemble` holds ``members`` independent MLPs of the same shape (one per
-seed or restart) as stacked weight tensors, so a whole sweep of seeds trains as one
-batched model: a few large matrix products per step instead of many tiny ones.
-Member ``i`` draws ``torch.nn.Linear``'s default initial weights from its own
-generator seeded with ``seeds[i]``, so a member starts (and, with Adam, trains) the
-same whether it is trained alone or among others.
+:class:`MLPEnsemble` holds many independent MLPs (one per configuration, seed and
+restart) as stacked weight tensors, so a whole sweep trains as one batched model: a few
+large matrix products per step instead of many tiny ones. Members may differ in width:
+each layer is stored at the widest member's size, a narrower member's extra weights
+start at zero and its extra units are masked off, so they stay zero and the member
+computes exactly the narrow net. Member ``i`` draws ``torch.nn.Linear``'s default
+initial weights for its true shape from its own generator seeded with ``seeds[i]``, so
+a member starts (and, with Adam, trains) the same alone or among others.
 """
 
 import math
@@ -25,36 +27,53 @@ ACTIVATIONS: dict[str, nn.Module] = {
 
 
 class MLPEnsemble(nn.Module):
-    """``len(seeds)`` independent MLPs ``in_features → *hidden_widths → out_features``.
+    """Independent MLPs ``in_features → *member_widths[i] → out_features``, one per seed.
 
-    Input ``(n, in_features)`` (shared by all members) or ``(members, n, in_features)``;
-    output ``(members, n, out_features)`` logits.
+    ``member_widths[i]`` lists member ``i``'s hidden-layer widths; all members have the
+    same depth. Input ``(n, in_features)`` (shared by all members) or
+    ``(members, n, in_features)``; output ``(members, n, out_features)`` logits.
     """
 
     def __init__(
         self,
         in_features: int,
-        hidden_widths: Sequence[int],
+        member_widths: Sequence[Sequence[int]],
         out_features: int,
         activation: ActivationName,
         seeds: Sequence[int],
     ) -> None:
         super().__init__()
-        if not seeds:
-            raise ValueError("an MLPEnsemble needs at least one seed")
-        if any(width < 1 for width in hidden_widths):
-            raise ValueError(f"hidden layer widths must be >= 1, got {list(hidden_widths)}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
-        self.widths = [in_features, *hidden_widths, out_features]
+        _check_members(member_widths, seeds, activation)
         self.activation = ACTIVATIONS[activation]
+        shapes = [[in_features, *widths, out_features] for widths in member_widths]
+        padded = [max(column) for column in zip(*shapes, strict=True)]
+        generators = [torch.Generator().manual_seed(seed) for seed in seeds]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-        for fan_in, fan_out in zip(self.widths[:-1], self.widths[1:], strict=True):
-            weight, bias = _linear_init(fan_in, fan_out, generators)
+        for layer in range(len(padded) - 1):
+            weight, bias = _padded_linear_init(
+                [(shape[layer], shape[layer + 1]) for shape in shapes],
+                (padded[layer], padded[layer + 1]),
+                generators,
+            )
             self.weights.append(nn.Parameter(weight))
             self.biases.append(nn.Parameter(bias))
+        for layer, width in enumerate(padded[1:-1], start=1):
+            units = torch.arange(width)
+            true_widths = torch.tensor([shape[layer] for shape in shapes])
+            self.register_buffer(f"mask{layer}", (units < true_widths[:, None]).float().unsqueeze(1))
+
+    @classmethod
+    def uniform(
+        cls,
+        in_features: int,
+        hidden_widths: Sequence[int],
+        out_features: int,
+        activation: ActivationName,
+        seeds: Sequence[int],
+    ) -> "MLPEnsemble":
+        """An ensemble whose members all have the hidden widths ``hidden_widths``."""
+        return cls(in_features, [hidden_widths] * len(seeds), out_features, activation, seeds)
 
     @property
     def members(self) -> int:
@@ -68,8 +87,22 @@ class MLPEnsemble(nn.Module):
         for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             hidden = torch.baddbmm(bias, _expand(hidden, self.members), weight)
             if layer < last_layer:
-                hidden = self.activation(hidden)
+                hidden = self.activation(hidden) * getattr(self, f"mask{layer + 1}")
         return hidden
+
+
+def _check_members(member_widths: Sequence[Sequence[int]], seeds: Sequence[int], activation: str) -> None:
+    """Refuse empty ensembles, mismatched lengths, mixed depths, widths < 1 and unknown activations."""
+    if not seeds:
+        raise ValueError("an MLPEnsemble needs at least one seed")
+    if len(member_widths) != len(seeds):
+        raise ValueError(f"{len(member_widths)} member widths for {len(seeds)} seeds")
+    if len({len(widths) for widths in member_widths}) != 1:
+        raise ValueError("all members of an MLPEnsemble need the same number of hidden layers")
+    if any(width < 1 for widths in member_widths for width in widths):
+        raise ValueError(f"hidden layer widths must be >= 1, got {sorted(set(map(tuple, member_widths)))}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
 
 
 def _expand(features: torch.Tensor, members: int) -> torch.Tensor:
@@ -79,21 +112,24 @@ def _expand(features: torch.Tensor, members: int) -> torch.Tensor:
     return features
 
 
-def _linear_init(
-    fan_in: int, fan_out: int, generators: Sequence[torch.Generator]
+def _padded_linear_init(
+    member_shapes: Sequence[tuple[int, int]],
+    padded_shape: tuple[int, int],
+    generators: Sequence[torch.Generator],
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Draw ``nn.Linear``'s default init, U(±1/√fan_in), once per member generator.
+    """Draw ``nn.Linear``'s default init, U(±1/√fan_in), for each member's true shape.
 
-    Returns weights ``(members, fan_in, fan_out)`` and biases ``(members, 1, fan_out)``.
+    Returns zero-padded weights ``(members, *padded_shape)`` and biases
+    ``(members, 1, padded_fan_out)``.
     """
-    bound = 1.0 / math.sqrt(fan_in)
-    weights = [
-        torch.empty(fan_in, fan_out).uniform_(-bound, bound, generator=generator) for generator in generators
-    ]
-    biases = [
-        torch.empty(1, fan_out).uniform_(-bound, bound, generator=generator) for generator in generators
-    ]
-    return torch.stack(weights), torch.stack(biases)
+    members = len(member_shapes)
+    weights = torch.zeros(members, *padded_shape)
+    biases = torch.zeros(members, 1, padded_shape[1])
+    for member, ((fan_in, fan_out), generator) in enumerate(zip(member_shapes, generators, strict=True)):
+        bound = 1.0 / math.sqrt(fan_in)
+        weights[member, :fan_in, :fan_out].uniform_(-bound, bound, generator=generator)
+        biases[member, :, :fan_out].uniform_(-bound, bound, generator=generator)
+    return weights, biases
 
 
 def ensemble_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

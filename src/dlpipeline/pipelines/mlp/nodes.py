@@ -100,59 +100,82 @@ def fit_torch_sweep(
 ) -> list[FittedConfig]:
     """Train every configuration × seed × restart with the shared loop; keep each seed's best restart.
 
-    All seeds and restarts of one configuration form one :class:`MLPEnsemble`; per seed,
-    the restart with the lowest final training loss is kept (a guard against dead ReLUs
-    and poor local minima that uses training data only).
+    All configurations of the same depth, with all their seeds and restarts, form one
+    :class:`MLPEnsemble` trained in a single call of the loop (the narrower members are
+    padded and masked). Per seed, the restart with the lowest final *training* loss is
+    kept: a guard against dead ReLUs and poor local minima that never looks at test data.
     """
     seed_everything(sweep.first_seed)
     features, labels = _as_tensors(train_points)
     n_classes = int(labels.max()) + 1
     seeds, restarts = sweep.seeds, torch_params.restarts
-    member_seeds = [seed * 1000 + restart for seed in seeds for restart in range(restarts)]
-    fitted = []
-    for index, widths in enumerate(sweep.architectures, start=1):
+    fitted: dict[tuple[int, ...], FittedConfig] = {}
+    for architectures in _by_depth(sweep.architectures):
+        member_widths = [widths for widths in architectures for _ in seeds for _ in range(restarts)]
+        member_seeds = [
+            seed * 1000 + restart for _ in architectures for seed in seeds for restart in range(restarts)
+        ]
         started = time.perf_counter()
-        model = MLPEnsemble(2, widths, n_classes, sweep.activation, member_seeds)
-        history = fit(
+        model = MLPEnsemble(2, member_widths, n_classes, sweep.activation, member_seeds)
+        losses = fit(
             model,
             features,
             labels,
             ensemble_cross_entropy,
             torch_params.train,
             seed=sweep.first_seed,
-            description=f"torch {_widths_text(widths)} neurons",
-        )
-        losses = history.loss
-        best = _best_restarts(losses[-1], len(seeds), restarts)
+            description=f"torch {len(architectures)} configurations",
+        ).loss
         seconds = time.perf_counter() - started
-        fitted.append(
-            FittedConfig(
+        logger.info(
+            "torch: %d configurations x %d seeds x %d restarts = %d networks trained as one batch "
+            "in %.1f s (%d epochs)",
+            len(architectures),
+            len(seeds),
+            restarts,
+            len(member_seeds),
+            seconds,
+            torch_params.train.epochs,
+        )
+        for index, widths in enumerate(architectures):
+            offset = index * len(seeds) * restarts
+            best = offset + _best_restarts(
+                losses[-1, offset : offset + len(seeds) * restarts], len(seeds), restarts
+            )
+            fitted[widths] = FittedConfig(
                 flavour="torch",
                 hidden_layers=widths,
                 seeds=tuple(seeds),
                 predict_labels=_ensemble_predictor(model, best, torch_params.train.device),
-                settings={
-                    "epochs": torch_params.train.epochs,
-                    "learning_rate": torch_params.train.learning_rate,
-                    "weight_decay": torch_params.train.weight_decay,
-                    "restarts": restarts,
-                    "optimizer": "adam",
-                },
+                settings=_torch_settings(torch_params),
                 loss_history=losses[:, best].numpy(),
-                train_seconds=seconds,
+                train_seconds=seconds / len(architectures),
             )
-        )
-        logger.info(
-            "[%d/%d] torch %s neurons: %d seeds x %d restarts in %.1f s, final loss %.3f",
-            index,
-            len(sweep.architectures),
-            _widths_text(widths),
-            len(seeds),
-            restarts,
-            seconds,
-            float(losses[-1, best].mean()),
-        )
-    return fitted
+            logger.info(
+                "torch %s neurons: final training loss %.3f (mean over seeds, best restart)",
+                _widths_text(widths),
+                float(losses[-1, best].mean()),
+            )
+    return [fitted[widths] for widths in sweep.architectures]
+
+
+def _by_depth(architectures: list[tuple[int, ...]]) -> list[list[tuple[int, ...]]]:
+    """Group distinct architectures by number of hidden layers, keeping their order."""
+    groups: dict[int, list[tuple[int, ...]]] = {}
+    for widths in dict.fromkeys(architectures):
+        groups.setdefault(len(widths), []).append(widths)
+    return list(groups.values())
+
+
+def _torch_settings(torch_params: TorchParams) -> dict[str, str | int | float]:
+    """The torch flavour's training settings, as logged with each child run."""
+    return {
+        "epochs": torch_params.train.epochs,
+        "learning_rate": torch_params.train.learning_rate,
+        "weight_decay": torch_params.train.weight_decay,
+        "restarts": torch_params.restarts,
+        "optimizer": "adam",
+    }
 
 
 def _as_tensors(points: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
@@ -347,7 +370,7 @@ def plot_boundary_grid(results: list[ConfigResult], train_points: pd.DataFrame) 
             BoundaryPanel(
                 grid=result.boundary,
                 title=f"{_widths_text(result.fitted.hidden_layers)} neurons",
-                corner_text=_score_text(result),
+                corner_text=score_text(result),
             )
         )
     return boundary_grid_figure(
@@ -355,7 +378,7 @@ def plot_boundary_grid(results: list[ConfigResult], train_points: pd.DataFrame) 
     )
 
 
-def _score_text(result: ConfigResult) -> str:
+def score_text(result: ConfigResult) -> str:
     """The corner text: this seed's test accuracy and the mean ± std over all seeds."""
     shown = result.fitted.seeds.index(result.shown_seed)
     return (
@@ -413,7 +436,7 @@ def build_child_runs(
                         features,
                         labels,
                         title=f"{fitted.flavour}: {widths} hidden neurons (seed {result.shown_seed})",
-                        corner_text=_score_text(result),
+                        corner_text=score_text(result),
                     ),
                 },
             )

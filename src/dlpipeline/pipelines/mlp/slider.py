@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.pipelines.mlp.nodes import (
     Flavour,
-    _score_text,
+    score_text,
     evaluate_sweep,
     fit_sklearn_sweep,
     fit_torch_sweep,
@@ -54,5 +54,5 @@ def train_and_plot(
         features,
         labels,
         title=f"{flavour}: {n_neurons} hidden neuron{plural} (seed {result.shown_seed})",
-        corner_text=_score_text(result),
+        corner_text=score_text(result),
     )
