@@ -10,11 +10,11 @@ from matplotlib.figure import Figure
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.pipelines.mlp.nodes import (
     Flavour,
-    score_text,
     evaluate_sweep,
     fit_sklearn_sweep,
     fit_torch_sweep,
     generate_points,
+    score_text,
     split_points,
 )
 from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams
