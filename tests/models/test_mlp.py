@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch import nn
 
 from dlpipeline.models.mlp import MLPEnsemble, ensemble_cross_entropy
 from dlpipeline.training import TrainConfig, fit
@@ -53,6 +54,15 @@ def test_a_narrow_member_padded_among_wider_ones_trains_exactly_like_the_narrow_
 def test_members_must_share_their_depth():
     with pytest.raises(ValueError, match="same number of hidden layers"):
         MLPEnsemble(2, [[3], [3, 3]], 2, "relu", seeds=[0, 1])
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_ensemble_loss_equals_torch_cross_entropy_member_by_member(classes):
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(4, 25, classes, generator=generator) * 3
+    labels = torch.randint(0, classes, (25,), generator=generator)
+    expected = torch.stack([nn.functional.cross_entropy(member, labels) for member in logits])
+    torch.testing.assert_close(ensemble_cross_entropy(logits, labels), expected)
 
 
 def test_the_ensemble_loss_is_one_cross_entropy_per_member():

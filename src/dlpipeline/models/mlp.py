@@ -59,9 +59,12 @@ class MLPEnsemble(nn.Module):
             self.weights.append(nn.Parameter(weight))
             self.biases.append(nn.Parameter(bias))
         for layer, width in enumerate(padded[1:-1], start=1):
-            units = torch.arange(width)
-            true_widths = torch.tensor([shape[layer] for shape in shapes])
-            self.register_buffer(f"mask{layer}", (units < true_widths[:, None]).float().unsqueeze(1))
+            mask = (
+                _unit_mask([shape[layer] for shape in shapes], width)
+                if _needs_mask(self.activation)
+                else None
+            )
+            self.register_buffer(f"mask{layer}", mask)
 
     @classmethod
     def uniform(
@@ -82,13 +85,39 @@ class MLPEnsemble(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Return every member's logits for ``features``."""
-        hidden = features
-        last_layer = len(self.weights) - 1
-        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
-            hidden = torch.baddbmm(bias, _expand(hidden, self.members), weight)
-            if layer < last_layer:
-                hidden = self.activation(hidden) * getattr(self, f"mask{layer + 1}")
+        hidden = _first_layer(features, self.weights[0], self.biases[0])
+        for layer, (weight, bias) in enumerate(zip(self.weights[1:], self.biases[1:], strict=True), start=1):
+            hidden = self.activation(hidden)
+            mask = getattr(self, f"mask{layer}")
+            if mask is not None:
+                hidden = hidden * mask
+            hidden = torch.baddbmm(bias, hidden, weight)
         return hidden
+
+
+def _first_layer(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """The first layer of every member; shared ``(n, d)`` inputs take one matrix product for all."""
+    if features.dim() == 3:
+        return torch.baddbmm(bias, features, weight)
+    members, fan_in, fan_out = weight.shape
+    stacked = features @ weight.permute(1, 0, 2).reshape(fan_in, members * fan_out)
+    return stacked.reshape(len(features), members, fan_out).transpose(0, 1) + bias
+
+
+def _needs_mask(activation: nn.Module) -> bool:
+    """Whether padded units must be masked: only if the activation of 0 is not 0 (sigmoid).
+
+    A padded unit has zero incoming weights and bias, so its pre-activation is 0; when
+    the activation maps 0 to 0 (relu, tanh) the unit outputs 0 and every gradient that
+    reaches its padded weights is 0, so Adam never moves them.
+    """
+    return bool(activation(torch.zeros(1)).abs().item() > 0)
+
+
+def _unit_mask(true_widths: list[int], padded_width: int) -> torch.Tensor:
+    """``(members, 1, padded_width)``: 1 for each member's real units, 0 for its padding."""
+    units = torch.arange(padded_width)
+    return (units < torch.tensor(true_widths)[:, None]).float().unsqueeze(1)
 
 
 def _check_members(member_widths: Sequence[Sequence[int]], seeds: Sequence[int], activation: str) -> None:
@@ -103,13 +132,6 @@ def _check_members(member_widths: Sequence[Sequence[int]], seeds: Sequence[int],
         raise ValueError(f"hidden layer widths must be >= 1, got {sorted(set(map(tuple, member_widths)))}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
-
-
-def _expand(features: torch.Tensor, members: int) -> torch.Tensor:
-    """View shared ``(n, d)`` features as ``(members, n, d)`` without copying."""
-    if features.dim() == 2:
-        return features.unsqueeze(0).expand(members, -1, -1)
-    return features
 
 
 def _padded_linear_init(
@@ -133,8 +155,15 @@ def _padded_linear_init(
 
 
 def ensemble_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of each member: logits ``(members, n, classes)`` → ``(members,)``."""
+    """Mean cross-entropy of each member: logits ``(members, n, classes)`` → ``(members,)``.
+
+    For two classes it is computed as ``softplus(±(z1 - z0))``, the same value as the
+    softmax form in a third of the memory passes (these tiny nets are bandwidth-bound).
+    """
     members, rows, classes = logits.shape
+    if classes == 2:
+        sign = 1.0 - 2.0 * labels.to(logits.dtype)  # +1 for class 0, -1 for class 1
+        return nn.functional.softplus((logits[..., 1] - logits[..., 0]) * sign).mean(dim=1)
     per_row = nn.functional.cross_entropy(
         logits.reshape(members * rows, classes), labels.repeat(members), reduction="none"
     )

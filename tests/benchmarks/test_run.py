@@ -1,0 +1,58 @@
+"""The benchmark harness runs on a tiny workload and writes the documented results file."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import PROJECT_ROOT
+
+REQUIRED_KEYS = {"workload", "ours_s", "peer", "peer_s", "ratio", "quality_ok", "quality"}
+
+
+def test_the_harness_times_the_mlp_sweep_against_its_peers_and_writes_results(tmp_path: Path):
+    output = tmp_path / "results.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/run.py",
+            "--workloads",
+            "mlp_sweep",
+            "--smoke",
+            "--repeats",
+            "1",
+            "--output",
+            str(output),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(output.read_text())
+    assert [row["peer"] for row in rows] == [
+        "sklearn MLPClassifier(solver='lbfgs') loop",
+        "sklearn MLPClassifier(solver='adam') loop",
+    ]
+    for row in rows:
+        assert set(row) >= REQUIRED_KEYS
+        assert abs(row["ratio"] - row["ours_s"] / row["peer_s"]) < 0.01
+        assert set(row["quality"]["ours"]) == set(row["quality"]["peer"])
+    assert "mlp_sweep" in result.stdout
+
+
+def test_an_unknown_workload_is_refused_with_the_list_of_known_ones(tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "benchmarks/run.py", "--workloads", "nope", "--output", str(tmp_path / "r.json")],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "unknown workload(s) ['nope']" in result.stderr
