@@ -79,6 +79,11 @@ def _widths_text(hidden_layers: tuple[int, ...]) -> str:
     return "x".join(str(width) for width in hidden_layers)
 
 
+def _neurons_text(hidden_layers: tuple[int, ...]) -> str:
+    """``(1,)`` → ``1 neuron``; ``(5,)`` → ``5 neurons``; ``(8, 8)`` → ``8x8 neurons``."""
+    return f"{_widths_text(hidden_layers)} neuron{'' if hidden_layers == (1,) else 's'}"
+
+
 # --- data -----------------------------------------------------------------------------
 
 
@@ -369,7 +374,7 @@ def plot_boundary_grid(results: list[ConfigResult], train_points: pd.DataFrame) 
         rows.setdefault(result.fitted.flavour, []).append(
             BoundaryPanel(
                 grid=result.boundary,
-                title=f"{_widths_text(result.fitted.hidden_layers)} neurons",
+                title=_neurons_text(result.fitted.hidden_layers),
                 corner_text=score_text(result),
             )
         )
@@ -390,7 +395,7 @@ def score_text(result: ConfigResult) -> str:
 def plot_torch_loss(results: list[ConfigResult]) -> Figure:
     """Mean training loss over seeds per epoch, one curve per torch configuration."""
     curves = {
-        f"{_widths_text(result.fitted.hidden_layers)} neurons": result.fitted.loss_history.mean(axis=1)
+        _neurons_text(result.fitted.hidden_layers): result.fitted.loss_history.mean(axis=1)
         for result in results
         if result.fitted.loss_history is not None
     }
@@ -435,7 +440,7 @@ def build_child_runs(
                         result.boundary,
                         features,
                         labels,
-                        title=f"{fitted.flavour}: {widths} hidden neurons (seed {result.shown_seed})",
+                        title=f"{fitted.flavour}: {_neurons_text(fitted.hidden_layers)} (seed {result.shown_seed})",
                         corner_text=score_text(result),
                     ),
                 },
