@@ -440,7 +440,8 @@ def build_child_runs(
                         result.boundary,
                         features,
                         labels,
-                        title=f"{fitted.flavour}: {_neurons_text(fitted.hidden_layers)} (seed {result.shown_seed})",
+                        title=f"{fitted.flavour}: {_neurons_text(fitted.hidden_layers)} "
+                        f"(seed {result.shown_seed})",
                         corner_text=score_text(result),
                     ),
                 },
