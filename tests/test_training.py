@@ -71,6 +71,25 @@ def test_the_epoch_evaluator_is_recorded_after_every_epoch_without_gradients():
     assert seen_grad_mode == [(False, False)] * 6
 
 
+def test_gradient_clipping_runs_before_every_step_when_asked(monkeypatch: pytest.MonkeyPatch):
+    features, labels = separable_problem()
+    clip_norms = []
+    real_clip = torch.nn.utils.clip_grad_norm_
+
+    def recording_clip(parameters, max_norm):
+        clip_norms.append(max_norm)
+        return real_clip(parameters, max_norm)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", recording_clip)
+    config = TrainConfig(epochs=3, batch_size=100, max_grad_norm=0.5)
+    fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, config, seed=0)
+    assert clip_norms == [0.5] * 6  # 3 epochs x 2 batches
+    fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, TrainConfig(epochs=3), seed=0)
+    assert len(clip_norms) == 6
+    with pytest.raises(ValidationError):
+        TrainConfig(max_grad_norm=0)
+
+
 def test_threads_pins_torch_cpu_threads():
     features, labels = separable_problem()
     before = torch.get_num_threads()

@@ -40,6 +40,9 @@ class TrainConfig(BaseModel):
         default=None, ge=1, description="mini-batch size; null trains on the full batch"
     )
     device: DeviceName = Field(default="auto", description="auto = cuda when present, else cpu")
+    max_grad_norm: float | None = Field(
+        default=None, gt=0, description="clip the gradient norm to this before each step; null = no clipping"
+    )
     threads: int | None = Field(
         default=None,
         ge=1,
@@ -117,6 +120,8 @@ def fit(
             batch_loss = loss_fn(model(features[batch]), targets[batch])
             optimiser.zero_grad(set_to_none=True)
             batch_loss.sum().backward()
+            if config.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimiser.step()
             epoch_loss = epoch_loss + batch_loss.detach() * (len(features[batch]) / len(features))
         history.append(epoch_loss)
