@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.helpers import PROJECT_ROOT
 
 REQUIRED_KEYS = {"workload", "ours_s", "peer", "peer_s", "ratio", "quality_ok", "quality"}
