@@ -14,10 +14,11 @@ from types import FrameType
 from typing import Any, NoReturn
 
 import click
-import mlflow
 from kedro.framework.cli.project import run as kedro_run
 from kedro.validation.exceptions import ParameterValidationError
 from mlflow.entities import RunStatus
+
+from dlpipeline.tracking import end_open_runs
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
@@ -50,15 +51,6 @@ def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     """Turn SIGTERM into the same clean stop as Ctrl-C."""
     del signum, frame
     raise KeyboardInterrupt
-
-
-def end_open_runs(status: int) -> int:
-    """End the active MLflow run and its open parents with ``status``; return how many distinct runs."""
-    ended = set()
-    while (active := mlflow.active_run()) is not None:
-        ended.add(active.info.run_id)
-        mlflow.end_run(RunStatus.to_string(status))
-    return len(ended)
 
 
 def _short_validation_message(error: ParameterValidationError) -> str:

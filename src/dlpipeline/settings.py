@@ -5,6 +5,10 @@ from pathlib import Path
 from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
 
+from dlpipeline.hooks import CloseMlflowRuns
+
+HOOKS = (CloseMlflowRuns(),)
+
 
 def sqlite_uri(filename: str) -> str:
     """Absolute ``sqlite:///`` URI of ``filename`` in the project root.

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import mlflow
 from kedro.io import AbstractDataset, DatasetError
 from matplotlib.figure import Figure
-from mlflow.entities import Metric, Param
+from mlflow.entities import Metric, Param, RunStatus
 from mlflow.tracking import MlflowClient
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,20 @@ class MlflowChildRunsDataset(AbstractDataset[list[ChildRun], NoReturn]):
             with mlflow.start_run(run_name=run.name, nested=True) as active:
                 _log_record(client, active.info.run_id, run)
         logger.info("Logged %d MLflow child runs", len(data))
+
+
+def end_open_runs(status: int) -> int:
+    """End the active MLflow run, and any run still open under it, with ``status``.
+
+    Returns how many distinct runs were ended. kedro-mlflow re-enters its run at every
+    node and ends it once, so without this a finished ``kedro run`` leaves the run active
+    in its process, and the next session there would log into it.
+    """
+    ended = set()
+    while (active := mlflow.active_run()) is not None:
+        ended.add(active.info.run_id)
+        mlflow.end_run(RunStatus.to_string(status))
+    return len(ended)
 
 
 def _log_record(client: MlflowClient, run_id: str, run: ChildRun) -> None:
