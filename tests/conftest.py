@@ -1,12 +1,10 @@
 """Shared fixtures: a throw-away copy of the project, and one smoke run of the MLP pipeline."""
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import mlflow
 import pytest
-from tests.helpers import copy_project, run_session
+from tests.helpers import copy_project, smoke_run_in_copy
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
@@ -22,15 +20,6 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def smoke_mlp_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def smoke_mlp_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One ``kedro run --pipelines mlp --env smoke`` in a project copy, shared by the tests that read it."""
-    copy = copy_project(tmp_path_factory.mktemp("smoke_mlp") / "project")
-    previous = Path.cwd()
-    os.chdir(copy)
-    try:
-        run_session(copy, pipeline_names=["mlp"])
-    finally:
-        os.chdir(previous)
-        if mlflow.active_run():
-            mlflow.end_run()
-    yield copy
+    return smoke_run_in_copy(tmp_path_factory.mktemp("smoke_mlp") / "project", "mlp")

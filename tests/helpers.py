@@ -45,6 +45,18 @@ def run_session(project_path: Path, env: str = SMOKE, **run_kwargs) -> dict:
         return session.run(**run_kwargs)
 
 
+def smoke_run_in_copy(destination: Path, pipeline: str) -> Path:
+    """Copy the project to ``destination`` and run ``pipeline`` there on the smoke env, in-process."""
+    copy = copy_project(destination)
+    previous = Path.cwd()
+    os.chdir(copy)
+    try:
+        run_session(copy, pipeline_names=[pipeline])
+    finally:
+        os.chdir(previous)
+    return copy
+
+
 def kedro_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``kedro`` as a user would (a subprocess, no stdin), capturing its output."""
     return subprocess.run(

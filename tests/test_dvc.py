@@ -60,11 +60,21 @@ def locked_outs(lock_file: Path, stage: str) -> dict[str, str]:
     return {out["path"]: out["md5"] for out in lock["stages"][stage]["outs"]}
 
 
-def test_regenerated_datasets_reproduce_the_committed_hashes_byte_for_byte(tmp_path: Path):
-    committed = locked_outs(PROJECT_ROOT / "dvc.lock", DATA_STAGE)
+def data_stages() -> list[str]:
+    """Every stage that generates datasets (``<pipeline>_data``)."""
+    return [
+        name
+        for name in yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+        if name.endswith("_data")
+    ]
+
+
+@pytest.mark.parametrize("stage", data_stages())
+def test_regenerated_datasets_reproduce_the_committed_hashes_byte_for_byte(tmp_path: Path, stage: str):
+    committed = locked_outs(PROJECT_ROOT / "dvc.lock", stage)
     clone = fresh_clone(tmp_path / "clone")
-    run("dvc", "repro", "--force", "--single-item", DATA_STAGE, cwd=clone, env={"KEDRO_ENV": "base"})
-    assert locked_outs(clone / "dvc.lock", DATA_STAGE) == committed
+    run("dvc", "repro", "--force", "--single-item", stage, cwd=clone, env={"KEDRO_ENV": "base"})
+    assert locked_outs(clone / "dvc.lock", stage) == committed
 
 
 @pytest.fixture(scope="module")

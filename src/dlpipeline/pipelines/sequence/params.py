@@ -1,0 +1,106 @@
+"""Typed parameters of the sequence experiment (``conf/*/parameters_sequence.yml``, key ``sequence``).
+
+Each task has its own block ``sequence.<task>`` with ``data``, ``model`` and ``train``
+sections; Kedro validates every ``params:sequence.<task>.<section>`` input against the
+model its node annotates it with, before any node runs.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+ModelName = Literal["rnn", "lstm", "gru", "transformer"]
+RecurrentCell = Literal["rnn", "lstm", "gru"]
+
+
+class _Strict(BaseModel):
+    """A frozen parameter block that rejects unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelParams(_Strict):
+    """Which models to train for a task, how big, and with which seeds (``sequence.<task>.model``)."""
+
+    cells: list[ModelName] = Field(min_length=1)
+    hidden_size: int = Field(default=32, ge=1, le=4096, description="hidden units, or d_model")
+    n_heads: int = Field(default=2, ge=1, description="transformer only; must divide hidden_size")
+    n_layers: int = Field(default=2, ge=1, le=24, description="transformer only")
+    n_seeds: int = Field(default=1, ge=1, le=100)
+    first_seed: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> "ModelParams":
+        if "transformer" in self.cells and self.hidden_size % self.n_heads:
+            raise ValueError(f"hidden_size {self.hidden_size} is not divisible by n_heads {self.n_heads}")
+        return self
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds every model is trained with."""
+        return list(range(self.first_seed, self.first_seed + self.n_seeds))
+
+
+class AddingDataParams(_Strict):
+    """The adding problem over a sweep of lengths (``sequence.adding.data``)."""
+
+    seq_lens: list[int] = Field(min_length=1)
+    n_train: PositiveInt = 4000
+    n_test: PositiveInt = 1000
+    n_probe: int = Field(default=200, ge=1, description="test sequences the gradient norms average over")
+    random_state: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _lengths_at_least_two(self) -> "AddingDataParams":
+        if min(self.seq_lens) < 2:
+            raise ValueError("every adding-problem length must be at least 2")
+        return self
+
+
+class AddingAnalysisParams(_Strict):
+    """Which recurrent cells the vanishing-gradient evidence covers (``sequence.adding.analysis``)."""
+
+    gradient_cells: list[RecurrentCell] = ["rnn", "lstm", "gru"]
+
+
+class DigitsRowsDataParams(_Strict):
+    """Digits read row by row (``sequence.digits_rows.data``)."""
+
+    test_size: float = Field(default=0.25, gt=0, lt=1)
+    random_state: int = Field(default=42, ge=0)
+
+
+class ForecastDataParams(_Strict):
+    """Mackey–Glass windows of varying length (``sequence.forecast.data``)."""
+
+    n_steps: int = Field(default=3000, ge=100)
+    train_share: float = Field(default=0.7, gt=0, lt=1, description="first share of the series for training")
+    n_train: PositiveInt = 800
+    n_test: PositiveInt = 200
+    min_len: int = Field(default=20, ge=1)
+    max_len: int = Field(default=60, ge=1)
+    horizon: int = Field(default=6, ge=1, description="steps ahead predicted at every step")
+    random_state: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _lengths_ordered(self) -> "ForecastDataParams":
+        if self.min_len > self.max_len:
+            raise ValueError(f"min_len {self.min_len} exceeds max_len {self.max_len}")
+        return self
+
+
+class GenerateDataParams(_Strict):
+    """Sine generation from a single input ω (``sequence.generate.data``)."""
+
+    seq_len: int = Field(default=40, ge=2)
+    n_train: PositiveInt = 800
+    n_test: PositiveInt = 200
+    omega_min: float = Field(default=0.1, gt=0)
+    omega_max: float = Field(default=0.6, gt=0)
+    random_state: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> "GenerateDataParams":
+        if self.omega_min >= self.omega_max:
+            raise ValueError(f"omega_min {self.omega_min} must be below omega_max {self.omega_max}")
+        return self

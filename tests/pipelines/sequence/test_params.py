@@ -1,0 +1,27 @@
+"""A wrong sequence parameter stops `kedro run` before any node runs, naming the key."""
+
+from pathlib import Path
+
+import pytest
+from kedro.validation.exceptions import ParameterValidationError
+from tests.helpers import run_session
+
+BAD_PARAMETERS = [
+    (
+        {"adding": {"model": {"cells": ["elman"]}}},
+        "sequence.adding.model",
+        "'rnn', 'lstm', 'gru' or 'transformer'",
+    ),
+    ({"adding": {"data": {"seq_lens": [1, 10]}}}, "sequence.adding.data", "at least 2"),
+    ({"forecast": {"data": {"min_len": 30, "max_len": 10}}}, "sequence.forecast.data", "exceeds max_len"),
+]
+
+
+@pytest.mark.parametrize(("override", "key", "rule"), BAD_PARAMETERS)
+def test_a_bad_parameter_stops_the_run_before_any_node(project_copy: Path, override, key, rule):
+    with pytest.raises(ParameterValidationError) as error:
+        run_session(project_copy, pipeline_names=["sequence"], runtime_params={"sequence": override})
+    message = str(error.value)
+    assert f"'{key}'" in message
+    assert rule in message
+    assert not (project_copy / "data/01_raw/sequence").exists()
