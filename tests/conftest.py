@@ -23,3 +23,9 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def smoke_mlp_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One ``kedro run --pipelines mlp --env smoke`` in a project copy, shared by the tests that read it."""
     return smoke_run_in_copy(tmp_path_factory.mktemp("smoke_mlp") / "project", "mlp")
+
+
+@pytest.fixture(scope="session")
+def smoke_cnn_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ``kedro run --pipelines cnn --env smoke`` in a project copy, shared by the tests that read it."""
+    return smoke_run_in_copy(tmp_path_factory.mktemp("smoke_cnn") / "project", "cnn")

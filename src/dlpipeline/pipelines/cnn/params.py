@@ -1,0 +1,147 @@
+"""Typed parameters of the CNN experiment (``conf/*/parameters_cnn.yml``, key ``cnn``).
+
+Kedro validates each ``params:cnn.<section>`` input against the model that the node
+annotates it with, before any node runs: a wrong value stops the run with a message
+naming the key and the rule it broke.
+"""
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+from dlpipeline.data.digits import ImageSourceName
+from dlpipeline.models.cnn import PoolingName
+from dlpipeline.training import TrainConfig
+
+
+class _Strict(BaseModel):
+    """A frozen parameter block that rejects unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IDXFilePair(_Strict):
+    """One MNIST-format images file and its labels file (plain or gzip-compressed)."""
+
+    images: str = Field(min_length=1)
+    labels: str = Field(min_length=1)
+
+
+class ImageDataParams(_Strict):
+    """Which images to use and how to split them (``cnn.data``)."""
+
+    source: ImageSourceName = "digits"
+    idx_files: list[IDXFilePair] = Field(
+        default_factory=list, description="source idx: (images, labels) pairs, concatenated"
+    )
+    max_samples: int | None = Field(
+        default=None, ge=30, description="stratified subsample of at most this many images; null = all"
+    )
+    val_size: float = Field(default=0.15, gt=0, lt=1, description="share of all images for validation")
+    test_size: float = Field(default=0.25, gt=0, lt=1, description="share of all images held out for test")
+    random_state: int = Field(default=42, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.source == "idx" and not self.idx_files:
+            raise ValueError("source 'idx' needs idx_files: a list of {images: path, labels: path}")
+        if self.val_size + self.test_size >= 1:
+            raise ValueError("val_size + test_size must leave images to train on (sum < 1)")
+        return self
+
+    @property
+    def idx_paths(self) -> list[tuple[str, str]]:
+        """The IDX file pairs as ``(images, labels)`` tuples."""
+        return [(pair.images, pair.labels) for pair in self.idx_files]
+
+
+ModelName = Literal["cnn", "mlp"]
+
+
+class Architecture(_Strict):
+    """One network: [conv → ReLU → pool] blocks (none for the MLP), then dense → dropout → softmax."""
+
+    model: ModelName = "cnn"
+    filters: list[PositiveInt] = Field(
+        default=[32, 64], min_length=1, description="cnn: output channels of each block"
+    )
+    kernel_size: int = Field(default=3, ge=1, le=7, description="cnn: odd, same padding")
+    pooling: PoolingName = "max"
+    dense_units: PositiveInt = 128
+    dropout: float = Field(default=0.5, ge=0, lt=1, description="dropout rate before the output layer")
+
+    @model_validator(mode="after")
+    def _odd_kernel(self) -> Self:
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (same padding), got {self.kernel_size}")
+        return self
+
+
+class ArchitectureChanges(_Strict):
+    """What one configuration changes in the baseline architecture (unset keys are kept)."""
+
+    model: ModelName | None = None
+    filters: list[PositiveInt] | None = Field(default=None, min_length=1)
+    kernel_size: int | None = Field(default=None, ge=1, le=7)
+    pooling: PoolingName | None = None
+    dense_units: PositiveInt | None = None
+    dropout: float | None = Field(default=None, ge=0, lt=1)
+
+
+class ExperimentParams(_Strict):
+    """The configurations to train (``cnn.experiments``), each for every seed.
+
+    Every configuration starts from ``baseline`` and changes only the keys it names, so
+    each study (CNN vs MLP, dropout, pooling, filters) is one or two lines.
+    """
+
+    baseline: Architecture = Architecture()
+    configurations: dict[str, ArchitectureChanges] = Field(min_length=1)
+    featured: str = Field(
+        default="cnn", description="the CNN configuration whose filters, feature maps and errors are drawn"
+    )
+    n_seeds: int = Field(default=3, ge=1, le=100)
+    first_seed: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _featured_is_a_cnn(self) -> Self:
+        if self.featured not in self.configurations:
+            raise ValueError(
+                f"featured configuration {self.featured!r} is not one of {sorted(self.configurations)}"
+            )
+        if self.architectures[self.featured].model != "cnn":
+            raise ValueError(f"featured configuration {self.featured!r} must be a cnn")
+        return self
+
+    @property
+    def seeds(self) -> list[int]:
+        """The model seeds every configuration is trained with."""
+        return list(range(self.first_seed, self.first_seed + self.n_seeds))
+
+    @property
+    def architectures(self) -> dict[str, Architecture]:
+        """Each configuration's full architecture: the baseline with its changes applied."""
+        return {
+            name: Architecture.model_validate(
+                {**self.baseline.model_dump(), **changes.model_dump(exclude_none=True)}
+            )
+            for name, changes in self.configurations.items()
+        }
+
+
+class TrainingParams(_Strict):
+    """How every configuration is trained (``cnn.training``): augmentation, then the shared loop."""
+
+    augment: Literal["none", "shifts"] = Field(
+        default="shifts",
+        description="shifts: add copies of every training image moved one pixel up, down, left and right",
+    )
+    train: TrainConfig = TrainConfig(epochs=16, learning_rate=0.003, batch_size=128)
+
+
+class ReportParams(_Strict):
+    """What the figures show (``cnn.report``)."""
+
+    example_index: int = Field(default=0, ge=0, description="test image whose feature maps are drawn")
+    max_channels: int = Field(default=8, ge=1, le=64, description="feature maps drawn per stage")
+    max_misclassified: int = Field(default=24, ge=1, le=200)

@@ -1,0 +1,169 @@
+"""The CNN experiment end to end on the smoke environment: files on disk and MLflow runs."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+from tests.data.test_idx import idx_bytes
+from tests.helpers import kedro_cli
+
+REPORTS = [
+    "experiments.csv",
+    "metrics.json",
+    "experiments.png",
+    "learning_curves.png",
+    "confusion_matrix.png",
+    "first_layer_filters.png",
+    "feature_maps.png",
+    "misclassified.png",
+]
+
+
+def configurations(project: Path) -> list[str]:
+    """The configuration names of the (base) parameter file, which smoke does not change."""
+    base = yaml.safe_load((project / "conf/base/parameters_cnn.yml").read_text())
+    return list(base["cnn"]["experiments"]["configurations"])
+
+
+def smoke_epochs(project: Path) -> int:
+    smoke = yaml.safe_load((project / "conf/smoke/parameters_cnn.yml").read_text())
+    return smoke["cnn"]["training"]["train"]["epochs"]
+
+
+@pytest.fixture(scope="module")
+def mlflow_client(smoke_cnn_run: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{smoke_cnn_run / 'mlflow.db'}")
+
+
+@pytest.fixture(scope="module")
+def runs(mlflow_client: MlflowClient) -> dict:
+    experiment = mlflow_client.get_experiment_by_name("dlpipeline")
+    all_runs = mlflow_client.search_runs([experiment.experiment_id])
+    parents = [run for run in all_runs if "mlflow.parentRunId" not in run.data.tags]
+    children = [run for run in all_runs if "mlflow.parentRunId" in run.data.tags]
+    return {"parents": parents, "children": children}
+
+
+def test_the_run_writes_the_datasets_and_every_report(smoke_cnn_run: Path):
+    for relative in [
+        "data/01_raw/cnn/images.csv",
+        "data/05_model_input/cnn/train.csv",
+        "data/05_model_input/cnn/val.csv",
+        "data/05_model_input/cnn/test.csv",
+        *(f"data/08_reporting/cnn/{name}" for name in REPORTS),
+    ]:
+        assert (smoke_cnn_run / relative).stat().st_size > 0, relative
+
+
+def test_the_smoke_split_is_stratified_and_scaled(smoke_cnn_run: Path):
+    splits = {
+        name: pd.read_csv(smoke_cnn_run / f"data/05_model_input/cnn/{name}.csv")
+        for name in ("train", "val", "test")
+    }
+    assert [len(table) for table in splits.values()] == [180, 45, 75]  # 300 images: 60 / 15 / 25 %
+    for table in splits.values():
+        assert set(table.label) == set(range(10))
+        pixels = table.drop(columns="label").to_numpy()
+        assert pixels.min() >= 0
+        assert pixels.max() <= 1
+    assert splits["train"].drop(columns="label").to_numpy().max() == 1
+
+
+def test_the_table_has_one_row_per_configuration(smoke_cnn_run: Path):
+    table = pd.read_csv(smoke_cnn_run / "data/08_reporting/cnn/experiments.csv")
+    assert table.configuration.tolist() == configurations(smoke_cnn_run)
+    assert set(table.model) == {"cnn", "mlp"}
+    assert table.test_accuracy.between(0, 1).all()
+    assert (table.test_accuracy_min <= table.test_accuracy).all()
+    no_pool = table.set_index("configuration").loc["cnn-no-pool"]
+    assert no_pool.feature_maps == "4x8x8 8x8x8"  # smoke baseline filters [4, 8], nothing pooled
+
+
+def test_the_metrics_json_nests_configuration_then_metric(smoke_cnn_run: Path):
+    metrics = json.loads((smoke_cnn_run / "data/08_reporting/cnn/metrics.json").read_text())
+    assert list(metrics) == configurations(smoke_cnn_run)
+    expected = {"test_accuracy", "test_accuracy_mean", "val_accuracy", "train_accuracy", "n_params"}
+    assert all(set(values) == expected for values in metrics.values())
+
+
+def test_one_finished_parent_run_holds_the_tables_and_figures(runs: dict, mlflow_client: MlflowClient):
+    (parent,) = runs["parents"]
+    assert parent.info.status == "FINISHED"
+    assert parent.info.run_name == "cnn"
+    artifacts = {artifact.path for artifact in mlflow_client.list_artifacts(parent.info.run_id, "cnn")}
+    assert artifacts == {f"cnn/{name}" for name in REPORTS}
+
+
+def test_each_configuration_is_a_child_run_with_its_params_metrics_and_figures(
+    smoke_cnn_run: Path, runs: dict, mlflow_client: MlflowClient
+):
+    (parent,) = runs["parents"]
+    children = {child.info.run_name: child for child in runs["children"]}
+    assert set(children) == set(configurations(smoke_cnn_run))
+    for child in children.values():
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert child.info.status == "FINISHED"
+        assert {"model", "dropout", "pooling", "filters", "seeds", "n_seeds", "data_source"} <= set(
+            child.data.params
+        )
+        assert {"test_accuracy", "val_accuracy", "train_accuracy", "n_params", "train_seconds"} <= set(
+            child.data.metrics
+        )
+        artifacts = {artifact.path for artifact in mlflow_client.list_artifacts(child.info.run_id)}
+        assert artifacts == {"learning_curves.png", "confusion_matrix.png"}
+    assert children["cnn"].data.params["seeds"] == "0..1"
+    assert children["cnn-no-dropout"].data.params["dropout"] == "0.0"
+    assert children["cnn-avg-pool"].data.params["pooling"] == "avg"
+    assert children["cnn-filters-16x32"].data.params["filters"] == "16x32"
+    assert children["mlp"].data.params["model"] == "mlp"
+    assert children["mlp"].data.params["pooling"] == "n/a"
+
+
+def test_children_log_the_training_and_validation_loss_of_every_epoch(
+    smoke_cnn_run: Path, runs: dict, mlflow_client: MlflowClient
+):
+    epochs = list(range(smoke_epochs(smoke_cnn_run)))
+    for child in runs["children"]:
+        for metric in ("epoch_train_loss", "epoch_val_loss", "epoch_val_accuracy"):
+            history = mlflow_client.get_metric_history(child.info.run_id, metric)
+            assert [point.step for point in history] == epochs
+
+
+def use_idx_files(project: Path, images: Path, labels: Path) -> None:
+    """Point the experiment at IDX files, as a user would: ``conf/local/parameters_cnn.yml``."""
+    files = [{"images": str(images), "labels": str(labels)}]
+    local = {"cnn": {"data": {"source": "idx", "idx_files": files}}}
+    (project / "conf/local/parameters_cnn.yml").write_text(yaml.safe_dump(local))
+
+
+def test_the_data_stage_reads_mnist_format_idx_files(project_copy: Path):
+    """A user's own IDX files (here 60 random 6x5 'images' of 3 classes) replace the digits."""
+    rng = np.random.default_rng(0)
+    raw = project_copy / "data/01_raw/mine"
+    raw.mkdir(parents=True)
+    (raw / "images-idx3-ubyte").write_bytes(idx_bytes(rng.integers(0, 256, (60, 6, 5), dtype=np.uint8)))
+    (raw / "labels-idx1-ubyte").write_bytes(idx_bytes(np.repeat(np.arange(3, dtype=np.uint8), 20)))
+    use_idx_files(project_copy, raw / "images-idx3-ubyte", raw / "labels-idx1-ubyte")
+    result = kedro_cli("run", "--pipelines", "cnn", "--tags", "data", cwd=project_copy)
+    assert result.returncode == 0, result.stderr[-3000:]
+    images = pd.read_csv(project_copy / "data/01_raw/cnn/images.csv")
+    assert images.shape == (60, 1 + 6 * 5)
+    test = pd.read_csv(project_copy / "data/05_model_input/cnn/test.csv")
+    assert test.label.value_counts().tolist() == [5, 5, 5]  # 25 % of each class
+
+
+def test_a_broken_idx_file_stops_the_run_naming_the_file(project_copy: Path):
+    broken = project_copy / "data/01_raw/mine/images-idx3-ubyte.gz"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"\x1f\x8b not really gzip")
+    use_idx_files(project_copy, broken, broken)
+    result = kedro_cli("run", "--pipelines", "cnn", "--tags", "data", cwd=project_copy)
+    assert result.returncode != 0
+    output = " ".join((result.stdout + result.stderr).split())  # undo the log's line wrapping
+    assert "IDXFormatError" in output
+    assert "images-idx3-ubyte.gz: damaged or truncated gzip" in output
+    assert not (project_copy / "data/01_raw/cnn/images.csv").exists()
