@@ -90,14 +90,19 @@ def test_gradient_clipping_runs_before_every_step_when_asked(monkeypatch: pytest
         TrainConfig(max_grad_norm=0)
 
 
-def test_threads_pins_torch_cpu_threads():
+def test_threads_apply_while_training_and_are_restored_after():
     features, labels = separable_problem()
     before = torch.get_num_threads()
-    try:
-        fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, TrainConfig(epochs=1, threads=1), seed=0)
-        assert torch.get_num_threads() == 1
-    finally:
-        torch.set_num_threads(before)
+    seen = []
+
+    def record_threads(model: nn.Module) -> dict[str, float]:
+        seen.append(torch.get_num_threads())
+        return {}
+
+    config = TrainConfig(epochs=2, threads=1)
+    fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, config, seed=0, evaluate_epoch=record_threads)
+    assert seen == [1, 1]
+    assert torch.get_num_threads() == before
 
 
 def test_auto_prefers_cuda_and_falls_back_to_cpu():

@@ -100,9 +100,28 @@ def fit(
     ``seed`` fixes the mini-batch order; the model's initial weights are the caller's.
     ``evaluate_epoch(model)``, if given, runs after every epoch (e.g. validation loss and
     accuracy) and its values are stacked into :attr:`FitHistory.evaluations`.
+    ``config.threads`` applies while this model trains; torch's setting is restored after.
     """
+    previous_threads = torch.get_num_threads()
     if config.threads is not None:
         torch.set_num_threads(config.threads)
+    try:
+        return _train(model, features, targets, loss_fn, config, seed, description, evaluate_epoch)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _train(
+    model: torch.nn.Module,
+    features: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn: LossFunction,
+    config: TrainConfig,
+    seed: int,
+    description: str,
+    evaluate_epoch: EpochEvaluator | None,
+) -> FitHistory:
+    """The loop of :func:`fit`, on the threads it chose."""
     device = resolve_device(config.device)
     model.to(device)
     features, targets = features.to(device), targets.to(device)
