@@ -12,6 +12,7 @@ reached at least the peer's quality) and the quality figures themselves.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -22,7 +23,8 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,17 @@ import torch
 import yaml
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
+from torch import nn
 
+from dlpipeline.data.digits import table_to_images, with_shifted_copies
 from dlpipeline.data.toy2d import features_and_labels
+from dlpipeline.models.cnn import POOL_SIZE, ConvNetEnsemble, ConvNetSpec
+from dlpipeline.models.mlp import ensemble_cross_entropy
+from dlpipeline.pipelines.cnn import nodes as cnn_nodes
+from dlpipeline.pipelines.cnn.params import ExperimentParams, ImageDataParams, TrainingParams
 from dlpipeline.pipelines.mlp import nodes as mlp_nodes
 from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams
+from dlpipeline.training import TrainConfig, fit, resolve_device, seed_everything
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -223,6 +232,192 @@ def overhead(repeats: int, smoke: bool) -> list[Row]:
     ]
 
 
+# --- cnn --------------------------------------------------------------------------------
+
+CNN_TARGET_ACCURACY, CNN_MAX_EPOCHS = 0.985, 40
+CNN_SMOKE_TARGET_ACCURACY, CNN_SMOKE_MAX_EPOCHS = 0.5, 3
+CNN_GOAL_RATIO = 1.1
+ACCURACY_TOLERANCE = 0.005
+"""How far below the peer's final test accuracy ours may end (about two digits of the test split)."""
+POOLING_LAYERS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+
+
+@dataclass(frozen=True)
+class ImageTask:
+    """The cnn pipeline's training images (augmented as configured) and its test split, on the device."""
+
+    features: torch.Tensor
+    targets: torch.Tensor
+    test_features: torch.Tensor
+    test_targets: torch.Tensor
+
+
+class TargetReachedError(Exception):
+    """Raised by ours' epoch evaluator to end :func:`fit` at the first epoch reaching the target."""
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block on ``count`` torch threads, then restore the previous setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def image_task(data: ImageDataParams, training: TrainingParams) -> ImageTask:
+    """The pipeline's load, split, scale and augmentation steps; images as ``(n, 1, rows, cols)``."""
+    train, _, test = cnn_nodes.split_images(cnn_nodes.load_images(data), data)
+    images, labels = table_to_images(train)
+    if training.augment == "shifts":
+        images, labels = with_shifted_copies(images, labels)
+    test_images, test_labels = table_to_images(test)
+    arrays = (images[:, None], labels, test_images[:, None], test_labels)
+    device = resolve_device(training.train.device)
+    return ImageTask(*(torch.tensor(array, device=device) for array in arrays))
+
+
+def train_ours(
+    task: ImageTask, spec: ConvNetSpec, config: TrainConfig, seed: int, target: float
+) -> dict[str, float]:
+    """The project's path: a one-member ConvNetEnsemble trained by ``fit``, tested after every epoch."""
+    accuracies: list[float] = []
+
+    def evaluate(model: torch.nn.Module) -> dict[str, float]:
+        predicted = model(task.test_features)[0].argmax(dim=-1)
+        accuracies.append((predicted == task.test_targets).float().mean().item())
+        if accuracies[-1] >= target:
+            raise TargetReachedError
+        return {"test_accuracy": accuracies[-1]}
+
+    seed_everything(seed)
+    model = ConvNetEnsemble(spec, [seed])
+    with contextlib.suppress(TargetReachedError):
+        fit(model, task.features, task.targets, ensemble_cross_entropy, config, seed, evaluate_epoch=evaluate)
+    return {"test_accuracy": accuracies[-1], "epochs": len(accuracies)}
+
+
+def sequential_network(spec: ConvNetSpec) -> nn.Sequential:
+    """The same network as a user writes it: Conv2d, ReLU, pooling blocks, then Linear, Dropout, Linear."""
+    layers: list[nn.Module] = []
+    channels = spec.in_shape[0]
+    for filters in spec.filters:
+        layers += [nn.Conv2d(channels, filters, spec.kernel_size, padding=spec.kernel_size // 2), nn.ReLU()]
+        layers += [POOLING_LAYERS[spec.pooling](POOL_SIZE)] if spec.pooling in POOLING_LAYERS else []
+        channels = filters
+    return nn.Sequential(
+        *layers,
+        nn.Flatten(),
+        nn.Linear(spec.flat_features, spec.dense_units),
+        nn.ReLU(),
+        nn.Dropout(spec.dropout),
+        nn.Linear(spec.dense_units, spec.n_classes),
+    )
+
+
+@torch.no_grad()
+def copy_initial_weights(source: ConvNetEnsemble, network: nn.Sequential) -> None:
+    """Start ``network`` from the one member of ``source``: both sides then take the same path."""
+    convolutions = [layer for layer in network if isinstance(layer, nn.Conv2d)]
+    dense, output = (layer for layer in network if isinstance(layer, nn.Linear))
+    for layer, weight, bias in zip(convolutions, source.conv_weights, source.conv_biases, strict=True):
+        layer.weight.copy_(weight)
+        layer.bias.copy_(bias)
+    for layer, weight, bias in (
+        (dense, source.dense_weight, source.dense_bias),
+        (output, source.out_weight, source.out_bias),
+    ):
+        layer.weight.copy_(weight[0].T)
+        layer.bias.copy_(bias[0, 0])
+
+
+def train_plain_torch(
+    task: ImageTask, initial: ConvNetEnsemble, config: TrainConfig, seed: int, target: float
+) -> dict[str, float]:
+    """The plain PyTorch script: nn.Sequential, Adam, shuffled mini-batches, test accuracy every epoch.
+
+    It starts from ``initial``'s weights and draws its batch order and dropout masks from
+    ``seed`` the way ``fit`` does, so only the loops differ, not the luck.
+    """
+    network = sequential_network(initial.spec).to(task.features.device)
+    copy_initial_weights(initial, network)
+    optimiser = torch.optim.Adam(
+        network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    loss_fn = nn.CrossEntropyLoss()
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    accuracy, epoch = 0.0, 0
+    while epoch < config.epochs and accuracy < target:
+        epoch += 1
+        network.train()
+        for batch in torch.randperm(len(task.features), generator=generator).split(config.batch_size):
+            optimiser.zero_grad()
+            loss = loss_fn(network(task.features[batch]), task.targets[batch])
+            loss.backward()
+            optimiser.step()
+        network.eval()
+        with torch.no_grad():
+            predicted = network(task.test_features).argmax(dim=1)
+            accuracy = (predicted == task.test_targets).float().mean().item()
+    return {"test_accuracy": accuracy, "epochs": epoch}
+
+
+def cnn(repeats: int, smoke: bool) -> list[Row]:
+    """Time to a test accuracy on digits: the featured CNN, one seed, by ``fit`` and by a plain loop."""
+    parameters = base_parameters("cnn", smoke)
+    data = ImageDataParams.model_validate(parameters["data"])
+    experiments = ExperimentParams.model_validate(parameters["experiments"])
+    training = TrainingParams.model_validate(parameters["training"])
+    target, max_epochs = (
+        (CNN_SMOKE_TARGET_ACCURACY, CNN_SMOKE_MAX_EPOCHS) if smoke else (CNN_TARGET_ACCURACY, CNN_MAX_EPOCHS)
+    )
+    config = training.train.model_copy(update={"epochs": max_epochs})
+    task = image_task(data, training)
+    architecture = experiments.architectures[experiments.featured]
+    spec = cnn_nodes.network_spec(architecture, tuple(task.features.shape[1:]), int(task.targets.max()) + 1)
+    seed = experiments.first_seed
+    initial = ConvNetEnsemble(spec, [seed])
+    threads = config.threads or torch.get_num_threads()
+    with torch_threads(threads):
+        warm_up = config.model_copy(
+            update={"epochs": 1}
+        )  # torch's one-time start-up (~1 s) counts for neither
+        train_ours(task, spec, warm_up, seed, target)
+        train_plain_torch(task, initial, warm_up, seed, target)
+        ours_s, ours_quality = median_seconds(lambda: train_ours(task, spec, config, seed, target), repeats)
+        peer_s, peer_quality = median_seconds(
+            lambda: train_plain_torch(task, initial, config, seed, target), repeats
+        )
+    return [
+        {
+            "workload": "cnn",
+            "configuration": f"{experiments.featured}: filters {'x'.join(map(str, spec.filters))}, "
+            f"{spec.pooling} pool, dense {spec.dense_units}, dropout {spec.dropout}, augment "
+            f"{training.augment}, batch {config.batch_size}, lr {config.learning_rate}, seed {seed}, "
+            f"{len(task.features)} training images, {threads} threads",
+            "ours_s": round(ours_s, 3),
+            "peer": "plain PyTorch nn.Sequential loop (same layers, init, Adam, batches, augmentation)",
+            "peer_s": round(peer_s, 3),
+            "ratio": round(ours_s / peer_s, 3),
+            "goal_ratio": CNN_GOAL_RATIO,
+            "ratio_per_epoch": round(
+                (ours_s / ours_quality["epochs"]) / (peer_s / peer_quality["epochs"]), 3
+            ),
+            "quality_ok": ours_quality["test_accuracy"] >= target
+            and ours_quality["test_accuracy"] >= peer_quality["test_accuracy"] - ACCURACY_TOLERANCE,
+            "quality": {
+                "metric": "test accuracy, evaluated after every epoch, at the first epoch reaching "
+                f"{target} (at most {max_epochs} epochs)",
+                "ours": ours_quality,
+                "peer": peer_quality,
+            },
+        }
+    ]
+
+
 # --- suite ------------------------------------------------------------------------------
 
 
@@ -276,6 +471,7 @@ def suite(repeats: int, smoke: bool) -> list[Row]:
 
 WORKLOADS: dict[str, Callable[[int, bool], list[Row]]] = {
     "mlp_sweep": mlp_sweep,
+    "cnn": cnn,
     "overhead": overhead,
     "suite": suite,
 }

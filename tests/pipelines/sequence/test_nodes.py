@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from kedro_datasets.pandas import ParquetDataset
 
+from dlpipeline.datasets import TableDataset
 from dlpipeline.pipelines.sequence import nodes
 from dlpipeline.pipelines.sequence.params import (
     AddingDataParams,
@@ -91,7 +91,7 @@ def test_the_worst_seed_is_the_highest_mse_but_the_lowest_accuracy():
 
 def parquet_digest(table: pd.DataFrame, path: Path) -> str:
     """Save ``table`` as the catalog does and hash the file, as DVC does."""
-    ParquetDataset(filepath=str(path)).save(table)
+    TableDataset(filepath=str(path)).save(table)
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 

@@ -1,7 +1,7 @@
 """Figures of the sequence experiment (to move into :mod:`dlpipeline.plotting` later).
 
 Plain :class:`matplotlib.figure.Figure` objects, no pyplot: safe in any thread, and saved
-by the catalog's ``MatplotlibDataset`` or logged to MLflow.
+by the catalog's ``FigureDataset`` or logged to MLflow.
 """
 
 from collections.abc import Mapping, Sequence

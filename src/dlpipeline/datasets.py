@@ -1,0 +1,182 @@
+"""The catalog's file datasets: tables checked against a schema, figures and JSON reports.
+
+Every file is written atomically: the data goes to a hidden sibling first and replaces the
+target in one rename, so a run that fails or is killed halfway leaves the last good file
+intact and loadable. Every table is checked on load and on save: a truncated, empty or
+malformed file stops the run with a :class:`DataValidationError` naming the file, before any
+node uses it and before anything downstream is overwritten.
+"""
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+from matplotlib.figure import Figure
+
+from dlpipeline.schema import TableSchema
+
+TABLE_FORMATS = (".csv", ".parquet")
+MAX_PROBLEMS_SHOWN = 3
+
+
+class DataValidationError(DatasetError):
+    """A dataset file is missing, unreadable or does not match its schema."""
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a hidden sibling of ``target`` to write to; on success it replaces ``target``.
+
+    The sibling keeps ``target``'s suffix (writers pick the format from it) and is removed if
+    the write fails, so ``target`` is either the old file or the complete new one.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.stem}.partial-{os.getpid()}{target.suffix}")
+    try:
+        yield partial
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _display(path: Path) -> str:
+    """``path`` relative to the working directory (the project root in a run) when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _ends_with_line_break(path: Path) -> bool:
+    """Whether the file is empty or its last byte is a line break (as every CSV writer leaves it)."""
+    with path.open("rb") as file:
+        if file.seek(0, os.SEEK_END) == 0:
+            return True
+        file.seek(-1, os.SEEK_END)
+        return file.read(1) == b"\n"
+
+
+class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """A pandas table in a local CSV or Parquet file (by suffix), validated by a schema."""
+
+    def __init__(
+        self,
+        filepath: str,
+        schema: dict[str, Any] | None = None,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._filepath = Path(filepath)
+        if self._filepath.suffix not in TABLE_FORMATS:
+            raise DatasetError(f"{filepath}: a table file must end in one of {TABLE_FORMATS}")
+        self._schema = TableSchema.model_validate(schema) if schema is not None else None
+        self._load_args = load_args or {}
+        self._save_args = save_args or {}
+        self.metadata = metadata
+
+    def load(self) -> pd.DataFrame:
+        """Read the table; raise :class:`DataValidationError` if it is missing, unreadable or invalid."""
+        if not self._filepath.is_file():
+            raise DataValidationError(f"{_display(self._filepath)} does not exist")
+        try:
+            frame = self._read()
+        except Exception as error:  # any reader failure means the file is not a table
+            shown = _display(self._filepath)
+            reason = str(error).replace(str(self._filepath), shown)
+            raise DataValidationError(f"{shown} cannot be read: {reason}") from error
+        self._validate(frame, "is not valid")
+        return frame
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Validate ``data`` (nothing invalid is written), then replace the file atomically."""
+        self._validate(data, "was not written, the table is not valid")
+        with atomic_path(self._filepath) as partial:
+            if self._filepath.suffix == ".csv":
+                data.to_csv(partial, **self._save_args)
+            else:
+                data.to_parquet(partial, **self._save_args)
+
+    def _read(self) -> pd.DataFrame:
+        """The file's contents; a CSV must end with a line break (otherwise it was cut short)."""
+        if self._filepath.suffix == ".parquet":
+            return pd.read_parquet(self._filepath, **self._load_args)
+        if not _ends_with_line_break(self._filepath):
+            raise ValueError("the last row is cut short (truncated file?)")
+        return pd.read_csv(self._filepath, **self._load_args)
+
+    def _validate(self, frame: pd.DataFrame, verdict: str) -> None:
+        """Raise :class:`DataValidationError` listing every schema problem of ``frame``."""
+        problems = self._schema.problems(frame) if self._schema else []
+        if problems:
+            shown = problems[:MAX_PROBLEMS_SHOWN]
+            if len(problems) > len(shown):
+                shown.append(f"and {len(problems) - len(shown)} more problem(s)")
+            raise DataValidationError(f"{_display(self._filepath)} {verdict}: " + "; ".join(shown))
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "schema": self._schema is not None}
+
+
+class FigureDataset(AbstractDataset[None, Figure]):
+    """A matplotlib figure saved as an image (format from the suffix); write-only."""
+
+    def __init__(
+        self, filepath: str, save_args: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self._filepath = Path(filepath)
+        self._save_args = save_args or {}
+        self.metadata = metadata
+
+    def load(self) -> None:
+        """Figures are outputs only."""
+        raise DatasetError(f"{_display(self._filepath)} is a figure: it is written, never read back")
+
+    def save(self, data: Figure) -> None:
+        """Render ``data`` to the file atomically."""
+        with atomic_path(self._filepath) as partial:
+            data.savefig(partial, **self._save_args)
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+
+
+class JSONDataset(AbstractDataset[Any, Any]):
+    """A JSON document, written atomically."""
+
+    def __init__(
+        self, filepath: str, save_args: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self._filepath = Path(filepath)
+        self._save_args = save_args or {}
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        """The parsed document; raise :class:`DataValidationError` if it is missing or not JSON."""
+        try:
+            return json.loads(self._filepath.read_text())
+        except (OSError, ValueError) as error:
+            shown = _display(self._filepath)
+            raise DataValidationError(f"{shown} cannot be read as JSON: {error}") from error
+
+    def save(self, data: Any) -> None:
+        """Write ``data`` as JSON, replacing the file atomically."""
+        with atomic_path(self._filepath) as partial:
+            partial.write_text(json.dumps(data, **self._save_args))
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}

@@ -1,0 +1,185 @@
+"""Trust in data: every table read from disk is checked, a bad file is named, and writes are atomic."""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from matplotlib.figure import Figure
+from tests.helpers import copy_project, run_session
+
+from dlpipeline.datasets import DataValidationError, FigureDataset, JSONDataset, TableDataset, atomic_path
+
+Corruption = Callable[[Path], None]
+
+
+def _rewrite(path: Path, change: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    """Replace the table at ``path`` by ``change`` of it, in the same format."""
+    frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    changed = change(frame)
+    if path.suffix == ".csv":
+        changed.to_csv(path, index=False)
+    else:
+        changed.to_parquet(path)
+
+
+def _above_every_bound(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first row's bounded integer columns pushed far out of range (labels, markers, steps)."""
+    copy = frame.copy()
+    bounded = [name for name in ("label", "marker", "step") if name in copy]
+    copy.loc[0, bounded[0]] = -5
+    return copy
+
+
+def _truncate(path: Path) -> None:
+    """Cut the file a third of the way in, in the middle of a row (as an interrupted copy would)."""
+    content = path.read_bytes()
+    cut = len(content) // 3
+    while content[cut - 1 : cut] == b"\n":
+        cut -= 1
+    path.write_bytes(content[:cut])
+
+
+def _text_in_last_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first value of the last column replaced by a word."""
+    copy = frame.astype({frame.columns[-1]: str})
+    copy.loc[0, frame.columns[-1]] = "oops"
+    return copy
+
+
+def _missing_first_value(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first value of the last column left empty."""
+    copy = frame.astype({frame.columns[-1]: float})
+    copy.iloc[0, -1] = None
+    return copy
+
+
+CORRUPTIONS: dict[str, Corruption] = {
+    "empty file": lambda path: path.write_bytes(b""),
+    "truncated file": _truncate,
+    "not a table": lambda path: path.write_bytes(b"\x00\x01 this is not a table\n\xff\xfe"),
+    "header only": lambda path: _rewrite(path, lambda frame: frame.iloc[:0]),
+    "a missing column": lambda path: _rewrite(path, lambda frame: frame.iloc[:, 1:]),
+    "an unexpected column": lambda path: _rewrite(path, lambda frame: frame.assign(extra=1.0)),
+    "a missing value": lambda path: _rewrite(path, _missing_first_value),
+    "a value out of range": lambda path: _rewrite(path, _above_every_bound),
+    "text in a numeric column": lambda path: _rewrite(path, _text_in_last_column),
+}
+
+
+@pytest.fixture(scope="module")
+def generated_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project copy in which every pipeline's data nodes ran once (smoke sizes)."""
+    project = copy_project(tmp_path_factory.mktemp("data") / "project")
+    previous = Path.cwd()
+    os.chdir(project)
+    try:
+        run_session(project, tags=["data"])
+    finally:
+        os.chdir(previous)
+    return project
+
+
+def checked_tables(project: Path) -> dict[str, TableDataset]:
+    """Every table of the catalog that has a schema, by name."""
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env="smoke") as session:
+        catalog = session.load_context().catalog
+    tables = {name: catalog.get(name) for name in catalog}
+    return {
+        name: table for name, table in tables.items() if isinstance(table, TableDataset) and table._schema
+    }
+
+
+def test_every_dataset_the_pipelines_read_from_disk_has_a_schema(generated_data: Path):
+    inputs_on_disk = {
+        "mlp.points", "mlp.train_points", "mlp.test_points",
+        "cnn.images", "cnn.train_images", "cnn.val_images", "cnn.test_images",
+        "sequence.adding.sequences", "sequence.digits_rows.digits",
+        "sequence.forecast.series", "sequence.generate.waves",
+    }  # fmt: skip
+    tasks = ("adding", "digits_rows", "forecast", "generate")
+    splits = {f"sequence.{task}.{split}" for task in tasks for split in ("train", "test")}
+    assert set(checked_tables(generated_data)) == inputs_on_disk | splits
+
+
+def test_the_generated_datasets_pass_their_schemas(generated_data: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(generated_data)
+    for name, table in checked_tables(generated_data).items():
+        assert len(table.load()) > 0, name
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_a_bad_file_is_refused_with_its_path_and_is_left_as_it_was(
+    generated_data: Path, monkeypatch: pytest.MonkeyPatch, corruption: str
+):
+    monkeypatch.chdir(generated_data)
+    for name, table in checked_tables(generated_data).items():
+        path = table._filepath
+        original = path.read_bytes()
+        try:
+            CORRUPTIONS[corruption](path)
+            corrupted = path.read_bytes()
+            with pytest.raises(DataValidationError) as error:
+                table.load()
+            message = str(error.value)
+            assert message.startswith(str(path.relative_to(generated_data))), (name, message)
+            assert len(message) < 400, (name, message)
+            assert path.read_bytes() == corrupted, name
+        finally:
+            path.write_bytes(original)
+
+
+def test_a_missing_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataValidationError, match=r"^data/points\.csv does not exist"):
+        TableDataset("data/points.csv").load()
+
+
+def test_an_invalid_table_is_never_written_and_the_last_good_file_stays(tmp_path: Path):
+    table = TableDataset(
+        str(tmp_path / "points.csv"),
+        schema={"columns": {"x": {"dtype": "float"}, "label": {"dtype": "int", "min": 0, "max": 1}}},
+        save_args={"index": False},
+    )
+    good = pd.DataFrame({"x": [0.5, 1.5], "label": [0, 1]})
+    table.save(good)
+    refusal = r"was not written.*'label' has values above 1 \(e\.g\. 7\)"
+    with pytest.raises(DataValidationError, match=refusal):
+        table.save(good.assign(label=[0, 7]))
+    pd.testing.assert_frame_equal(table.load(), good)
+
+
+def test_a_write_that_fails_halfway_leaves_the_previous_file_and_no_debris(tmp_path: Path):
+    target = tmp_path / "report.json"
+    target.write_text('{"accuracy": 0.99}')
+    with pytest.raises(OSError, match="disk full"), atomic_path(target) as partial:
+        partial.write_text('{"accur')
+        raise OSError("disk full")
+    assert target.read_text() == '{"accuracy": 0.99}'
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_a_figure_that_fails_to_render_leaves_the_previous_image(tmp_path: Path):
+    image = FigureDataset(str(tmp_path / "plot.png"))
+    image.save(Figure())
+    previous = image._filepath.read_bytes()
+    broken = Figure()
+    broken.add_subplot().text(0, 0, "$\\unknowncommand$")  # mathtext fails while rendering
+    with pytest.raises(Exception, match="unknowncommand"):
+        image.save(broken)
+    assert image._filepath.read_bytes() == previous
+    assert [path.name for path in tmp_path.iterdir()] == ["plot.png"]
+
+
+def test_json_reports_round_trip_and_a_damaged_one_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    report = JSONDataset("metrics.json", save_args={"indent": 2})
+    report.save({"torch": {"5": {"test_accuracy": 0.99}}})
+    assert report.load() == {"torch": {"5": {"test_accuracy": 0.99}}}
+    Path("metrics.json").write_text('{"torch": {"5": ')
+    with pytest.raises(DataValidationError, match=r"^metrics\.json cannot be read as JSON"):
+        report.load()
