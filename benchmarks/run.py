@@ -235,7 +235,7 @@ def overhead(repeats: int, smoke: bool) -> list[Row]:
 # --- cnn --------------------------------------------------------------------------------
 
 CNN_TARGET_ACCURACY, CNN_MAX_EPOCHS = 0.985, 40
-CNN_SMOKE_TARGET_ACCURACY, CNN_SMOKE_MAX_EPOCHS = 0.5, 3
+CNN_SMOKE_TARGET_ACCURACY, CNN_SMOKE_MAX_EPOCHS = 0.2, 30
 CNN_GOAL_RATIO = 1.1
 ACCURACY_TOLERANCE = 0.005
 """How far below the peer's final test accuracy ours may end (about two digits of the test split)."""

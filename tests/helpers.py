@@ -15,6 +15,7 @@ from kedro.framework.startup import bootstrap_project
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SMOKE = "smoke"
+PIPELINES = sorted(path.parent.name for path in PROJECT_ROOT.glob("src/dlpipeline/pipelines/*/pipeline.py"))
 
 
 def project_files() -> list[str]:
@@ -37,11 +38,16 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
-def run_session(project_path: Path, env: str = SMOKE, **run_kwargs) -> dict:
-    """Run a Kedro session in ``project_path`` (which must be the working directory)."""
+def run_session(project_path: Path, env: str = SMOKE, hooks: tuple = (), **run_kwargs) -> dict:
+    """Run a Kedro session in ``project_path`` (which must be the working directory).
+
+    ``hooks`` are registered on top of the project's own (tests use them to inject failures).
+    """
     bootstrap_project(project_path)
     runtime_params = run_kwargs.pop("runtime_params", None)
     with KedroSession.create(project_path=project_path, env=env, runtime_params=runtime_params) as session:
+        for hook in hooks:
+            session._hook_manager.register(hook)
         return session.run(**run_kwargs)
 
 

@@ -45,6 +45,41 @@ def test_the_harness_times_the_mlp_sweep_against_its_peers_and_writes_results(tm
     assert "mlp_sweep" in result.stdout
 
 
+def test_the_harness_times_the_cnn_to_a_test_accuracy_against_a_plain_torch_loop(tmp_path: Path):
+    output = tmp_path / "results.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/run.py",
+            "--workloads",
+            "cnn",
+            "--smoke",
+            "--repeats",
+            "1",
+            "--output",
+            str(output),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    [row] = json.loads(output.read_text())
+    assert set(row) >= REQUIRED_KEYS | {"goal_ratio"}
+    assert row["workload"] == "cnn"
+    assert row["peer"].startswith("plain PyTorch nn.Sequential loop")
+    assert row["ratio"] == pytest.approx(row["ours_s"] / row["peer_s"], rel=0.02)
+    assert row["goal_ratio"] == 1.1
+    assert set(row["quality"]["ours"]) == set(row["quality"]["peer"]) == {"test_accuracy", "epochs"}
+    for side in ("ours", "peer"):
+        assert 0 <= row["quality"][side]["test_accuracy"] <= 1
+        assert row["quality"][side]["epochs"] >= 1
+    assert "cnn" in result.stdout
+
+
 def test_an_unknown_workload_is_refused_with_the_list_of_known_ones(tmp_path: Path):
     result = subprocess.run(
         [sys.executable, "benchmarks/run.py", "--workloads", "nope", "--output", str(tmp_path / "r.json")],
