@@ -8,9 +8,11 @@ Nodes therefore never open MLflow runs themselves.
 
 import itertools
 import logging
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 import mlflow
@@ -18,6 +20,7 @@ from kedro.io import AbstractDataset, DatasetError
 from matplotlib.figure import Figure
 from mlflow.entities import Metric, Param, RunStatus
 from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_SOURCE_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ class MlflowChildRunsDataset(AbstractDataset[list[ChildRun], NoReturn]):
         """Log every record as a finished child run of the active run."""
         client = MlflowClient()
         for run in data:
-            with mlflow.start_run(run_name=run.name, nested=True) as active:
+            with mlflow.start_run(run_name=run.name, nested=True, tags=_portable_source()) as active:
                 _log_record(client, active.info.run_id, run)
         logger.info("Logged %d MLflow child runs", len(data))
 
@@ -72,6 +75,11 @@ def end_open_runs(status: int) -> int:
         ended.add(active.info.run_id)
         mlflow.end_run(RunStatus.to_string(status))
     return len(ended)
+
+
+def _portable_source() -> dict[str, str]:
+    """MLflow's source tag as the script's bare name (MLflow would record its absolute path)."""
+    return {MLFLOW_SOURCE_NAME: Path(sys.argv[0]).name}
 
 
 def _log_record(client: MlflowClient, run_id: str, run: ChildRun) -> None:

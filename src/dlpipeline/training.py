@@ -70,6 +70,9 @@ def resolve_device(requested: DeviceName) -> torch.device:
     return torch.device(requested)
 
 
+MAX_SEED = 2**32 - 1  # the largest seed numpy and scikit-learn accept
+
+
 def seed_everything(seed: int) -> None:
     """Seed python, numpy and torch in one place; on CUDA, ask for deterministic kernels.
 

@@ -20,6 +20,7 @@ from dlpipeline.data.idx import read_idx_pair
 ImageSourceName = Literal["digits", "idx"]
 LABEL_COLUMN = "label"
 PIXEL_PREFIX = "px_"
+N_IMAGE_CLASSES = 10  # digits, MNIST and Fashion-MNIST alike
 
 
 def images_to_table(images: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
@@ -75,6 +76,8 @@ def stratified_subsample(table: pd.DataFrame, max_samples: int | None, random_st
     """At most ``max_samples`` rows with the class ratio of ``table`` (all rows when ``None``)."""
     if max_samples is None or max_samples >= len(table):
         return table
+    if len(table) - max_samples < table[LABEL_COLUMN].nunique():  # too few left out to stratify them
+        return table.sample(n=max_samples, random_state=random_state).sort_index().reset_index(drop=True)
     kept, _ = train_test_split(
         table, train_size=max_samples, random_state=random_state, stratify=table[LABEL_COLUMN]
     )

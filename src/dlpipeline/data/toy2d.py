@@ -16,6 +16,7 @@ from sklearn.model_selection import train_test_split
 ToyDatasetName = Literal["circles", "moons", "xor", "blobs", "spiral"]
 FEATURE_COLUMNS = ("x1", "x2")
 LABEL_COLUMN = "label"
+N_TOY_CLASSES = 2  # every toy set is a binary problem
 
 PointGenerator = Callable[[int, float, float, int], tuple[np.ndarray, np.ndarray]]
 

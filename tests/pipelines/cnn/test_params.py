@@ -37,6 +37,8 @@ BAD_PARAMETERS = [
     ({"training": {"augment": "flips"}}, "cnn.training", "'none' or 'shifts'"),
     ({"training": {"train": {"epochs": 0}}}, "cnn.training", "greater than or equal to 1"),
     ({"report": {"max_channels": 0}}, "cnn.report", "greater than or equal to 1"),
+    ({"data": {"max_samples": 60, "val_size": 0.1}}, "cnn.data", "needs one image per class"),
+    ({"data": {"random_state": -1}}, "cnn.data", "greater than or equal to 0"),
 ]
 
 

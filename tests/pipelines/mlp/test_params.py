@@ -23,6 +23,8 @@ BAD_PARAMETERS = [
     ({"torch": {"train": {"epochs": 0}}}, "mlp.torch", "greater than or equal to 1"),
     ({"torch": {"train": {"device": "tpu"}}}, "mlp.torch", "'auto', 'cpu' or 'cuda'"),
     ({"sklearn": {"solver": "newton"}}, "mlp.sklearn", "'adam', 'lbfgs' or 'sgd'"),
+    ({"data": {"n_samples": 10, "test_size": 0.05}}, "mlp.data", "fewer than 2 points (one per class)"),
+    ({"data": {"random_state": 2**32}}, "mlp.data", "less than or equal to 4294967295"),
 ]
 
 

@@ -14,6 +14,15 @@ BAD_PARAMETERS = [
     ),
     ({"adding": {"data": {"seq_lens": [1, 10]}}}, "sequence.adding.data", "at least 2"),
     ({"forecast": {"data": {"min_len": 30, "max_len": 10}}}, "sequence.forecast.data", "exceeds max_len"),
+    ({"adding": {"data": {"seq_lens": [5, 5]}}}, "sequence.adding.data", "repeats a length"),
+    (
+        {"forecast": {"data": {"n_steps": 100, "train_share": 0.5, "max_len": 60}}},
+        "sequence.forecast.data",
+        "cannot hold a window of max_len + horizon = 66 steps",
+    ),
+    ({"generate": {"data": {"random_state": 2**32}}}, "sequence.generate.data", "less than or equal"),
+    ({"digits_rows": {"train": {"learning_rate": 0}}}, "sequence.digits_rows.train", "greater than 0"),
+    ({"forecast": {"model": {"hidden_size": 0}}}, "sequence.forecast.model", "greater than"),
 ]
 
 

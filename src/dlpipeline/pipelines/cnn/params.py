@@ -9,9 +9,9 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from dlpipeline.data.digits import ImageSourceName
+from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
 from dlpipeline.models.cnn import PoolingName
-from dlpipeline.training import TrainConfig
+from dlpipeline.training import MAX_SEED, TrainConfig
 
 
 class _Strict(BaseModel):
@@ -39,7 +39,7 @@ class ImageDataParams(_Strict):
     )
     val_size: float = Field(default=0.15, gt=0, lt=1, description="share of all images for validation")
     test_size: float = Field(default=0.25, gt=0, lt=1, description="share of all images held out for test")
-    random_state: int = Field(default=42, ge=0)
+    random_state: int = Field(default=42, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -47,6 +47,14 @@ class ImageDataParams(_Strict):
             raise ValueError("source 'idx' needs idx_files: a list of {images: path, labels: path}")
         if self.val_size + self.test_size >= 1:
             raise ValueError("val_size + test_size must leave images to train on (sum < 1)")
+        if self.max_samples is not None:
+            shares = {"val_size": self.val_size, "test_size": self.test_size}
+            for key, share in shares.items():
+                if share * self.max_samples < N_IMAGE_CLASSES:
+                    raise ValueError(
+                        f"{key} {share} of max_samples {self.max_samples} is under {N_IMAGE_CLASSES} "
+                        "images: every split needs one image per class"
+                    )
         return self
 
     @property
@@ -101,7 +109,7 @@ class ExperimentParams(_Strict):
         default="cnn", description="the CNN configuration whose filters, feature maps and errors are drawn"
     )
     n_seeds: int = Field(default=3, ge=1, le=100)
-    first_seed: int = Field(default=0, ge=0)
+    first_seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _featured_is_a_cnn(self) -> Self:

@@ -5,13 +5,14 @@ annotates it with, before any node runs: a wrong value stops the run with a mess
 naming the key and the rule it broke.
 """
 
-from typing import Annotated, Literal
+import math
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
 
-from dlpipeline.data.toy2d import ToyDatasetName
+from dlpipeline.data.toy2d import N_TOY_CLASSES, ToyDatasetName
 from dlpipeline.models.mlp import ActivationName
-from dlpipeline.training import TrainConfig
+from dlpipeline.training import MAX_SEED, TrainConfig
 
 
 def _as_widths(entry: object) -> object:
@@ -36,8 +37,18 @@ class ToyDataParams(_Strict):
     n_samples: int = Field(default=300, ge=10, le=1_000_000)
     noise: float = Field(default=0.1, ge=0, le=10)
     factor: float = Field(default=0.5, gt=0, lt=1)
-    random_state: int = Field(default=0, ge=0)
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED)
     test_size: float = Field(default=0.3, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _both_splits_hold_both_classes(self) -> Self:
+        n_test = math.ceil(self.test_size * self.n_samples)
+        if min(n_test, self.n_samples - n_test) < N_TOY_CLASSES:
+            raise ValueError(
+                f"test_size {self.test_size} of {self.n_samples} points leaves a split with fewer "
+                f"than {N_TOY_CLASSES} points (one per class)"
+            )
+        return self
 
 
 class SweepParams(_Strict):
@@ -50,7 +61,7 @@ class SweepParams(_Strict):
     hidden_neurons: list[HiddenLayers] = Field(min_length=1)
     activation: ActivationName = "relu"
     n_seeds: int = Field(default=20, ge=1, le=1000)
-    first_seed: int = Field(default=0, ge=0)
+    first_seed: int = Field(default=0, ge=0, le=MAX_SEED)
     grid_resolution: int = Field(default=100, ge=10, le=1000)
 
     @property

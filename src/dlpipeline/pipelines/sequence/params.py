@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
+from dlpipeline.training import MAX_SEED
+
 ModelName = Literal["rnn", "lstm", "gru", "transformer"]
 RecurrentCell = Literal["rnn", "lstm", "gru"]
 
@@ -27,7 +29,7 @@ class ModelParams(_Strict):
     n_heads: int = Field(default=2, ge=1, description="transformer only; must divide hidden_size")
     n_layers: int = Field(default=2, ge=1, le=24, description="transformer only")
     n_seeds: int = Field(default=1, ge=1, le=100)
-    first_seed: int = Field(default=0, ge=0)
+    first_seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> "ModelParams":
@@ -48,12 +50,14 @@ class AddingDataParams(_Strict):
     n_train: PositiveInt = 4000
     n_test: PositiveInt = 1000
     n_probe: int = Field(default=200, ge=1, description="test sequences the gradient norms average over")
-    random_state: int = Field(default=0, ge=0)
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _lengths_at_least_two(self) -> "AddingDataParams":
         if min(self.seq_lens) < 2:
             raise ValueError("every adding-problem length must be at least 2")
+        if len(set(self.seq_lens)) < len(self.seq_lens):
+            raise ValueError(f"seq_lens {self.seq_lens} repeats a length: each must appear once")
         return self
 
 
@@ -67,7 +71,7 @@ class DigitsRowsDataParams(_Strict):
     """Digits read row by row (``sequence.digits_rows.data``)."""
 
     test_size: float = Field(default=0.25, gt=0, lt=1)
-    random_state: int = Field(default=42, ge=0)
+    random_state: int = Field(default=42, ge=0, le=MAX_SEED)
 
 
 class ForecastDataParams(_Strict):
@@ -80,12 +84,19 @@ class ForecastDataParams(_Strict):
     min_len: int = Field(default=20, ge=1)
     max_len: int = Field(default=60, ge=1)
     horizon: int = Field(default=6, ge=1, description="steps ahead predicted at every step")
-    random_state: int = Field(default=0, ge=0)
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _lengths_ordered(self) -> "ForecastDataParams":
         if self.min_len > self.max_len:
             raise ValueError(f"min_len {self.min_len} exceeds max_len {self.max_len}")
+        cut = int(self.n_steps * self.train_share)
+        shortest_part = min(cut, self.n_steps - cut)
+        if shortest_part < self.max_len + self.horizon:
+            raise ValueError(
+                f"the shorter part of the series ({shortest_part} of n_steps {self.n_steps}) cannot hold "
+                f"a window of max_len + horizon = {self.max_len + self.horizon} steps"
+            )
         return self
 
 
@@ -97,7 +108,7 @@ class GenerateDataParams(_Strict):
     n_test: PositiveInt = 200
     omega_min: float = Field(default=0.1, gt=0)
     omega_max: float = Field(default=0.6, gt=0)
-    random_state: int = Field(default=0, ge=0)
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _range_ordered(self) -> "GenerateDataParams":
