@@ -111,7 +111,7 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return pd.read_csv(self._filepath, **self._load_args)
 
     def _validate(self, frame: pd.DataFrame, verdict: str) -> None:
-        """Raise :class:`DataValidationError` listing every schema problem of ``frame``."""
+        """Raise :class:`DataValidationError` listing the first few schema problems of ``frame``."""
         problems = self._schema.problems(frame) if self._schema else []
         if problems:
             shown = problems[:MAX_PROBLEMS_SHOWN]

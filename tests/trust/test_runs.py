@@ -160,14 +160,26 @@ def test_a_run_that_fails_midway_keeps_the_last_good_outputs_and_the_next_run_st
     assert set(children) == {"FINISHED"}
 
 
-@pytest.mark.parametrize("pipeline", PIPELINES)
-def test_sigterm_during_training_marks_the_run_killed_and_the_next_run_starts_clean(
-    project_copy: Path, tmp_path: Path, pipeline: str
+KEDRO_LISTENING_TO_CTRL_C = (
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from kedro.framework.cli import main; main()"
+)
+"""``kedro`` as started from a terminal: Ctrl-C raises, even if this test runs in a background job."""
+
+
+INTERRUPTIONS = [(pipeline, signal.SIGTERM) for pipeline in PIPELINES] + [("mlp", signal.SIGINT)]
+"""SIGTERM on every pipeline; Ctrl-C (SIGINT) takes the same path, shown once."""
+
+
+@pytest.mark.parametrize(("pipeline", "interruption"), INTERRUPTIONS)
+def test_sigterm_or_ctrl_c_during_training_marks_the_run_killed_and_the_next_run_starts_clean(
+    project_copy: Path, tmp_path: Path, pipeline: str, interruption: signal.Signals
 ):
     log = tmp_path / "kedro.log"
+    endless = ("--params", ENDLESS_TRAINING[pipeline])
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kedro", *smoke_run(pipeline), "--params", ENDLESS_TRAINING[pipeline]],
+            [sys.executable, "-c", KEDRO_LISTENING_TO_CTRL_C, *smoke_run(pipeline), *endless],
             cwd=project_copy,
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -180,7 +192,7 @@ def test_sigterm_during_training_marks_the_run_killed_and_the_next_run_starts_cl
             assert time.monotonic() < deadline, "the training never started"
             time.sleep(0.5)
         time.sleep(2)  # well into the (endless) training
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(interruption)
         process.wait(timeout=60)
     assert process.returncode == 130
     assert run_statuses(project_copy) == ["KILLED"], log.read_text()[-3000:]
