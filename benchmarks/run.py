@@ -393,9 +393,8 @@ def cnn(repeats: int, smoke: bool) -> list[Row]:
     initial = ConvNetEnsemble(spec, [seed])
     threads = config.threads or torch.get_num_threads()
     with torch_threads(threads):
-        warm_up = config.model_copy(
-            update={"epochs": 1}
-        )  # torch's one-time start-up (~1 s) counts for neither
+        # One untimed epoch each: torch's one-time start-up (about 1 s) counts for neither side.
+        warm_up = config.model_copy(update={"epochs": 1})
         train_ours(task, spec, warm_up, seed, target)
         train_plain_torch(task, initial, warm_up, seed, target)
         ours_s, ours_quality = median_seconds(lambda: train_ours(task, spec, config, seed, target), repeats)
