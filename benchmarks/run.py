@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from dlpipeline.pipelines.cnn import nodes as cnn_nodes
 from dlpipeline.pipelines.cnn.params import ExperimentParams, ImageDataParams, TrainingParams
 from dlpipeline.pipelines.mlp import nodes as mlp_nodes
 from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams
-from dlpipeline.training import TrainConfig, fit, resolve_device, seed_everything
+from dlpipeline.training import TrainConfig, fit, resolve_device, seed_everything, torch_threads
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -265,17 +265,6 @@ class ImageTask:
 
 class TargetReachedError(Exception):
     """Raised by ours' epoch evaluator to end :func:`fit` at the first epoch reaching the target."""
-
-
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the block on ``count`` torch threads, then restore the previous setting."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def image_task(data: ImageDataParams, training: TrainingParams) -> ImageTask:

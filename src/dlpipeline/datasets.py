@@ -61,7 +61,19 @@ def _ends_with_line_break(path: Path) -> bool:
         return file.read(1) == b"\n"
 
 
-class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+class _LocalFile:
+    """What the catalog's file datasets share: a local path, existence, description."""
+
+    _filepath: Path
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+
+
+class TableDataset(_LocalFile, AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """A pandas table in a local CSV or Parquet file (by suffix), validated by a schema."""
 
     def __init__(
@@ -119,14 +131,11 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 shown.append(f"and {len(problems) - len(shown)} more problem(s)")
             raise DataValidationError(f"{_display(self._filepath)} {verdict}: " + "; ".join(shown))
 
-    def _exists(self) -> bool:
-        return self._filepath.is_file()
-
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "schema": self._schema is not None}
+        return {**super()._describe(), "schema": self._schema is not None}
 
 
-class FigureDataset(AbstractDataset[None, Figure]):
+class FigureDataset(_LocalFile, AbstractDataset[None, Figure]):
     """A matplotlib figure saved as an image (format from the suffix); write-only."""
 
     def __init__(
@@ -145,14 +154,8 @@ class FigureDataset(AbstractDataset[None, Figure]):
         with atomic_path(self._filepath) as partial:
             data.savefig(partial, **self._save_args)
 
-    def _exists(self) -> bool:
-        return self._filepath.is_file()
 
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}
-
-
-class JSONDataset(AbstractDataset[Any, Any]):
+class JSONDataset(_LocalFile, AbstractDataset[Any, Any]):
     """A JSON document, written atomically."""
 
     def __init__(
@@ -174,9 +177,3 @@ class JSONDataset(AbstractDataset[Any, Any]):
         """Write ``data`` as JSON, replacing the file atomically."""
         with atomic_path(self._filepath) as partial:
             partial.write_text(json.dumps(data, **self._save_args))
-
-    def _exists(self) -> bool:
-        return self._filepath.is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}

@@ -11,20 +11,10 @@ from tests.helpers import PROJECT_ROOT
 REQUIRED_KEYS = {"workload", "ours_s", "peer", "peer_s", "ratio", "quality_ok", "quality"}
 
 
-def test_the_harness_times_the_mlp_sweep_against_its_peers_and_writes_results(tmp_path: Path):
-    output = tmp_path / "results.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/run.py",
-            "--workloads",
-            "mlp_sweep",
-            "--smoke",
-            "--repeats",
-            "1",
-            "--output",
-            str(output),
-        ],
+def run_harness(*arguments: str) -> subprocess.CompletedProcess:
+    """``python benchmarks/run.py <arguments>`` from the project root, no stdin, output captured."""
+    return subprocess.run(
+        [sys.executable, "benchmarks/run.py", *arguments],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -32,6 +22,16 @@ def test_the_harness_times_the_mlp_sweep_against_its_peers_and_writes_results(tm
         stdin=subprocess.DEVNULL,
         timeout=300,
     )
+
+
+def smoke_run(workload: str, output: Path) -> subprocess.CompletedProcess:
+    """One tiny repetition of ``workload``, results written to ``output``."""
+    return run_harness("--workloads", workload, "--smoke", "--repeats", "1", "--output", str(output))
+
+
+def test_the_harness_times_the_mlp_sweep_against_its_peers_and_writes_results(tmp_path: Path):
+    output = tmp_path / "results.json"
+    result = smoke_run("mlp_sweep", output)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(output.read_text())
     assert [row["peer"] for row in rows] == [
@@ -47,25 +47,7 @@ def test_the_harness_times_the_mlp_sweep_against_its_peers_and_writes_results(tm
 
 def test_the_harness_times_the_cnn_to_a_test_accuracy_against_a_plain_torch_loop(tmp_path: Path):
     output = tmp_path / "results.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/run.py",
-            "--workloads",
-            "cnn",
-            "--smoke",
-            "--repeats",
-            "1",
-            "--output",
-            str(output),
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
+    result = smoke_run("cnn", output)
     assert result.returncode == 0, result.stderr[-3000:]
     [row] = json.loads(output.read_text())
     assert set(row) >= REQUIRED_KEYS | {"goal_ratio"}
@@ -81,14 +63,6 @@ def test_the_harness_times_the_cnn_to_a_test_accuracy_against_a_plain_torch_loop
 
 
 def test_an_unknown_workload_is_refused_with_the_list_of_known_ones(tmp_path: Path):
-    result = subprocess.run(
-        [sys.executable, "benchmarks/run.py", "--workloads", "nope", "--output", str(tmp_path / "r.json")],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
+    result = run_harness("--workloads", "nope", "--output", str(tmp_path / "r.json"))
     assert result.returncode == 2
     assert "unknown workload(s) ['nope']" in result.stderr
