@@ -38,7 +38,7 @@ from torch import nn
 from dlpipeline.data.digits import table_to_images, with_shifted_copies
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.models.cnn import POOL_SIZE, ConvNetEnsemble, ConvNetSpec
-from dlpipeline.models.mlp import ensemble_cross_entropy
+from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.pipelines.cnn import nodes as cnn_nodes
 from dlpipeline.pipelines.cnn.params import ExperimentParams, ImageDataParams, TrainingParams
 from dlpipeline.pipelines.mlp import nodes as mlp_nodes

@@ -1,6 +1,7 @@
-"""Shared fixtures: a throw-away copy of the project, and one smoke run of the MLP pipeline."""
+"""Shared fixtures: a throw-away copy of the project, and one smoke run per pipeline."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,18 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def smoke_mlp_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ``kedro run --pipelines mlp --env smoke`` in a project copy, shared by the tests that read it."""
-    return smoke_run_in_copy(tmp_path_factory.mktemp("smoke_mlp") / "project", "mlp")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``smoke_run(name)``: a project copy where ``kedro run --pipelines <name> --env smoke`` ran.
 
+    Each pipeline runs once per test session, shared by every test that reads its outputs.
+    """
+    runs: dict[str, Path] = {}
 
-@pytest.fixture(scope="session")
-def smoke_cnn_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ``kedro run --pipelines cnn --env smoke`` in a project copy, shared by the tests that read it."""
-    return smoke_run_in_copy(tmp_path_factory.mktemp("smoke_cnn") / "project", "cnn")
+    def run(pipeline: str) -> Path:
+        if pipeline not in runs:
+            runs[pipeline] = smoke_run_in_copy(
+                tmp_path_factory.mktemp(f"smoke_{pipeline}") / "project", pipeline
+            )
+        return runs[pipeline]
+
+    return run

@@ -4,18 +4,38 @@ Nothing here writes into the real project's data/, mlflow.db or mlruns/: every r
 happens inside a temporary copy, with the working directory switched to it.
 """
 
+import importlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
+from kedro.framework.project import pipelines as registered
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SMOKE = "smoke"
-PIPELINES = sorted(path.parent.name for path in PROJECT_ROOT.glob("src/dlpipeline/pipelines/*/pipeline.py"))
+
+
+def registered_pipelines() -> list[str]:
+    """The pipelines the project registers (``kedro run --pipelines <name>``), without ``__default__``."""
+    bootstrap_project(PROJECT_ROOT)
+    return sorted(name for name in registered if name != "__default__")
+
+
+PIPELINES = registered_pipelines()
+
+
+def trust_cases(pipeline: str) -> ModuleType:
+    """What a pipeline provides for the trust tests: ``tests/pipelines/<pipeline>/trust_cases.py``.
+
+    It defines ``BAD_PARAMETERS`` (a list of ``(override, words the answer must contain)``) and
+    ``ENDLESS_TRAINING`` (a ``--params`` override that keeps the first training node busy).
+    """
+    return importlib.import_module(f"tests.pipelines.{pipeline}.trust_cases")
 
 
 def project_files() -> list[str]:

@@ -1,4 +1,4 @@
-"""The catalog's file datasets: tables checked against a schema, figures and JSON reports.
+"""The catalog's file datasets: tables checked against a schema, figures, JSON reports, trained models.
 
 Every file is written atomically: the data goes to a hidden sibling first and replaces the
 target in one rename, so a run that fails or is killed halfway leaves the last good file
@@ -7,6 +7,7 @@ malformed file stops the run with a :class:`DataValidationError` naming the file
 node uses it and before anything downstream is overwritten.
 """
 
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -15,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 from kedro.io import AbstractDataset, DatasetError
 from matplotlib.figure import Figure
 
+from dlpipeline.models.checkpoint import TrainedModule, from_payload, to_payload
 from dlpipeline.schema import TableSchema
 
 TABLE_FORMATS = (".csv", ".parquet")
@@ -177,3 +180,33 @@ class JSONDataset(_LocalFile, AbstractDataset[Any, Any]):
         """Write ``data`` as JSON, replacing the file atomically."""
         with atomic_path(self._filepath) as partial:
             partial.write_text(json.dumps(data, **self._save_args))
+
+
+class ModelDataset(_LocalFile, AbstractDataset[dict[str, TrainedModule], dict[str, TrainedModule]]):
+    """Trained torch modules by name (see :mod:`dlpipeline.models.checkpoint`), in one ``.pt`` file.
+
+    Loading never unpickles code (``weights_only=True``); a damaged, truncated or foreign
+    file raises :class:`DataValidationError` in one line that names it.
+    """
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = Path(filepath)
+        self.metadata = metadata
+
+    def load(self) -> dict[str, TrainedModule]:
+        """The modules, rebuilt in eval mode on the CPU."""
+        shown = _display(self._filepath)
+        if not self._filepath.is_file():
+            raise DataValidationError(f"{shown} does not exist")
+        try:
+            return from_payload(torch.load(self._filepath, map_location="cpu", weights_only=True))
+        except Exception as error:  # any reader failure means the file is not a usable model file
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise DataValidationError(f"{shown} cannot be read as trained models: {reason}") from error
+
+    def save(self, data: dict[str, TrainedModule]) -> None:
+        """Write the modules atomically; the bytes depend only on the weights and arguments."""
+        buffer = io.BytesIO()  # in memory, so the archive's inner name never varies with the file name
+        torch.save(to_payload(data), buffer)
+        with atomic_path(self._filepath) as partial:
+            partial.write_bytes(buffer.getvalue())

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from dlpipeline.models.cnn import ConvNetEnsemble, ConvNetSpec
-from dlpipeline.models.mlp import ensemble_cross_entropy
+from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.training import TrainConfig, fit
 
 DIGIT = (1, 8, 8)

@@ -4,7 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from dlpipeline.models.mlp import MLPEnsemble, ensemble_cross_entropy
+from dlpipeline.models.losses import ensemble_cross_entropy
+from dlpipeline.models.mlp import MLPEnsemble
 from dlpipeline.training import TrainConfig, fit
 
 

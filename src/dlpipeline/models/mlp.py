@@ -152,19 +152,3 @@ def _padded_linear_init(
         weights[member, :fan_in, :fan_out].uniform_(-bound, bound, generator=generator)
         biases[member, :, :fan_out].uniform_(-bound, bound, generator=generator)
     return weights, biases
-
-
-def ensemble_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of each member: logits ``(members, n, classes)`` → ``(members,)``.
-
-    For two classes it is computed as ``softplus(±(z1 - z0))``, the same value as the
-    softmax form in a third of the memory passes (these tiny nets are bandwidth-bound).
-    """
-    members, rows, classes = logits.shape
-    if classes == 2:
-        sign = 1.0 - 2.0 * labels.to(logits.dtype)  # +1 for class 0, -1 for class 1
-        return nn.functional.softplus((logits[..., 1] - logits[..., 0]) * sign).mean(dim=1)
-    per_row = nn.functional.cross_entropy(
-        logits.reshape(members * rows, classes), labels.repeat(members), reduction="none"
-    )
-    return per_row.reshape(members, rows).mean(dim=1)

@@ -26,7 +26,7 @@ from dlpipeline.data.digits import (
     with_shifted_copies,
 )
 from dlpipeline.models.cnn import ConvNetEnsemble, ConvNetSpec
-from dlpipeline.models.mlp import ensemble_cross_entropy
+from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.pipelines.cnn.params import (
     Architecture,
     ExperimentParams,

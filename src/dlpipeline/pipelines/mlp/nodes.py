@@ -21,7 +21,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from dlpipeline.data.toy2d import features_and_labels, make_toy_points, stratified_split
-from dlpipeline.models.mlp import MLPEnsemble, ensemble_cross_entropy
+from dlpipeline.models.losses import ensemble_cross_entropy
+from dlpipeline.models.mlp import MLPEnsemble
 from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams
 from dlpipeline.plotting import (
     BoundaryGrid,

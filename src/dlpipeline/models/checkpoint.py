@@ -1,0 +1,128 @@
+"""Trained models as data: what rebuilds a module (its class and arguments) and its weights.
+
+A pipeline wraps each trained network in a :class:`TrainedModule` and returns a
+``{name: TrainedModule}`` mapping; the catalog's ``ModelDataset`` writes it as one file
+and reads it back with ``torch.load(weights_only=True)``, so evaluation, plots, the
+notebook and reports use the trained weights without retraining, and loading a model file
+never runs code from it. Only classes of :mod:`dlpipeline.models` are rebuilt.
+
+``info`` carries what a later node needs about the training (seeds, loss histories, which
+ensemble members were kept): numbers, strings, lists, dicts, tensors and numpy arrays.
+"""
+
+import dataclasses
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+FORMAT_VERSION = 1
+REBUILDABLE_PACKAGE = "dlpipeline."
+"""Classes (modules and their spec dataclasses) are imported from this package only."""
+
+
+@dataclass(frozen=True)
+class TrainedModule:
+    """A trained torch module, the constructor arguments that rebuild it, and facts about its training."""
+
+    module: nn.Module
+    kwargs: Mapping[str, Any]
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, module_class: type[nn.Module], info: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> "TrainedModule":
+        """A fresh ``module_class(**kwargs)``, remembering ``kwargs`` so it can be rebuilt later."""
+        return cls(module_class(**kwargs), kwargs, info or {})
+
+    def with_info(self, **info: Any) -> "TrainedModule":
+        """The same module with ``info`` added to what it records."""
+        return dataclasses.replace(self, info={**self.info, **info})
+
+
+def to_payload(models: Mapping[str, TrainedModule]) -> dict[str, Any]:
+    """Everything :func:`torch.save` needs to store ``models``: plain containers and CPU tensors."""
+    return {
+        "format": FORMAT_VERSION,
+        "models": {
+            name: {
+                "class": _class_path(type(trained.module)),
+                "kwargs": _encode(dict(trained.kwargs)),
+                "state_dict": {
+                    key: value.detach().cpu() for key, value in trained.module.state_dict().items()
+                },
+                "info": _encode(dict(trained.info)),
+            }
+            for name, trained in models.items()
+        },
+    }
+
+
+def from_payload(payload: Any) -> dict[str, TrainedModule]:
+    """Rebuild the modules of a payload written by :func:`to_payload`, in eval mode on the CPU.
+
+    Raises ``ValueError`` when the payload is not a dlpipeline model file of this format.
+    """
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
+        raise ValueError(f"not a dlpipeline model file (format {FORMAT_VERSION})")
+    models = {}
+    for name, entry in payload["models"].items():
+        kwargs = _decode(entry["kwargs"])
+        module = _import(entry["class"])(**kwargs)
+        module.load_state_dict(entry["state_dict"])
+        models[name] = TrainedModule(module.eval(), kwargs, _decode(entry["info"]))
+    return models
+
+
+def count_parameters(module: nn.Module, members: int = 1) -> int:
+    """Trainable parameters of one network of ``module`` (an ensemble of ``members`` shares them out)."""
+    return sum(parameter.numel() for parameter in module.parameters() if parameter.requires_grad) // members
+
+
+def _class_path(cls: type) -> str:
+    """``package.module.ClassName`` of ``cls``."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _import(path: str) -> type:
+    """The class at ``path``, which must belong to this project."""
+    if not path.startswith(REBUILDABLE_PACKAGE):
+        raise ValueError(f"refusing to rebuild {path!r}: only classes of {REBUILDABLE_PACKAGE[:-1]} are")
+    module_name, _, class_name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def _encode(value: Any) -> Any:
+    """``value`` as containers ``torch.load(weights_only=True)`` accepts (dataclasses and arrays tagged)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {item.name: _encode(getattr(value, item.name)) for item in dataclasses.fields(value)}
+        return {"__dataclass__": _class_path(type(value)), "fields": fields}
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(value))}
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, Mapping):
+        return {key: _encode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_encode(item) for item in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode(value: Any) -> Any:
+    """The inverse of :func:`_encode`."""
+    if isinstance(value, dict):
+        if "__dataclass__" in value:
+            return _import(value["__dataclass__"])(**_decode(value["fields"]))
+        if "__ndarray__" in value:
+            return value["__ndarray__"].numpy()
+        return {key: _decode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_decode(item) for item in value)
+    return value

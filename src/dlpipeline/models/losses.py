@@ -1,0 +1,30 @@
+"""Losses shared by the models: per-member cross-entropy for ensembles, MSE over valid steps.
+
+A loss takes ``(outputs, targets)`` and returns a scalar, or one loss per ensemble member
+(the shared loop minimises their sum, see :mod:`dlpipeline.training`).
+"""
+
+import torch
+from torch import nn
+
+
+def ensemble_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each member: logits ``(members, n, classes)`` → ``(members,)``.
+
+    For two classes it is computed as ``softplus(±(z1 - z0))``, the same value as the
+    softmax form in a third of the memory passes (these tiny nets are bandwidth-bound).
+    """
+    members, rows, classes = logits.shape
+    if classes == 2:
+        sign = 1.0 - 2.0 * labels.to(logits.dtype)  # +1 for class 0, -1 for class 1
+        return nn.functional.softplus((logits[..., 1] - logits[..., 0]) * sign).mean(dim=1)
+    per_row = nn.functional.cross_entropy(
+        logits.reshape(members * rows, classes), labels.repeat(members), reduction="none"
+    )
+    return per_row.reshape(members, rows).mean(dim=1)
+
+
+def masked_mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """MSE over valid steps only: outputs ``(n, T, 1)``, targets ``(n, T, 2)`` (value, mask)."""
+    mask = targets[..., 1]
+    return (((outputs[..., 0] - targets[..., 0]) ** 2) * mask).sum() / mask.sum()

@@ -1,0 +1,10 @@
+"""What the trust tests need from the cnn pipeline (see tests/trust/test_runs.py)."""
+
+BAD_PARAMETERS = [
+    ("cnn.experiments.n_seeds=0", ["cnn.experiments", "n_seeds", "greater than or equal to 1"]),
+    ("cnn.training.augment=flips", ["cnn.training", "augment", "flips", "'none' or 'shifts'"]),
+]
+"""``--params`` overrides that must be refused before any node runs, and words the answer names."""
+
+ENDLESS_TRAINING = "cnn.training.train.epochs=1000000"
+"""A ``--params`` override that keeps the first training node busy until it is interrupted."""

@@ -1,0 +1,10 @@
+"""What the trust tests need from the sequence pipeline (see tests/trust/test_runs.py)."""
+
+BAD_PARAMETERS = [
+    ("sequence.forecast.model.cells=[cnn]", ["sequence.forecast.model", "cells", "cnn"]),
+    ("sequence.adding.train.learning_rate=-0.1", ["sequence.adding.train", "learning_rate"]),
+]
+"""``--params`` overrides that must be refused before any node runs, and words the answer names."""
+
+ENDLESS_TRAINING = "sequence.adding.train.epochs=1000000"
+"""A ``--params`` override that keeps the first training node busy until it is interrupted."""
