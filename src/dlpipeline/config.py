@@ -24,7 +24,7 @@ def project_root(start: Path | None = None) -> Path:
 
 
 def load_config(key: str, env: str = "base", project_path: Path | None = None) -> dict[str, Any]:
-    """The ``key`` configuration (``parameters``, ``catalog``, ``mlflow``, …) of ``env`` over ``conf/base``."""
+    """The ``key`` configuration (``parameters``, ``catalog``, …) of ``env`` merged over ``conf/base``."""
     root = project_path or project_root()
     loader = settings.CONFIG_LOADER_CLASS(
         conf_source=str(root / "conf"), **{**settings.CONFIG_LOADER_ARGS, "default_run_env": env}

@@ -101,18 +101,20 @@ def _encode(value: Any) -> Any:
     """``value`` as containers ``torch.load(weights_only=True)`` accepts (dataclasses and arrays tagged)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {item.name: _encode(getattr(value, item.name)) for item in dataclasses.fields(value)}
-        return {"__dataclass__": _class_path(type(value)), "fields": fields}
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(value))}
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu()
-    if isinstance(value, Mapping):
-        return {key: _encode(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_encode(item) for item in value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+        encoded: Any = {"__dataclass__": _class_path(type(value)), "fields": fields}
+    elif isinstance(value, np.ndarray):
+        encoded = {"__ndarray__": torch.from_numpy(np.ascontiguousarray(value))}
+    elif isinstance(value, torch.Tensor):
+        encoded = value.detach().cpu()
+    elif isinstance(value, Mapping):
+        encoded = {key: _encode(item) for key, item in value.items()}
+    elif isinstance(value, list | tuple):
+        encoded = type(value)(_encode(item) for item in value)
+    elif isinstance(value, np.generic):
+        encoded = value.item()
+    else:
+        encoded = value
+    return encoded
 
 
 def _decode(value: Any) -> Any:
