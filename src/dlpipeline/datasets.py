@@ -201,7 +201,7 @@ class ModelDataset(_LocalFile, AbstractDataset[dict[str, TrainedModule], dict[st
         try:
             return from_payload(torch.load(self._filepath, map_location="cpu", weights_only=True))
         except Exception as error:  # any reader failure means the file is not a usable model file
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            reason = str(error).strip().split(". ")[0].splitlines()[0] if str(error).strip() else repr(error)
             raise DataValidationError(f"{shown} cannot be read as trained models: {reason}") from error
 
     def save(self, data: dict[str, TrainedModule]) -> None:
