@@ -30,18 +30,22 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from torch import nn
 
+from dlpipeline.config import load_parameters
 from dlpipeline.data.digits import table_to_images, with_shifted_copies
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.models.cnn import POOL_SIZE, ConvNetEnsemble, ConvNetSpec
 from dlpipeline.models.losses import ensemble_cross_entropy
-from dlpipeline.pipelines.cnn import nodes as cnn_nodes
+from dlpipeline.pipelines.cnn import data as cnn_data
+from dlpipeline.pipelines.cnn import train as cnn_train
 from dlpipeline.pipelines.cnn.params import ExperimentParams, ImageDataParams, TrainingParams
-from dlpipeline.pipelines.mlp import nodes as mlp_nodes
+from dlpipeline.pipelines.mlp import data as mlp_data
+from dlpipeline.pipelines.mlp import evaluate as mlp_evaluate
+from dlpipeline.pipelines.mlp import report as mlp_report
+from dlpipeline.pipelines.mlp import sklearn_flavour, torch_flavour
 from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams
 from dlpipeline.training import TrainConfig, fit, resolve_device, seed_everything, torch_threads
 
@@ -67,20 +71,8 @@ def median_seconds(work: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 
 
 def base_parameters(pipeline: str, smoke: bool) -> dict[str, Any]:
-    """``conf/base/parameters_<pipeline>.yml``, with ``conf/smoke``'s overrides if ``smoke``."""
-    parameters = yaml.safe_load((PROJECT_ROOT / f"conf/base/parameters_{pipeline}.yml").read_text())[pipeline]
-    if smoke:
-        overrides = yaml.safe_load((PROJECT_ROOT / f"conf/smoke/parameters_{pipeline}.yml").read_text())
-        parameters = deep_merge(parameters, overrides[pipeline])
-    return parameters
-
-
-def deep_merge(base: dict, overrides: dict) -> dict:
-    """``base`` with ``overrides`` applied key by key, recursively (Kedro's soft merge)."""
-    merged = dict(base)
-    for key, value in overrides.items():
-        merged[key] = deep_merge(merged[key], value) if isinstance(value, dict) and key in merged else value
-    return merged
+    """The ``<pipeline>`` parameters of ``base`` (``smoke`` over them if ``smoke``), as Kedro reads them."""
+    return load_parameters("smoke" if smoke else "base", PROJECT_ROOT)[pipeline]
 
 
 # --- mlp_sweep --------------------------------------------------------------------------
@@ -110,14 +102,14 @@ def mlp_sweep(repeats: int, smoke: bool) -> list[Row]:
     data = ToyDataParams.model_validate(parameters["data"])
     sweep = SweepParams.model_validate(parameters["sweep"]).model_copy(update={"grid_resolution": 10})
     torch_params = TorchParams.model_validate(parameters["torch"])
-    train_points, test_points = mlp_nodes.split_points(mlp_nodes.generate_points(data), data)
+    train_points, test_points = mlp_data.split_points(mlp_data.generate_points(data), data)
     train, test = features_and_labels(train_points), features_and_labels(test_points)
 
     def ours() -> dict[str, float]:
-        fits = mlp_nodes.fit_torch_sweep(train_points, sweep, torch_params)
-        results = mlp_nodes.evaluate_sweep(fits, [], train_points, test_points, sweep)
+        fits = torch_flavour.fit_torch_sweep(train_points, sweep, torch_params)
+        results = mlp_evaluate.evaluate_sweep(fits, {}, train_points, test_points, sweep)
         return {
-            "x".join(map(str, r.fitted.hidden_layers)): float(np.median(r.test_accuracy)) for r in results
+            "x".join(map(str, r.hidden_layers)): float(np.median(r.test_accuracy)) for r in results
         }
 
     ours_s, ours_quality = median_seconds(ours, repeats)
@@ -180,20 +172,20 @@ def mlp_node_compute(parameters: dict[str, Any]) -> None:
     """Every node of the mlp pipeline called in-process on the given parameters, no Kedro, no MLflow."""
     data = ToyDataParams.model_validate(parameters["data"])
     sweep = SweepParams.model_validate(parameters["sweep"])
-    points = mlp_nodes.generate_points(data)
-    train, test = mlp_nodes.split_points(points, data)
-    torch_fits = mlp_nodes.fit_torch_sweep(train, sweep, TorchParams.model_validate(parameters["torch"]))
-    sklearn_fits = mlp_nodes.fit_sklearn_sweep(
+    points = mlp_data.generate_points(data)
+    train, test = mlp_data.split_points(points, data)
+    torch_fits = torch_flavour.fit_torch_sweep(train, sweep, TorchParams.model_validate(parameters["torch"]))
+    sklearn_fits = sklearn_flavour.fit_sklearn_sweep(
         train, sweep, SklearnParams.model_validate(parameters["sklearn"])
     )
-    results = mlp_nodes.evaluate_sweep(torch_fits, sklearn_fits, train, test, sweep)
-    mlp_nodes.sweep_metrics(mlp_nodes.accuracy_table(results))
+    results = mlp_evaluate.evaluate_sweep(torch_fits, sklearn_fits, train, test, sweep)
+    mlp_report.sweep_metrics(mlp_report.accuracy_table(results))
     figures = [
-        mlp_nodes.plot_accuracy_vs_neurons(results, data),
-        mlp_nodes.plot_boundary_grid(results, train),
-        mlp_nodes.plot_torch_loss(results),
+        mlp_report.plot_accuracy_vs_neurons(results, data),
+        mlp_report.plot_boundary_grid(results, train),
+        mlp_report.plot_torch_loss(results),
     ]
-    runs = mlp_nodes.build_child_runs(results, train, data, sweep)
+    runs = mlp_report.build_child_runs(results, train, data)
     for figure in figures + [f for run in runs for f in run.figures.values()]:
         figure.savefig(os.devnull, format="png")
 
@@ -269,7 +261,7 @@ class TargetReachedError(Exception):
 
 def image_task(data: ImageDataParams, training: TrainingParams) -> ImageTask:
     """The pipeline's load, split, scale and augmentation steps; images as ``(n, 1, rows, cols)``."""
-    train, _, test = cnn_nodes.split_images(cnn_nodes.load_images(data), data)
+    train, _, test = cnn_data.split_images(cnn_data.load_images(data), data)
     images, labels = table_to_images(train)
     if training.augment == "shifts":
         images, labels = with_shifted_copies(images, labels)
@@ -377,7 +369,7 @@ def cnn(repeats: int, smoke: bool) -> list[Row]:
     config = training.train.model_copy(update={"epochs": max_epochs})
     task = image_task(data, training)
     architecture = experiments.architectures[experiments.featured]
-    spec = cnn_nodes.network_spec(architecture, tuple(task.features.shape[1:]), int(task.targets.max()) + 1)
+    spec = cnn_train.network_spec(architecture, tuple(task.features.shape[1:]), int(task.targets.max()) + 1)
     seed = experiments.first_seed
     initial = ConvNetEnsemble(spec, [seed])
     threads = config.threads or torch.get_num_threads()

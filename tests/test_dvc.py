@@ -109,3 +109,11 @@ def test_a_training_parameter_reruns_training_only(reproduced_clone: Path):
 def test_the_noise_reruns_the_data_and_everything_downstream(reproduced_clone: Path):
     set_parameter(reproduced_clone, "data", "noise", 0.2)
     assert changed_stages(reproduced_clone) == {DATA_STAGE, TRAIN_STAGE}
+
+
+def test_editing_a_data_module_the_training_calls_reruns_that_training(reproduced_clone: Path):
+    module = reproduced_clone / "src/dlpipeline/data/sequences.py"
+    module.write_text(module.read_text() + "\n# an edit\n")
+    changed = changed_stages(reproduced_clone)
+    assert "sequence_train" in changed
+    assert "cnn_train" not in changed

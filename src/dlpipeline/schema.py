@@ -18,13 +18,14 @@ import pandas as pd
 from pandas.api import types as pandas_types
 from pydantic import BaseModel, ConfigDict, Field
 
-ColumnType = Literal["int", "float", "number", "str"]
+ColumnType = Literal["int", "float", "number", "str", "any"]
 
 _TYPE_CHECKS = {
     "int": pandas_types.is_integer_dtype,
     "float": pandas_types.is_float_dtype,
     "number": lambda dtype: pandas_types.is_numeric_dtype(dtype) and not pandas_types.is_bool_dtype(dtype),
     "str": lambda dtype: pandas_types.is_object_dtype(dtype) or pandas_types.is_string_dtype(dtype),
+    "any": lambda dtype: True,  # a column of labels that reads as numbers or as text (e.g. "8" or "4x4")
 }
 
 

@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+from dlpipeline.datasets import ModelDataset
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.cnn import ConvNetEnsemble, ConvNetSpec
 from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.training import TrainConfig, fit
@@ -159,3 +161,14 @@ def test_without_pooling_any_number_of_blocks_fits():
 def test_an_ensemble_needs_a_seed():
     with pytest.raises(ValueError, match="at least one seed"):
         ConvNetEnsemble(ConvNetSpec(DIGIT, 10), seeds=[])
+
+
+def test_an_ensemble_rebuilds_from_its_model_file_with_the_same_logits(tmp_path):
+    spec = ConvNetSpec(DIGIT, 10, filters=(4, 8), dense_units=16, dropout=0.5)
+    trained = TrainedModule.build(ConvNetEnsemble, spec=spec, seeds=[3, 4])
+    dataset = ModelDataset(str(tmp_path / "models.pt"))
+    dataset.save({"cnn": trained})
+    loaded = dataset.load()["cnn"]
+    assert loaded.kwargs == {"spec": spec, "seeds": [3, 4]}
+    assert not loaded.module.training  # rebuilt in eval mode: dropout off
+    torch.testing.assert_close(loaded.module(images()), trained.module.eval()(images()), rtol=0, atol=0)

@@ -1,11 +1,13 @@
-"""The batched MLP ensemble: shapes, per-member seeding and independence of members."""
+"""The batched MLP ensemble: shapes, per-member seeding, independent members, members copied in and out."""
 
+import numpy as np
 import pytest
 import torch
+from sklearn.neural_network import MLPClassifier
 from torch import nn
 
 from dlpipeline.models.losses import ensemble_cross_entropy
-from dlpipeline.models.mlp import MLPEnsemble
+from dlpipeline.models.mlp import MLPEnsemble, parameters_per_network, sklearn_layers
 from dlpipeline.training import TrainConfig, fit
 
 
@@ -87,3 +89,66 @@ def test_invalid_architectures_are_refused(widths, activation, message):
 def test_an_ensemble_needs_a_seed():
     with pytest.raises(ValueError, match="at least one seed"):
         MLPEnsemble.uniform(2, [3], 2, "relu", seeds=[])
+
+
+def test_members_copied_out_of_a_padded_ensemble_predict_exactly_what_they_predicted_there():
+    """The trimmed matrix products may round differently in the last bit, the labels never."""
+    features = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0))
+    labels = (features.norm(dim=1) > 1).long()
+    mixed = MLPEnsemble(2, [[8], [3], [5], [3]], 2, "relu", seeds=[1, 7, 2, 9])
+    fit(mixed, features, labels, ensemble_cross_entropy, TrainConfig(epochs=30, device="cpu"), seed=0)
+    narrow = MLPEnsemble.uniform(2, [3], 2, "relu", seeds=[7, 9])
+    narrow.load_layers(*mixed.member_layers([1, 3], [3]))
+    assert [tuple(weight.shape) for weight in narrow.weights] == [(2, 2, 3), (2, 3, 2)]
+    with torch.no_grad():
+        alone, among_others = narrow(features), mixed(features)[[1, 3]]
+    torch.testing.assert_close(alone, among_others, rtol=1e-6, atol=1e-6)
+    assert torch.equal(alone.argmax(dim=-1), among_others.argmax(dim=-1))
+
+
+def test_layers_that_do_not_fit_are_refused():
+    model = MLPEnsemble.uniform(2, [3], 2, "relu", seeds=[0, 1])
+    weights, biases = model.member_layers([0], [3])
+    with pytest.raises(ValueError, match="does not fit"):
+        model.load_layers(weights, biases)
+    with pytest.raises(ValueError, match="for 2 layers"):
+        model.load_layers(weights[:1], biases)
+
+
+def test_a_float64_ensemble_starts_from_the_same_draws_as_a_float32_one():
+    single = MLPEnsemble.uniform(2, [4], 2, "tanh", seeds=[3])
+    double = MLPEnsemble.uniform(2, [4], 2, "tanh", seeds=[3], dtype="float64")
+    assert double.dtype == torch.float64
+    assert double(torch.randn(5, 2, dtype=torch.float64)).dtype == torch.float64
+    torch.testing.assert_close(double.weights[0].float(), single.weights[0], rtol=0, atol=0)
+
+
+def test_an_unknown_dtype_is_refused():
+    with pytest.raises(ValueError, match="unknown dtype"):
+        MLPEnsemble.uniform(2, [3], 2, "relu", seeds=[0], dtype="float16")
+
+
+def test_parameters_per_network_counts_weights_and_biases_of_every_layer():
+    assert parameters_per_network([2, 5, 2]) == 3 * 5 + 6 * 2
+    assert parameters_per_network([2, 4, 4, 1]) == 3 * 4 + 5 * 4 + 5 * 1
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(("activation", "sklearn_activation"), [("relu", "relu"), ("tanh", "tanh")])
+def test_sklearn_classifiers_become_members_that_predict_exactly_their_labels(activation, sklearn_activation):
+    generator = np.random.default_rng(0)
+    features = generator.normal(size=(120, 2))
+    labels = (np.linalg.norm(features, axis=1) > 1).astype(int)
+    classifiers = [
+        MLPClassifier((4, 3), activation=sklearn_activation, random_state=seed, max_iter=50).fit(
+            features, labels
+        )
+        for seed in (0, 1)
+    ]
+    model = MLPEnsemble.uniform(2, [4, 3], 2, activation, seeds=[0, 1], dtype="float64")
+    model.load_layers(*sklearn_layers([c.coefs_ for c in classifiers], [c.intercepts_ for c in classifiers]))
+    grid = generator.uniform(-3, 3, size=(2000, 2))
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(grid)).argmax(dim=-1).numpy()
+    for member, classifier in enumerate(classifiers):
+        np.testing.assert_array_equal(predicted[member], classifier.predict(grid))

@@ -21,14 +21,12 @@ from dlpipeline.data.sequences import adding_tensors, digit_rows, generation_ten
 from dlpipeline.data.toy2d import ToyDatasetName
 from dlpipeline.models.cnn import ConvNetEnsemble, PoolingName
 from dlpipeline.models.mlp import ActivationName, MLPEnsemble
-from dlpipeline.pipelines.cnn.nodes import load_images, network_spec, split_images
+from dlpipeline.pipelines.cnn.data import load_images, split_images
 from dlpipeline.pipelines.cnn.params import Architecture, ImageDataParams
-from dlpipeline.pipelines.mlp.nodes import generate_points, split_points
+from dlpipeline.pipelines.cnn.train import network_spec
+from dlpipeline.pipelines.mlp.data import generate_points, split_points
 from dlpipeline.pipelines.mlp.params import SweepParams, ToyDataParams
-from dlpipeline.pipelines.sequence.nodes import (
-    TaskKind,
-    TaskTensors,
-    build_model,
+from dlpipeline.pipelines.sequence.data import (
     generate_adding,
     generate_series,
     generate_waves,
@@ -46,6 +44,7 @@ from dlpipeline.pipelines.sequence.params import (
     ModelName,
     ModelParams,
 )
+from dlpipeline.pipelines.sequence.training import TaskKind, TaskTensors, new_model
 from dlpipeline.training import MAX_SEED
 
 reproducible = settings(max_examples=20, deadline=None, derandomize=True, database=None)
@@ -243,13 +242,13 @@ def sequence_tasks(draw: st.DrawFn, kinds: st.SearchStrategy[TaskKind] = task_ki
 
 
 def seeded_model(cell: ModelName, task: TaskTensors, params: ModelParams) -> torch.nn.Module:
-    """``build_model``'s network, initialised as training does: torch seeded with the first seed.
+    """``new_model``'s network, initialised as training does: torch seeded with the first seed.
 
     The global generator is restored afterwards, so no other test sees the seeding.
     """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(params.first_seed)
-        return build_model(cell, task, params)
+        return new_model(cell, task, params).module
 
 
 def sorted_rows(table: pd.DataFrame) -> pd.DataFrame:

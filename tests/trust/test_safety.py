@@ -3,6 +3,7 @@
 import re
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -64,7 +65,8 @@ def test_nothing_is_unpickled_and_torch_files_load_weights_only():
             assert "weights_only=True" in call, (path, call)
 
 
-def test_no_absolute_path_of_the_machine_reaches_the_mlflow_store(smoke_mlp_run: Path):
+def test_no_absolute_path_of_the_machine_reaches_the_mlflow_store(smoke_run: Callable[[str], Path]):
+    smoke_mlp_run = smoke_run("mlp")
     with sqlite3.connect(smoke_mlp_run / "mlflow.db") as connection:
         values = [
             f"{table}.{key}={value}"

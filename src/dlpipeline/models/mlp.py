@@ -8,16 +8,25 @@ start at zero and its extra units are masked off, so they stay zero and the memb
 computes exactly the narrow net. Member ``i`` draws ``torch.nn.Linear``'s default
 initial weights for its true shape from its own generator seeded with ``seeds[i]``, so
 a member starts (and, with Adam, trains) the same alone or among others.
+
+Trained members are copied out of a batched ensemble into an ensemble of their own
+(:meth:`MLPEnsemble.member_layers`, :meth:`MLPEnsemble.load_layers`), and scikit-learn's
+``MLPClassifier`` weights become an ensemble too (:func:`sklearn_layers`), so every trained
+MLP of the project is saved, loaded and evaluated the same way.
 """
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import torch
 from torch import nn
 
 ActivationName = Literal["relu", "tanh", "sigmoid"]
+DTypeName = Literal["float32", "float64"]
+DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
 ACTIVATIONS: dict[str, nn.Module] = {
     "relu": nn.ReLU(),
@@ -41,9 +50,10 @@ class MLPEnsemble(nn.Module):
         out_features: int,
         activation: ActivationName,
         seeds: Sequence[int],
+        dtype: DTypeName = "float32",
     ) -> None:
         super().__init__()
-        _check_members(member_widths, seeds, activation)
+        _check_members(member_widths, seeds, activation, dtype)
         self.activation = ACTIVATIONS[activation]
         shapes = [[in_features, *widths, out_features] for widths in member_widths]
         padded = [max(column) for column in zip(*shapes, strict=True)]
@@ -65,6 +75,8 @@ class MLPEnsemble(nn.Module):
                 else None
             )
             self.register_buffer(f"mask{layer}", mask)
+        # Initial weights are drawn in float32 whatever the dtype, so a seed means the same start.
+        self.to(DTYPES[dtype])
 
     @classmethod
     def uniform(
@@ -74,14 +86,57 @@ class MLPEnsemble(nn.Module):
         out_features: int,
         activation: ActivationName,
         seeds: Sequence[int],
+        dtype: DTypeName = "float32",
     ) -> "MLPEnsemble":
         """An ensemble whose members all have the hidden widths ``hidden_widths``."""
-        return cls(in_features, [hidden_widths] * len(seeds), out_features, activation, seeds)
+        return cls(in_features, [hidden_widths] * len(seeds), out_features, activation, seeds, dtype)
 
     @property
     def members(self) -> int:
         """Number of independent networks in the ensemble."""
         return self.weights[0].shape[0]
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype of the weights (inputs must have it too)."""
+        return self.weights[0].dtype
+
+    def member_layers(
+        self, members: Sequence[int] | torch.Tensor, hidden_widths: Sequence[int]
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Copies of the weights and biases of ``members``, trimmed of padding to ``hidden_widths``.
+
+        ``members`` must all have the hidden widths ``hidden_widths``; the result loads into
+        ``MLPEnsemble.uniform(.., hidden_widths, .., seeds=<one per member>)`` with
+        :meth:`load_layers`, which then computes what those members compute here.
+        """
+        index = torch.as_tensor(members, dtype=torch.long, device=self.weights[0].device)
+        sizes = [self.weights[0].shape[1], *hidden_widths, self.weights[-1].shape[2]]
+        weights, biases = [], []
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            fan_in, fan_out = sizes[layer], sizes[layer + 1]
+            weights.append(weight.detach()[index, :fan_in, :fan_out].cpu().clone())
+            biases.append(bias.detach()[index, :, :fan_out].cpu().clone())
+        return weights, biases
+
+    @torch.no_grad()
+    def load_layers(self, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor]) -> "MLPEnsemble":
+        """Overwrite every layer with ``weights`` and ``biases``, cast to the ensemble's dtype.
+
+        ``weights[l]`` is ``(members, fan_in, fan_out)`` and ``biases[l]`` ``(members, fan_out)``
+        (or ``(members, 1, fan_out)``); a tensor that does not fit raises ``ValueError``.
+        """
+        if len(weights) != len(self.weights) or len(biases) != len(self.biases):
+            raise ValueError(
+                f"{len(weights)} weights and {len(biases)} biases for {len(self.weights)} layers"
+            )
+        pairs = [*zip(self.weights, weights, strict=True), *zip(self.biases, biases, strict=True)]
+        for parameter, value in pairs:
+            if value.numel() != parameter.numel() or value.shape[:1] != parameter.shape[:1]:
+                shapes = f"{tuple(value.shape)} does not fit {tuple(parameter.shape)}"
+                raise ValueError(f"a layer of shape {shapes}")
+            parameter.copy_(value.reshape(parameter.shape))
+        return self
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Return every member's logits for ``features``."""
@@ -120,8 +175,10 @@ def _unit_mask(true_widths: list[int], padded_width: int) -> torch.Tensor:
     return (units < torch.tensor(true_widths)[:, None]).float().unsqueeze(1)
 
 
-def _check_members(member_widths: Sequence[Sequence[int]], seeds: Sequence[int], activation: str) -> None:
-    """Refuse empty ensembles, mismatched lengths, mixed depths, widths < 1 and unknown activations."""
+def _check_members(
+    member_widths: Sequence[Sequence[int]], seeds: Sequence[int], activation: str, dtype: str
+) -> None:
+    """Refuse empty ensembles, mismatched lengths, mixed depths, widths < 1, unknown names."""
     if not seeds:
         raise ValueError("an MLPEnsemble needs at least one seed")
     if len(member_widths) != len(seeds):
@@ -132,6 +189,8 @@ def _check_members(member_widths: Sequence[Sequence[int]], seeds: Sequence[int],
         raise ValueError(f"hidden layer widths must be >= 1, got {sorted(set(map(tuple, member_widths)))}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {list(DTYPES)}")
 
 
 def _padded_linear_init(
@@ -151,4 +210,27 @@ def _padded_linear_init(
         bound = 1.0 / math.sqrt(fan_in)
         weights[member, :fan_in, :fan_out].uniform_(-bound, bound, generator=generator)
         biases[member, :, :fan_out].uniform_(-bound, bound, generator=generator)
+    return weights, biases
+
+
+def parameters_per_network(layer_sizes: Sequence[int]) -> int:
+    """Weights and biases of one MLP with these layer sizes (inputs, hidden widths…, outputs)."""
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in itertools.pairwise(layer_sizes))
+
+
+def sklearn_layers(
+    coefs: Sequence[Sequence[np.ndarray]], intercepts: Sequence[Sequence[np.ndarray]]
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Float64 layers for :meth:`MLPEnsemble.load_layers` from scikit-learn MLPs, one per member.
+
+    ``coefs[m]`` and ``intercepts[m]`` are member ``m``'s ``MLPClassifier.coefs_`` and
+    ``intercepts_`` (same architecture for all). A binary classifier has one logistic output
+    unit ``z`` and predicts class 1 where ``z > 0``: it becomes the two logits ``[0, z]``, whose
+    argmax is that prediction. With more classes the softmax inputs are the logits as they are.
+    """
+    weights = [torch.from_numpy(np.stack(layer)).double() for layer in zip(*coefs, strict=True)]
+    biases = [torch.from_numpy(np.stack(layer)).double() for layer in zip(*intercepts, strict=True)]
+    if weights[-1].shape[-1] == 1:
+        weights[-1] = torch.cat([torch.zeros_like(weights[-1]), weights[-1]], dim=-1)
+        biases[-1] = torch.cat([torch.zeros_like(biases[-1]), biases[-1]], dim=-1)
     return weights, biases

@@ -2,10 +2,15 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
-import yaml
+import torch
 
-from dlpipeline.pipelines.cnn import nodes
+from dlpipeline.config import load_parameters
+from dlpipeline.datasets import DataValidationError, ModelDataset
+from dlpipeline.models.cnn import ConvNetEnsemble
+from dlpipeline.pipelines.cnn import data as data_nodes
+from dlpipeline.pipelines.cnn import plots, report, train
 from dlpipeline.pipelines.cnn.params import (
     Architecture,
     ExperimentParams,
@@ -15,8 +20,9 @@ from dlpipeline.pipelines.cnn.params import (
 )
 from dlpipeline.training import TrainConfig
 
-BASE_PARAMETERS = Path(__file__).resolve().parents[3] / "conf/base/parameters_cnn.yml"
+ROOT = Path(__file__).resolve().parents[3]
 EPOCHS = 12
+SEEDS = 3
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +32,7 @@ def data() -> ImageDataParams:
 
 @pytest.fixture(scope="module")
 def split(data):
-    return nodes.split_images(nodes.load_images(data), data)
+    return data_nodes.split_images(data_nodes.load_images(data), data)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +40,7 @@ def experiments() -> ExperimentParams:
     return ExperimentParams(
         baseline=Architecture(filters=[4, 8], dense_units=16, dropout=0.25),
         configurations={"cnn": {}, "cnn-no-pool": {"pooling": "none"}, "mlp": {"model": "mlp"}},
-        n_seeds=3,
+        n_seeds=SEEDS,
     )
 
 
@@ -44,35 +50,80 @@ def training() -> TrainingParams:
 
 
 @pytest.fixture(scope="module")
-def results(split, experiments, training):
-    train, val, test = split
-    trained = nodes.train_configurations(train, val, experiments, training)
-    return nodes.evaluate_configurations(trained, train, val, test, training)
+def models(split, experiments, training):
+    train_images, val_images, _ = split
+    return train.train_configurations(train_images, val_images, experiments, training)
+
+
+@pytest.fixture(scope="module")
+def saved_models(models, tmp_path_factory) -> Path:
+    """The trained models written through the catalog's dataset, as a run leaves them."""
+    path = tmp_path_factory.mktemp("models") / "models.pt"
+    ModelDataset(str(path)).save(models)
+    return path
+
+
+@pytest.fixture(scope="module")
+def loaded_models(saved_models):
+    return ModelDataset(str(saved_models)).load()
+
+
+@pytest.fixture(scope="module")
+def results(loaded_models, split, training):
+    return train.evaluate_configurations(loaded_models, *split, training)
 
 
 def test_the_split_follows_the_shares_and_scales_the_pixels(split):
-    train, val, test = split
-    assert (len(train), len(val), len(test)) == (240, 60, 100)
-    assert list(train.columns[:2]) == ["label", "px_0_0"]
-    assert train.drop(columns="label").to_numpy().max() == 1.0
+    train_images, val_images, test_images = split
+    assert (len(train_images), len(val_images), len(test_images)) == (240, 60, 100)
+    assert list(train_images.columns[:2]) == ["label", "px_0_0"]
+    assert train_images.drop(columns="label").to_numpy().max() == 1.0
 
 
-def test_every_configuration_records_its_loss_curves_for_every_seed(results, experiments):
-    assert [result.trained.name for result in results] == ["cnn", "cnn-no-pool", "mlp"]
-    for result in results:
-        history = result.trained.history
-        assert history.loss.shape == (EPOCHS, experiments.n_seeds)
-        assert set(history.evaluations) == {"val_loss", "val_accuracy"}
-        assert history.evaluations["val_loss"].shape == (EPOCHS, experiments.n_seeds)
-        assert result.trained.train_seconds > 0
+def test_training_gives_one_ensemble_per_configuration_with_its_seeds_and_curves(models):
+    assert list(models) == ["cnn", "cnn-no-pool", "mlp"]
+    for trained in models.values():
+        assert isinstance(trained.module, ConvNetEnsemble)
+        assert trained.kwargs["seeds"] == [0, 1, 2]
+        assert trained.info["seeds"] == [0, 1, 2]
+        assert trained.info["n_train"] == 240
+        assert trained.info["train_seconds"] > 0
+        for history in ("loss", "val_loss", "val_accuracy"):
+            assert trained.info[history].shape == (EPOCHS, SEEDS)
+
+
+def test_the_model_file_gives_back_modules_that_predict_exactly_as_the_trained_ones(
+    models, loaded_models, split
+):
+    _, _, test_images = split
+    assert list(loaded_models) == list(models)
+    for name, trained in models.items():
+        loaded = loaded_models[name]
+        assert loaded.kwargs == trained.kwargs
+        np.testing.assert_array_equal(
+            train.member_predictions(loaded.module, test_images),
+            train.member_predictions(trained.module, test_images),
+        )
+        for history in ("loss", "val_loss", "val_accuracy"):
+            torch.testing.assert_close(loaded.info[history], trained.info[history], rtol=0, atol=0)
+
+
+def test_a_truncated_model_file_is_refused_in_one_line_naming_it(saved_models, tmp_path):
+    truncated = tmp_path / "models.pt"
+    truncated.write_bytes(saved_models.read_bytes()[:1000])
+    with pytest.raises(DataValidationError) as error:
+        ModelDataset(str(truncated)).load()
+    message = str(error.value)
+    assert str(truncated) in message
+    assert "\n" not in message
 
 
 def test_every_seed_is_evaluated_on_every_split(results, split):
-    _, _, test = split
+    _, _, test_images = split
     for result in results:
         assert set(result.accuracy) == {"train", "val", "test"}
-        assert all(accuracy.shape == (3,) for accuracy in result.accuracy.values())
-        assert result.test_predictions.shape == (3, len(test))
+        assert all(accuracy.shape == (SEEDS,) for accuracy in result.accuracy.values())
+        assert result.test_predictions.shape == (SEEDS, len(test_images))
         assert result.accuracy["test"][result.shown] == result.median("test")
 
 
@@ -81,28 +132,38 @@ def test_the_networks_learn_something_in_a_few_epochs(results):
 
 
 def test_the_table_and_metrics_describe_each_configuration(results):
-    table = nodes.experiment_table(results).set_index("configuration")
+    table = report.experiment_table(results).set_index("configuration")
     assert table.loc["cnn", "feature_maps"] == "4x4x4 8x2x2"
     assert table.loc["cnn-no-pool", "feature_maps"] == "4x8x8 8x8x8"
     assert table.loc["cnn-no-pool", "n_params"] > table.loc["cnn", "n_params"]
     assert table.loc["mlp", ["filters", "pooling", "kernel_size", "feature_maps"]].tolist() == ["n/a"] * 4
     assert table.loc["cnn", "test_accuracy"] == pytest.approx(results[0].median("test"), abs=1e-6)
-    metrics = nodes.experiment_metrics(table.reset_index())
+    metrics = report.experiment_metrics(table.reset_index())
+    assert list(metrics) == ["cnn", "cnn-no-pool", "mlp"]
     assert metrics["mlp"]["n_params"] == table.loc["mlp", "n_params"]
 
 
-def test_the_figures_show_what_the_notes_describe(results, split, experiments):
-    _, _, test = split
-    report = ReportParams(example_index=3, max_channels=4, max_misclassified=5)
-    strip = nodes.plot_experiments(results)
+def test_the_comparison_figures_show_every_configuration(results):
+    strip = report.plot_experiments(results)
     assert len(strip.axes[0].get_xticklabels()) == len(results)
-    curves = nodes.plot_learning_curves(results)
+    curves = report.plot_learning_curves(results)
     assert len([ax for ax in curves.axes if ax.get_visible()]) == len(results)
-    matrix = nodes.plot_confusion_matrix(results, test, experiments)
-    assert matrix.axes[0].images[0].get_array().sum() == len(test)
-    filters = nodes.plot_first_layer_filters(results, experiments)
+
+
+def test_the_figures_of_the_featured_cnn_show_what_the_notes_describe(
+    loaded_models, results, split, experiments
+):
+    _, _, test_images = split
+    shown = plots.featured_seed(loaded_models, test_images, experiments)
+    cnn = results[0]
+    assert (shown.member, shown.seed) == (cnn.shown, cnn.seeds[cnn.shown])  # the seed the table calls median
+    np.testing.assert_array_equal(shown.predictions, cnn.test_predictions[cnn.shown])
+    report_params = ReportParams(example_index=3, max_channels=4, max_misclassified=5)
+    matrix = plots.plot_confusion_matrix(loaded_models, test_images, experiments)
+    assert matrix.axes[0].images[0].get_array().sum() == len(test_images)
+    filters = plots.plot_first_layer_filters(loaded_models, test_images, experiments)
     assert sum(bool(ax.images) for ax in filters.axes) == 4  # the 4 first-layer filters
-    maps = nodes.plot_feature_maps(results, test, experiments, report)
+    maps = plots.plot_feature_maps(loaded_models, test_images, experiments, report_params)
     drawn_rows = [ax.get_ylabel().split("\n")[0] for ax in maps.axes if ax.get_ylabel()]
     assert drawn_rows == [
         "input",
@@ -114,38 +175,56 @@ def test_the_figures_show_what_the_notes_describe(results, split, experiments):
         "block 2 max pool",
     ]
     assert sum(bool(ax.images) for ax in maps.axes) == 1 + 6 * 4
-    errors = int((results[0].test_predictions[results[0].shown] != test.label.to_numpy()).sum())
-    wrong = nodes.plot_misclassified(results, test, experiments, report)
-    assert sum(bool(ax.images) for ax in wrong.axes) == min(errors, report.max_misclassified)
+    errors = int((shown.predictions != shown.labels).sum())
+    wrong = plots.plot_misclassified(loaded_models, test_images, experiments, report_params)
+    assert sum(bool(ax.images) for ax in wrong.axes) == min(errors, report_params.max_misclassified)
 
 
-def test_child_runs_carry_the_settings_accuracies_curves_and_figures(results, split, data, training):
-    _, _, test = split
-    runs = nodes.build_child_runs(results, test, data, training)
+def test_child_runs_carry_the_shared_training_names_the_settings_accuracies_curves_and_figures(
+    results, split, data, training
+):
+    _, _, test_images = split
+    runs = report.build_child_runs(results, test_images, data, training)
     assert [run.name for run in runs] == ["cnn", "cnn-no-pool", "mlp"]
     cnn, no_pool, mlp = runs
+    assert {
+        "seed": 0,
+        "n_seeds": SEEDS,
+        "epochs": EPOCHS,
+        "learning_rate": 0.01,
+        "batch_size": 32,
+        "optimizer": "adam",
+    }.items() <= cnn.params.items()
+    assert {"train_seconds", "n_params"} <= cnn.metrics.keys()
+    assert cnn.metrics["n_params"] == results[0].spec.n_params
     assert (cnn.params["model"], cnn.params["pooling"], cnn.params["filters"]) == ("cnn", "max", "4x8")
-    assert (cnn.params["dropout"], cnn.params["seeds"], cnn.params["n_seeds"]) == (0.25, "0..2", 3)
+    assert (cnn.params["dropout"], cnn.params["seeds"]) == (0.25, "0..2")
     assert no_pool.params["pooling"] == "none"
     assert (mlp.params["model"], mlp.params["filters"]) == ("mlp", "n/a")
     assert cnn.params["data_source"] == "digits"
-    assert cnn.params["epochs"] == EPOCHS
-    required = {"test_accuracy", "val_accuracy", "train_accuracy", "n_params", "train_seconds"}
+    required = {"test_accuracy", "test_accuracy_min", "val_accuracy", "train_accuracy", "train_test_gap"}
     assert required <= cnn.metrics.keys()
     assert all(len(values) == EPOCHS for values in cnn.metric_histories.values())
     assert set(cnn.figures) == {"learning_curves.png", "confusion_matrix.png"}
 
 
+def test_a_full_batch_is_logged_as_the_number_of_training_images(results, split, data):
+    _, _, test_images = split
+    full_batch = TrainingParams(augment="none", train=TrainConfig(epochs=EPOCHS, batch_size=None))
+    (run, *_) = report.build_child_runs(results, test_images, data, full_batch)
+    assert run.params["batch_size"] == 240
+
+
 def test_the_base_cnn_beats_the_bar_and_the_mlp_baseline():
     """The issue's bar on the real base parameters: median test accuracy >= 0.985 over >= 3 seeds."""
-    base = yaml.safe_load(BASE_PARAMETERS.read_text())["cnn"]
+    base = load_parameters("base", ROOT)["cnn"]
     data = ImageDataParams.model_validate(base["data"])
     only = {name: base["experiments"]["configurations"][name] for name in ("cnn", "mlp")}
     experiments = ExperimentParams.model_validate({**base["experiments"], "configurations": only})
     training = TrainingParams.model_validate(base["training"])
-    train, val, test = nodes.split_images(nodes.load_images(data), data)
-    trained = nodes.train_configurations(train, val, experiments, training)
-    cnn, mlp = nodes.evaluate_configurations(trained, train, val, test, training)
+    train_images, val_images, test_images = data_nodes.split_images(data_nodes.load_images(data), data)
+    models = train.train_configurations(train_images, val_images, experiments, training)
+    cnn, mlp = train.evaluate_configurations(models, train_images, val_images, test_images, training)
     assert len(cnn.accuracy["test"]) >= 3
     assert cnn.median("test") >= 0.985
     assert cnn.median("test") > mlp.median("test")

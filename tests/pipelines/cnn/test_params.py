@@ -3,12 +3,11 @@
 from pathlib import Path
 
 import pytest
-import yaml
 from kedro.validation.exceptions import ParameterValidationError
 from pydantic import ValidationError
 from tests.helpers import run_session
 
-from dlpipeline.pipelines.cnn.nodes import network_spec
+from dlpipeline.config import load_parameters
 from dlpipeline.pipelines.cnn.params import (
     Architecture,
     ExperimentParams,
@@ -16,6 +15,7 @@ from dlpipeline.pipelines.cnn.params import (
     ReportParams,
     TrainingParams,
 )
+from dlpipeline.pipelines.cnn.train import network_spec
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -34,6 +34,7 @@ BAD_PARAMETERS = [
     ({"experiments": {"featured": "cnn-large"}}, "cnn.experiments", "'cnn-large' is not one of"),
     ({"experiments": {"featured": "mlp"}}, "cnn.experiments", "must be a cnn"),
     ({"experiments": {"n_seeds": 0}}, "cnn.experiments", "greater than or equal to 1"),
+    ({"experiments": {"n_seeds": 101}}, "cnn.experiments", "less than or equal to 100"),
     ({"training": {"augment": "flips"}}, "cnn.training", "'none' or 'shifts'"),
     ({"training": {"train": {"epochs": 0}}}, "cnn.training", "greater than or equal to 1"),
     ({"report": {"max_channels": 0}}, "cnn.report", "greater than or equal to 1"),
@@ -53,18 +54,8 @@ def test_a_bad_parameter_stops_the_run_before_any_node(project_copy: Path, overr
 
 
 def shipped(env: str) -> dict:
-    """The ``cnn`` parameters of conf/base, with conf/<env> merged over them key by key."""
-
-    def merge(base: dict, override: dict) -> dict:
-        return {
-            key: merge(base[key], value) if isinstance(value, dict) and key in base else value
-            for key, value in {**base, **override}.items()
-        }
-
-    base = yaml.safe_load((ROOT / "conf/base/parameters_cnn.yml").read_text())["cnn"]
-    if env == "base":
-        return base
-    return merge(base, yaml.safe_load((ROOT / f"conf/{env}/parameters_cnn.yml").read_text())["cnn"])
+    """The ``cnn`` parameters as ``kedro run --env <env>`` reads them."""
+    return load_parameters(env, ROOT)["cnn"]
 
 
 @pytest.mark.parametrize("env", ["base", "smoke"])

@@ -11,6 +11,11 @@ from mlflow.tracking import MlflowClient
 from tests.data.test_idx import idx_bytes
 from tests.helpers import kedro_cli
 
+from dlpipeline.config import load_parameters
+from dlpipeline.datasets import ModelDataset
+from dlpipeline.models.cnn import ConvNetEnsemble
+from dlpipeline.pipelines.cnn.train import member_predictions
+
 REPORTS = [
     "experiments.csv",
     "metrics.json",
@@ -23,20 +28,30 @@ REPORTS = [
 ]
 
 
-def configurations(project: Path) -> list[str]:
-    """The configuration names of the (base) parameter file, which smoke does not change."""
-    base = yaml.safe_load((project / "conf/base/parameters_cnn.yml").read_text())
-    return list(base["cnn"]["experiments"]["configurations"])
-
-
-def smoke_epochs(project: Path) -> int:
-    smoke = yaml.safe_load((project / "conf/smoke/parameters_cnn.yml").read_text())
-    return smoke["cnn"]["training"]["train"]["epochs"]
+SHARED_PARAMS = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
+SHARED_METRICS = {"train_seconds", "n_params"}
 
 
 @pytest.fixture(scope="module")
-def mlflow_client(smoke_cnn_run: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{smoke_cnn_run / 'mlflow.db'}")
+def project(smoke_run) -> Path:
+    return smoke_run("cnn")
+
+
+def smoke_parameters(project: Path) -> dict:
+    return load_parameters("smoke", project)["cnn"]
+
+
+def configurations(project: Path) -> list[str]:
+    return list(smoke_parameters(project)["experiments"]["configurations"])
+
+
+def smoke_epochs(project: Path) -> int:
+    return smoke_parameters(project)["training"]["train"]["epochs"]
+
+
+@pytest.fixture(scope="module")
+def mlflow_client(project: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +63,21 @@ def runs(mlflow_client: MlflowClient) -> dict:
     return {"parents": parents, "children": children}
 
 
-def test_the_run_writes_the_datasets_and_every_report(smoke_cnn_run: Path):
+def test_the_run_writes_the_datasets_and_every_report(project: Path):
     for relative in [
         "data/01_raw/cnn/images.csv",
         "data/05_model_input/cnn/train.csv",
         "data/05_model_input/cnn/val.csv",
         "data/05_model_input/cnn/test.csv",
+        "data/06_models/cnn/models.pt",
         *(f"data/08_reporting/cnn/{name}" for name in REPORTS),
     ]:
-        assert (smoke_cnn_run / relative).stat().st_size > 0, relative
+        assert (project / relative).stat().st_size > 0, relative
 
 
-def test_the_smoke_split_is_stratified_and_scaled(smoke_cnn_run: Path):
+def test_the_smoke_split_is_stratified_and_scaled(project: Path):
     splits = {
-        name: pd.read_csv(smoke_cnn_run / f"data/05_model_input/cnn/{name}.csv")
+        name: pd.read_csv(project / f"data/05_model_input/cnn/{name}.csv")
         for name in ("train", "val", "test")
     }
     assert [len(table) for table in splits.values()] == [180, 45, 75]  # 300 images: 60 / 15 / 25 %
@@ -73,9 +89,9 @@ def test_the_smoke_split_is_stratified_and_scaled(smoke_cnn_run: Path):
     assert splits["train"].drop(columns="label").to_numpy().max() == 1
 
 
-def test_the_table_has_one_row_per_configuration(smoke_cnn_run: Path):
-    table = pd.read_csv(smoke_cnn_run / "data/08_reporting/cnn/experiments.csv")
-    assert table.configuration.tolist() == configurations(smoke_cnn_run)
+def test_the_table_has_one_row_per_configuration(project: Path):
+    table = pd.read_csv(project / "data/08_reporting/cnn/experiments.csv")
+    assert table.configuration.tolist() == configurations(project)
     assert set(table.model) == {"cnn", "mlp"}
     assert table.test_accuracy.between(0, 1).all()
     assert (table.test_accuracy_min <= table.test_accuracy).all()
@@ -83,9 +99,9 @@ def test_the_table_has_one_row_per_configuration(smoke_cnn_run: Path):
     assert no_pool.feature_maps == "4x8x8 8x8x8"  # smoke baseline filters [4, 8], nothing pooled
 
 
-def test_the_metrics_json_nests_configuration_then_metric(smoke_cnn_run: Path):
-    metrics = json.loads((smoke_cnn_run / "data/08_reporting/cnn/metrics.json").read_text())
-    assert list(metrics) == configurations(smoke_cnn_run)
+def test_the_metrics_json_nests_configuration_then_metric(project: Path):
+    metrics = json.loads((project / "data/08_reporting/cnn/metrics.json").read_text())
+    assert list(metrics) == configurations(project)
     expected = {"test_accuracy", "test_accuracy_mean", "val_accuracy", "train_accuracy", "n_params"}
     assert all(set(values) == expected for values in metrics.values())
 
@@ -99,20 +115,18 @@ def test_one_finished_parent_run_holds_the_tables_and_figures(runs: dict, mlflow
 
 
 def test_each_configuration_is_a_child_run_with_its_params_metrics_and_figures(
-    smoke_cnn_run: Path, runs: dict, mlflow_client: MlflowClient
+    project: Path, runs: dict, mlflow_client: MlflowClient
 ):
     (parent,) = runs["parents"]
     children = {child.info.run_name: child for child in runs["children"]}
-    assert set(children) == set(configurations(smoke_cnn_run))
+    assert set(children) == set(configurations(project))
     for child in children.values():
         assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert child.info.status == "FINISHED"
-        assert {"model", "dropout", "pooling", "filters", "seeds", "n_seeds", "data_source"} <= set(
+        assert {"model", "dropout", "pooling", "filters", "seeds", "data_source", *SHARED_PARAMS} <= set(
             child.data.params
         )
-        assert {"test_accuracy", "val_accuracy", "train_accuracy", "n_params", "train_seconds"} <= set(
-            child.data.metrics
-        )
+        assert {"test_accuracy", "val_accuracy", "train_accuracy", *SHARED_METRICS} <= set(child.data.metrics)
         artifacts = {artifact.path for artifact in mlflow_client.list_artifacts(child.info.run_id)}
         assert artifacts == {"learning_curves.png", "confusion_matrix.png"}
     assert children["cnn"].data.params["seeds"] == "0..1"
@@ -123,10 +137,32 @@ def test_each_configuration_is_a_child_run_with_its_params_metrics_and_figures(
     assert children["mlp"].data.params["pooling"] == "n/a"
 
 
+def test_every_child_run_names_how_it_was_trained_in_the_shared_words(runs: dict):
+    smoke_train = {"seed": "0", "n_seeds": "2", "epochs": "3", "learning_rate": "0.003", "batch_size": "128"}
+    for child in runs["children"]:
+        assert smoke_train.items() <= child.data.params.items()
+        assert child.data.params["optimizer"] == "adam"
+        assert child.data.metrics["train_seconds"] > 0
+    n_params = {child.info.run_name: child.data.metrics["n_params"] for child in runs["children"]}
+    assert (n_params["cnn-filters-4x8"], n_params["mlp"]) == (1034, 53035)  # one network, not the ensemble
+
+
+def test_the_model_file_holds_every_configuration_and_reproduces_its_test_accuracy(project: Path):
+    models = ModelDataset(str(project / "data/06_models/cnn/models.pt")).load()
+    assert list(models) == configurations(project)
+    table = pd.read_csv(project / "data/08_reporting/cnn/experiments.csv").set_index("configuration")
+    test = pd.read_csv(project / "data/05_model_input/cnn/test.csv")
+    for name, trained in models.items():
+        assert isinstance(trained.module, ConvNetEnsemble)
+        assert trained.info["seeds"] == [0, 1]
+        accuracy = (member_predictions(trained.module, test) == test.label.to_numpy()).mean(axis=1)
+        assert round(float(np.median(accuracy)), 6) == table.loc[name, "test_accuracy"]
+
+
 def test_children_log_the_training_and_validation_loss_of_every_epoch(
-    smoke_cnn_run: Path, runs: dict, mlflow_client: MlflowClient
+    project: Path, runs: dict, mlflow_client: MlflowClient
 ):
-    epochs = list(range(smoke_epochs(smoke_cnn_run)))
+    epochs = list(range(smoke_epochs(project)))
     for child in runs["children"]:
         for metric in ("epoch_train_loss", "epoch_val_loss", "epoch_val_accuracy"):
             history = mlflow_client.get_metric_history(child.info.run_id, metric)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 from kedro.validation.exceptions import ParameterValidationError
-from tests.helpers import kedro_cli, run_session
+from tests.helpers import PROJECT_ROOT, kedro_cli, run_session
 
-from dlpipeline.pipelines.mlp.params import SweepParams, TorchParams, ToyDataParams
+from dlpipeline.config import load_parameters
+from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams, model_name
 
 BAD_PARAMETERS = [
     # (override under `mlp`, key the message must name, words the message must contain)
@@ -49,20 +50,30 @@ def test_the_command_line_reports_the_key_and_exits_non_zero(project_copy: Path)
 
 
 def test_the_shipped_parameter_files_are_valid_and_match_the_notes():
-    import yaml
-
-    root = Path(__file__).resolve().parents[3]
-    base = yaml.safe_load((root / "conf/base/parameters_mlp.yml").read_text())["mlp"]
+    base = load_parameters("base", PROJECT_ROOT)["mlp"]
     data = ToyDataParams.model_validate(base["data"])
     sweep = SweepParams.model_validate(base["sweep"])
     TorchParams.model_validate(base["torch"])
+    SklearnParams.model_validate(base["sklearn"])
     assert (data.name, data.n_samples, data.noise, data.factor) == ("circles", 300, 0.1, 0.5)
     assert sweep.architectures == [(n,) for n in range(1, 9)]
     assert sweep.n_seeds >= 10
     assert sweep.activation == "relu"
 
 
+@pytest.mark.parametrize("env", ["base", "smoke"])
+def test_every_environment_sets_the_number_of_seeds_explicitly(env):
+    assert "n_seeds" in load_parameters(env, PROJECT_ROOT)["mlp"]["sweep"]
+
+
+def test_the_smoke_environment_overrides_base_as_kedro_run_does():
+    smoke = load_parameters("smoke", PROJECT_ROOT)["mlp"]
+    assert SweepParams.model_validate(smoke["sweep"]).architectures == [(1,), (3,), (4, 4)]
+    assert smoke["data"] == load_parameters("base", PROJECT_ROOT)["mlp"]["data"]
+
+
 def test_a_bare_int_is_one_hidden_layer_and_a_list_is_a_deeper_net():
     sweep = SweepParams(hidden_neurons=[3, [8, 8]], n_seeds=2, first_seed=5)
     assert sweep.architectures == [(3,), (8, 8)]
     assert sweep.seeds == [5, 6]
+    assert [model_name("torch", widths) for widths in sweep.architectures] == ["torch-3", "torch-8x8"]

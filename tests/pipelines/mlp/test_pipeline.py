@@ -3,20 +3,40 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from mlflow.tracking import MlflowClient
 from tests.helpers import kedro_cli
 
+from dlpipeline.config import load_parameters
+from dlpipeline.data.toy2d import features_and_labels
+from dlpipeline.datasets import ModelDataset
+from dlpipeline.pipelines.mlp.evaluate import predicted_labels
+from dlpipeline.pipelines.mlp.params import SweepParams, widths_text
+
 FLAVOURS = {"torch", "sklearn"}
+MODEL_FILES = {"torch": "data/06_models/mlp/torch.pt", "sklearn": "data/06_models/mlp/sklearn.pt"}
+SHARED_PARAMS = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
+SHARED_METRICS = {"train_seconds", "n_params"}
+
+
+def smoke_parameters(project: Path) -> dict:
+    """The ``mlp`` parameters of the smoke env, merged over base as ``kedro run --env smoke`` sees them."""
+    return load_parameters("smoke", project)["mlp"]
 
 
 def smoke_architectures(project: Path) -> list[str]:
     """The smoke sweep's configurations as the runs name them (``4x4`` for [4, 4])."""
-    smoke = yaml.safe_load((project / "conf/smoke/parameters_mlp.yml").read_text())
-    entries = smoke["mlp"]["sweep"]["hidden_neurons"]
-    return [str(e) if isinstance(e, int) else "x".join(map(str, e)) for e in entries]
+    return [
+        widths_text(widths)
+        for widths in SweepParams.model_validate(smoke_parameters(project)["sweep"]).architectures
+    ]
+
+
+@pytest.fixture(scope="module")
+def smoke_mlp_run(smoke_run) -> Path:
+    return smoke_run("mlp")
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +63,28 @@ def test_the_run_writes_datasets_reports_and_figures(smoke_mlp_run: Path):
         "data/08_reporting/mlp/accuracy_vs_neurons.png",
         "data/08_reporting/mlp/boundary_grid.png",
         "data/08_reporting/mlp/torch_loss.png",
+        *MODEL_FILES.values(),
     ]:
         assert (smoke_mlp_run / relative).stat().st_size > 0, relative
+
+
+@pytest.mark.parametrize("flavour", sorted(FLAVOURS))
+def test_each_flavour_saves_a_model_per_configuration_that_loads_in_one_line(
+    smoke_mlp_run: Path, flavour: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(smoke_mlp_run)  # the catalog's paths are relative to the project root
+    models = ModelDataset(MODEL_FILES[flavour]).load()
+    assert list(models) == [f"{flavour}-{arch}" for arch in smoke_architectures(smoke_mlp_run)]
+    n_seeds = smoke_parameters(smoke_mlp_run)["sweep"]["n_seeds"]
+    test_features, test_labels = features_and_labels(pd.read_csv("data/05_model_input/mlp/test.csv"))
+    table = pd.read_csv("data/08_reporting/mlp/accuracy_table.csv", dtype={"hidden_neurons": str})
+    for name, trained in models.items():
+        labels = predicted_labels(trained, test_features)
+        assert labels.shape == (n_seeds, len(test_labels))
+        row = table[(table.flavour == flavour) & (table.hidden_neurons == name.split("-", 1)[1])]
+        assert float(row.test_accuracy.iloc[0]) == pytest.approx((labels == test_labels).mean(), abs=1e-6)
+        assert trained.info["seeds"] == list(range(n_seeds))
+        assert np.isfinite(trained.info["train_seconds"])
 
 
 def test_the_accuracy_table_has_one_row_per_configuration_and_flavour(smoke_mlp_run: Path):
@@ -113,6 +153,8 @@ def test_each_configuration_and_flavour_is_a_child_run_with_params_metrics_and_b
         assert {"train_accuracy", "test_accuracy", "test_accuracy_std", "test_accuracy_min"} <= set(
             child.data.metrics
         )
+        assert set(child.data.params) >= SHARED_PARAMS
+        assert set(child.data.metrics) >= SHARED_METRICS
         artifacts = [artifact.path for artifact in mlflow_client.list_artifacts(child.info.run_id)]
         assert artifacts == ["decision_boundary.png"]
 
@@ -120,8 +162,7 @@ def test_each_configuration_and_flavour_is_a_child_run_with_params_metrics_and_b
 def test_torch_children_log_the_loss_of_every_epoch(
     smoke_mlp_run: Path, runs: dict, mlflow_client: MlflowClient
 ):
-    smoke = yaml.safe_load((smoke_mlp_run / "conf/smoke/parameters_mlp.yml").read_text())
-    epochs = smoke["mlp"]["torch"]["train"]["epochs"]
+    epochs = smoke_parameters(smoke_mlp_run)["torch"]["train"]["epochs"]
     torch_children = [c for c in runs["children"] if c.data.params["flavour"] == "torch"]
     for child in torch_children:
         history = mlflow_client.get_metric_history(child.info.run_id, "loss")

@@ -1,5 +1,6 @@
-"""The sequence nodes: losses, training records, generation, results and byte-stable datasets."""
+"""The sequence nodes: training records, trained models as files, generation, results and child runs."""
 
+import ast
 import hashlib
 from pathlib import Path
 
@@ -7,86 +8,163 @@ import pandas as pd
 import pytest
 import torch
 
-from dlpipeline.datasets import TableDataset
-from dlpipeline.pipelines.sequence import nodes
+from dlpipeline.data.sequences import padded_windows
+from dlpipeline.datasets import DataValidationError, ModelDataset, TableDataset
+from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.pipelines.sequence import adding, data, forecast, generate, report
 from dlpipeline.pipelines.sequence.params import (
+    AddingAnalysisParams,
     AddingDataParams,
     ForecastDataParams,
     GenerateDataParams,
     ModelParams,
 )
+from dlpipeline.pipelines.sequence.training import TrainedModels
 from dlpipeline.training import TrainConfig
 
 TINY_TRAIN = TrainConfig(epochs=3, learning_rate=0.01, batch_size=16, threads=1)
+SHARED_PARAMS = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
+SHARED_METRICS = {"train_seconds", "n_params"}
 
 
-def test_the_masked_mse_ignores_padded_steps():
-    outputs = torch.tensor([[[1.0], [2.0], [100.0]]])
-    targets = torch.tensor([[[0.0, 1.0], [2.0, 1.0], [0.0, 0.0]]])
-    assert nodes.masked_mse(outputs, targets).item() == pytest.approx(0.5)
+def tiny_forecast(
+    cells: list[str], n_seeds: int = 1
+) -> tuple[TrainedModels, pd.DataFrame, ForecastDataParams]:
+    """Models trained for three epochs on a short series, with the test windows and data parameters."""
+    params = ForecastDataParams(n_steps=300, n_train=24, n_test=8, min_len=4, max_len=10)
+    train, test = data.make_windows(data.generate_series(params), params)
+    model_params = ModelParams(cells=cells, hidden_size=8, n_heads=2, n_seeds=n_seeds)
+    return forecast.train_forecast(train, test, model_params, TINY_TRAIN, params), test, params
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "transformer"])
 def test_every_model_trains_on_padded_forecast_windows_and_records_each_epoch(cell):
-    data = ForecastDataParams(n_steps=300, n_train=24, n_test=8, min_len=4, max_len=10)
-    train, test = nodes.make_windows(nodes.generate_series(data), data)
-    model_params = ModelParams(cells=[cell], hidden_size=8, n_seeds=2)
-    trained = nodes.train_forecast(train, test, model_params, TINY_TRAIN, data)
-    assert [(m.cell, m.seed, m.seq_len) for m in trained] == [(cell, 0, 10), (cell, 1, 10)]
-    for record in trained:
-        assert record.loss.shape == record.test_history.shape == (3,)
-        assert record.metrics["test_mse"] >= 0
+    models, _, _ = tiny_forecast([cell], n_seeds=2)
+    assert list(models) == [f"forecast-{cell}-T10-s0", f"forecast-{cell}-T10-s1"]
+    for label, trained in models.items():
+        info = trained.info
+        assert (info["task"], info["cell"], info["seq_len"]) == ("forecast", cell, 10)
+        assert label.endswith(f"-s{info['seed']}")
+        assert info["loss"].shape == info["test_history"].shape == (3,)
+        assert info["metrics"]["test_mse"] >= 0
+        assert info["initial_state"].keys() == trained.module.state_dict().keys()
 
 
 def test_training_starts_from_the_seed_so_a_rerun_gives_the_same_model():
-    data = AddingDataParams(seq_lens=[6], n_train=32, n_test=16)
-    train, test = nodes.split_adding(nodes.generate_adding(data), data)
-    model_params = ModelParams(cells=["gru"], hidden_size=4)
-    first, second = (nodes.train_adding(train, test, model_params, TINY_TRAIN) for _ in range(2))
-    assert first[0].metrics["test_mse"] == pytest.approx(second[0].metrics["test_mse"], rel=1e-5)
+    params = AddingDataParams(seq_lens=[6], n_train=32, n_test=16)
+    train, test = data.split_adding(data.generate_adding(params), params)
+    model_params = ModelParams(cells=["gru"], hidden_size=4, n_seeds=1)
+    first, second = (adding.train_adding(train, test, model_params, TINY_TRAIN) for _ in range(2))
+    assert first["adding-gru-T6-s0"].info["metrics"] == second["adding-gru-T6-s0"].info["metrics"]
+
+
+def test_a_model_file_gives_back_modules_that_predict_exactly_what_the_trained_ones_did(tmp_path: Path):
+    models, test, params = tiny_forecast(["lstm", "transformer"])
+    features = padded_windows(test, params.max_len)[0]
+    dataset = ModelDataset(str(tmp_path / "forecast.pt"))
+    dataset.save(models)
+    loaded = dataset.load()
+    assert list(loaded) == list(models)
+    for label, trained in models.items():
+        torch.testing.assert_close(
+            loaded[label].module(features), trained.module.eval()(features), rtol=0, atol=0
+        )
+        assert loaded[label].info["metrics"] == trained.info["metrics"]
+        assert loaded[label].info["training"] == trained.info["training"]
+
+
+def test_a_truncated_model_file_is_refused_in_one_line_that_names_it(tmp_path: Path):
+    models, _, _ = tiny_forecast(["gru"])
+    path = tmp_path / "forecast.pt"
+    ModelDataset(str(path)).save(models)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(DataValidationError) as error:
+        ModelDataset(str(path)).load()
+    assert str(path) in str(error.value)
+    assert "\n" not in str(error.value)
 
 
 def test_generation_runs_free_from_omega_alone_and_is_scored_that_way():
-    data = GenerateDataParams(seq_len=6, n_train=16, n_test=4)
-    train, test = nodes.split_waves(nodes.generate_waves(data), data)
-    (record,) = nodes.train_generate(train, test, ModelParams(cells=["lstm"], hidden_size=4), TINY_TRAIN)
-    assert set(record.metrics) == {"test_mse", "test_mse_teacher_forced"}
-    generated = nodes.generate_free_running(record.model, torch.tensor([0.2, 0.4]), steps=6)
+    params = GenerateDataParams(seq_len=6, n_train=16, n_test=4)
+    train, test = data.split_waves(data.generate_waves(params), params)
+    model_params = ModelParams(cells=["lstm"], hidden_size=4, n_seeds=1)
+    (trained,) = generate.train_generate(train, test, model_params, TINY_TRAIN).values()
+    assert set(trained.info["metrics"]) == {"test_mse", "test_mse_teacher_forced"}
+    generated = generate.generate_free_running(trained.module, torch.tensor([0.2, 0.4]), steps=6)
     assert generated.shape == (2, 6)
 
 
-def test_gradient_norms_cover_each_recurrent_cell_at_the_longest_length():
-    data = AddingDataParams(seq_lens=[4, 9], n_train=16, n_test=8, n_probe=4)
-    train, test = nodes.split_adding(nodes.generate_adding(data), data)
-    trained = nodes.train_adding(train, test, ModelParams(cells=["rnn", "lstm"], hidden_size=4), TINY_TRAIN)
-    profiles = nodes.adding_gradient_norms(trained, test, data, nodes.AddingAnalysisParams())
+def test_gradient_norms_cover_each_recurrent_cell_at_the_longest_length_trained_and_initial():
+    params = AddingDataParams(seq_lens=[4, 9], n_train=16, n_test=8, n_probe=4)
+    train, test = data.split_adding(data.generate_adding(params), params)
+    model_params = ModelParams(cells=["rnn", "lstm"], hidden_size=4, n_seeds=1)
+    models = adding.train_adding(train, test, model_params, TINY_TRAIN)
+    profiles = adding.adding_gradient_norms(models, test, params, AddingAnalysisParams())
     assert set(profiles["trained"]) == set(profiles["initial"]) == {"rnn", "lstm"}
     assert all(norms.shape == (9,) for norms in profiles["trained"].values())
+    assert not all((profiles["trained"][c] == profiles["initial"][c]).all() for c in ("rnn", "lstm"))
+
+
+def recorded(metric: str, value: float, seed: int) -> TrainedModule:
+    """A stand-in trained model that recorded ``metric`` = ``value`` for seed ``seed``."""
+    info = {"task": "adding", "cell": "gru", "seq_len": 10, "seed": seed, "metrics": {metric: value}}
+    return TrainedModule(torch.nn.Identity(), {}, {**info, "train_seconds": 1.0, "cpu_seconds": 1.0})
 
 
 def test_the_worst_seed_is_the_highest_mse_but_the_lowest_accuracy():
-    def record(metric: str, value: float, seed: int) -> nodes.TrainedModel:
-        return nodes.TrainedModel(
-            task="adding",
-            cell="gru",
-            seq_len=10,
-            seed=seed,
-            hidden_size=4,
-            model=torch.nn.Identity(),
-            initial_state={},
-            loss=None,
-            test_history=None,
-            metrics={metric: value},
-            settings={},
-            train_seconds=1.0,
-            cpu_seconds=1.0,
-        )
-
-    mse = nodes.result_rows([record("test_mse", 0.1, 0), record("test_mse", 0.3, 1)], 0.167, "mean")
-    accuracy = nodes.result_rows([record("test_accuracy", 0.9, 0), record("test_accuracy", 0.7, 1)], 0.1, "")
+    mse = report.result_rows(
+        {"a": recorded("test_mse", 0.1, 0), "b": recorded("test_mse", 0.3, 1)}, 0.167, ""
+    )
+    accuracy = report.result_rows(
+        {"a": recorded("test_accuracy", 0.9, 0), "b": recorded("test_accuracy", 0.7, 1)}, 0.1, ""
+    )
     assert mse.loc[0, "worst"] == pytest.approx(0.3)
     assert accuracy.loc[0, "worst"] == pytest.approx(0.7)
     assert mse.loc[0, "mean"] == pytest.approx(0.2)
+
+
+def test_the_metrics_json_nests_task_then_cell_and_length_with_the_mean_and_baseline():
+    table = pd.DataFrame(
+        {
+            "task": ["adding", "adding", "digits_rows"],
+            "cell": ["rnn", "rnn", "gru"],
+            "seq_len": [10, 50, 8],
+            "metric": ["test_mse", "test_mse", "test_accuracy"],
+            "mean": [0.1, 0.2, 0.9],
+            "baseline": [0.167, 0.167, 0.1],
+        }
+    )
+    assert report.results_metrics(table) == {
+        "adding": {
+            "rnn-T10": {"test_mse": 0.1, "baseline": 0.167},
+            "rnn-T50": {"test_mse": 0.2, "baseline": 0.167},
+        },
+        "digits_rows": {"gru-T8": {"test_accuracy": 0.9, "baseline": 0.1}},
+    }
+
+
+def test_each_child_run_carries_the_shared_training_names_and_the_sequence_ones():
+    models, _, _ = tiny_forecast(["gru", "transformer"])
+    runs = report.build_child_runs(models)
+    assert [run.name for run in runs] == list(models)
+    for run in runs:
+        assert SHARED_PARAMS | {"task", "pattern", "cell", "seq_len", "hidden_size"} <= set(run.params)
+        assert SHARED_METRICS | {"test_mse", "final_loss", "cpu_seconds"} <= set(run.metrics)
+        assert run.params["batch_size"] == 16  # an int, the rows of one step
+        assert run.params["optimizer"] == "adam"
+        assert run.metrics["n_params"] == sum(p.numel() for p in models[run.name].module.parameters())
+        assert set(run.metric_histories) == {"loss", "test_mse_per_epoch"}
+    transformer = next(run for run in runs if run.params["cell"] == "transformer")
+    assert (transformer.params["n_heads"], transformer.params["n_layers"]) == (2, 2)
+
+
+def test_a_full_batch_is_logged_as_the_number_of_training_rows():
+    params = ForecastDataParams(n_steps=300, n_train=24, n_test=8, min_len=4, max_len=10)
+    train, test = data.make_windows(data.generate_series(params), params)
+    full_batch = TrainConfig(epochs=1, learning_rate=0.01, batch_size=None, threads=1)
+    models = forecast.train_forecast(train, test, ModelParams(cells=["rnn"], n_seeds=1), full_batch, params)
+    (run,) = report.build_child_runs(models)
+    assert run.params["batch_size"] == 24
 
 
 def parquet_digest(table: pd.DataFrame, path: Path) -> str:
@@ -96,15 +174,26 @@ def parquet_digest(table: pd.DataFrame, path: Path) -> str:
 
 
 def test_regenerated_datasets_are_byte_identical(tmp_path: Path):
-    adding = AddingDataParams(seq_lens=[5, 8], n_train=10, n_test=5)
-    forecast = ForecastDataParams(n_steps=200, n_train=5, n_test=5, min_len=3, max_len=6)
-    generate = GenerateDataParams(seq_len=5, n_train=5, n_test=5)
+    adding_params = AddingDataParams(seq_lens=[5, 8], n_train=10, n_test=5)
+    forecast_params = ForecastDataParams(n_steps=200, n_train=5, n_test=5, min_len=3, max_len=6)
+    generate_params = GenerateDataParams(seq_len=5, n_train=5, n_test=5)
     for name, make in {
-        "adding": lambda: nodes.split_adding(nodes.generate_adding(adding), adding)[0],
-        "forecast": lambda: nodes.make_windows(nodes.generate_series(forecast), forecast)[1],
-        "generate": lambda: nodes.generate_waves(generate),
-        "digits": nodes.load_digits,
+        "adding": lambda: data.split_adding(data.generate_adding(adding_params), adding_params)[0],
+        "forecast": lambda: data.make_windows(data.generate_series(forecast_params), forecast_params)[1],
+        "generate": lambda: data.generate_waves(generate_params),
+        "digits": data.load_digits,
     }.items():
         assert parquet_digest(make(), tmp_path / f"{name}1.parquet") == parquet_digest(
             make(), tmp_path / f"{name}2.parquet"
         ), name
+
+
+def test_the_data_nodes_import_only_data_code_and_their_parameters():
+    tree = ast.parse(Path(data.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    own = {name for name in imported if name.startswith("dlpipeline.")}
+    assert own == {
+        "dlpipeline.data.digits",
+        "dlpipeline.data.sequences",
+        "dlpipeline.pipelines.sequence.params",
+    }

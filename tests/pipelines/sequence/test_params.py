@@ -6,6 +6,8 @@ import pytest
 from kedro.validation.exceptions import ParameterValidationError
 from tests.helpers import run_session
 
+from dlpipeline.pipelines.sequence.params import ModelParams
+
 BAD_PARAMETERS = [
     (
         {"adding": {"model": {"cells": ["elman"]}}},
@@ -34,3 +36,7 @@ def test_a_bad_parameter_stops_the_run_before_any_node(project_copy: Path, overr
     assert f"'{key}'" in message
     assert rule in message
     assert not (project_copy / "data/01_raw/sequence").exists()
+
+
+def test_each_model_is_trained_with_n_seeds_counted_from_the_first_seed():
+    assert ModelParams(cells=["gru"], n_seeds=3, first_seed=5).seeds == [5, 6, 7]

@@ -5,11 +5,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
+import torch
 from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 from mlflow.tracking import MlflowClient
 from tests.helpers import PROJECT_ROOT
+
+from dlpipeline.config import load_parameters
+from dlpipeline.data.sequences import padded_windows
+from dlpipeline.datasets import ModelDataset
+from dlpipeline.models.losses import masked_mse
 
 TASKS = ["adding", "digits_rows", "forecast", "generate"]
 FIGURES = {
@@ -20,17 +25,13 @@ FIGURES = {
 }
 
 
+SHARED_PARAMS = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
+SHARED_METRICS = {"train_seconds", "n_params"}
+
+
 def parameters(project: Path) -> dict:
-    """The smoke parameters of each task: base deep-merged with the smoke overrides."""
-    base = yaml.safe_load((project / "conf/base/parameters_sequence.yml").read_text())["sequence"]
-    smoke = yaml.safe_load((project / "conf/smoke/parameters_sequence.yml").read_text())["sequence"]
-
-    def merge(into: dict, changes: dict) -> dict:
-        for key, value in changes.items():
-            into[key] = merge(into[key], value) if isinstance(value, dict) else value
-        return into
-
-    return merge(base, smoke)
+    """The smoke parameters of each task, as ``kedro run --env smoke`` sees them."""
+    return load_parameters("smoke", project)["sequence"]
 
 
 def expected_runs(project: Path) -> set[tuple[str, str, str, str]]:
@@ -47,13 +48,19 @@ def expected_runs(project: Path) -> set[tuple[str, str, str, str]]:
         for task in TASKS
         for cell in params[task]["model"]["cells"]
         for length in lengths[task]
-        for seed in range(params[task]["model"].get("n_seeds", 1))
+        for seed in range(params[task]["model"]["n_seeds"])
     }
 
 
 @pytest.fixture(scope="module")
-def mlflow_client(smoke_sequence_run: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{smoke_sequence_run / 'mlflow.db'}")
+def project(smoke_run) -> Path:
+    """The project copy where the sequence pipeline ran on the smoke environment."""
+    return smoke_run("sequence")
+
+
+@pytest.fixture(scope="module")
+def mlflow_client(project: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +73,7 @@ def runs(mlflow_client: MlflowClient) -> dict:
     }
 
 
-def test_the_run_writes_every_dataset_and_report(smoke_sequence_run: Path):
+def test_the_run_writes_every_dataset_and_report(project: Path):
     raw = ["adding", "digits", "mackey_glass", "sine_waves"]
     paths = [f"data/01_raw/sequence/{name}.parquet" for name in raw]
     paths += [
@@ -75,14 +82,15 @@ def test_the_run_writes_every_dataset_and_report(smoke_sequence_run: Path):
         for split in ("train", "test")
     ]
     paths += [f"data/08_reporting/sequence/{task}/{name}.png" for task in TASKS for name in FIGURES[task]]
+    paths += [f"data/06_models/sequence/{task}.pt" for task in TASKS]
     paths += ["data/08_reporting/sequence/results.csv", "data/08_reporting/sequence/metrics.json"]
     for relative in paths:
-        assert (smoke_sequence_run / relative).stat().st_size > 0, relative
+        assert (project / relative).stat().st_size > 0, relative
 
 
-def test_the_results_table_has_one_row_per_task_cell_and_length(smoke_sequence_run: Path):
-    table = pd.read_csv(smoke_sequence_run / "data/08_reporting/sequence/results.csv")
-    expected = {(task, cell, length) for task, cell, length, _ in expected_runs(smoke_sequence_run)}
+def test_the_results_table_has_one_row_per_task_cell_and_length(project: Path):
+    table = pd.read_csv(project / "data/08_reporting/sequence/results.csv")
+    expected = {(task, cell, length) for task, cell, length, _ in expected_runs(project)}
     assert set(zip(table.task, table.cell, table.seq_len.astype(str), strict=True)) == expected
     assert len(table) == len(expected)
     classification = table.metric == "test_accuracy"
@@ -93,11 +101,11 @@ def test_the_results_table_has_one_row_per_task_cell_and_length(smoke_sequence_r
     assert adding.baseline.round(3).eq(0.167).all()
 
 
-def test_the_metrics_json_nests_task_then_cell_and_length(smoke_sequence_run: Path):
-    metrics = json.loads((smoke_sequence_run / "data/08_reporting/sequence/metrics.json").read_text())
+def test_the_metrics_json_nests_task_then_cell_and_length(project: Path):
+    metrics = json.loads((project / "data/08_reporting/sequence/metrics.json").read_text())
     assert list(metrics) == TASKS
     assert set(metrics["adding"]) == {
-        f"{cell}-T{length}" for task, cell, length, _ in expected_runs(smoke_sequence_run) if task == "adding"
+        f"{cell}-T{length}" for task, cell, length, _ in expected_runs(project) if task == "adding"
     }
     assert set(metrics["digits_rows"]["gru-T8"]) == {"test_accuracy", "baseline"}
 
@@ -114,27 +122,27 @@ def test_one_finished_parent_run_holds_every_tasks_summary_figures(runs: dict, m
 
 
 def test_each_task_cell_length_and_seed_is_a_child_run(
-    smoke_sequence_run: Path, runs: dict, mlflow_client: MlflowClient
+    project: Path, runs: dict, mlflow_client: MlflowClient
 ):
     (parent,) = runs["parents"]
     children = runs["children"]
-    expected = expected_runs(smoke_sequence_run)
+    expected = expected_runs(project)
     assert len(children) == len(expected)
     keys = ("task", "cell", "seq_len", "seed")
     assert {tuple(child.data.params[key] for key in keys) for child in children} == expected
     for child in children:
         assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert child.info.status == "FINISHED"
-        assert "hidden_size" in child.data.params
+        assert SHARED_PARAMS | {"task", "pattern", "hidden_size"} <= set(child.data.params)
+        assert SHARED_METRICS | {"final_loss", "cpu_seconds"} <= set(child.data.metrics)
+        assert int(child.data.params["batch_size"]) > 0
         metric = "test_accuracy" if child.data.params["task"] == "digits_rows" else "test_mse"
         assert metric in child.data.metrics
         assert [a.path for a in mlflow_client.list_artifacts(child.info.run_id)] == ["loss.png"]
 
 
-def test_children_log_the_loss_of_every_epoch(
-    smoke_sequence_run: Path, runs: dict, mlflow_client: MlflowClient
-):
-    params = parameters(smoke_sequence_run)
+def test_children_log_the_loss_of_every_epoch(project: Path, runs: dict, mlflow_client: MlflowClient):
+    params = parameters(project)
     for child in runs["children"]:
         epochs = params[child.data.params["task"]]["train"]["epochs"]
         history = mlflow_client.get_metric_history(child.info.run_id, "loss")
@@ -149,3 +157,26 @@ def test_each_task_is_its_own_namespace_with_data_and_train_tags():
         assert {tag for n in task_nodes for tag in n.tags} == {"data", "train"}
         data_outputs = {out for n in task_nodes if "data" in n.tags for out in n.outputs}
         assert {f"sequence.{task}.train", f"sequence.{task}.test"} <= data_outputs
+
+
+def test_each_task_writes_its_trained_models_by_run_label_to_one_file(project: Path):
+    expected = expected_runs(project)
+    for task in TASKS:
+        models = ModelDataset(str(project / f"data/06_models/sequence/{task}.pt")).load()
+        labels = {f"{task}-{cell}-T{length}-s{seed}" for t, cell, length, seed in expected if t == task}
+        assert set(models) == labels
+        for trained in models.values():
+            assert trained.info["task"] == task
+            assert trained.info["initial_state"].keys() == trained.module.state_dict().keys()
+
+
+def test_a_loaded_forecaster_reproduces_the_test_mse_its_training_recorded(project: Path):
+    models = ModelDataset(str(project / "data/06_models/sequence/forecast.pt")).load()
+    test = pd.read_parquet(project / "data/05_model_input/sequence/forecast/test.parquet")
+    features, targets = padded_windows(test, parameters(project)["forecast"]["data"]["max_len"])
+    for trained in models.values():
+        with torch.no_grad():
+            outputs = trained.module(features)
+        assert float(masked_mse(outputs, targets)) == pytest.approx(
+            trained.info["metrics"]["test_mse"], rel=1e-5
+        )

@@ -7,27 +7,25 @@ naming the key and the rule it broke.
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
 from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
 from dlpipeline.models.cnn import PoolingName
+from dlpipeline.pipelines.common import SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED, TrainConfig
 
-
-class _Strict(BaseModel):
-    """A frozen parameter block that rejects unknown keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+MAX_SEEDS = 100
+"""Tighter than the shared bound: all seeds of a configuration train as one batched network in memory."""
 
 
-class IDXFilePair(_Strict):
+class IDXFilePair(StrictParams):
     """One MNIST-format images file and its labels file (plain or gzip-compressed)."""
 
     images: str = Field(min_length=1)
     labels: str = Field(min_length=1)
 
 
-class ImageDataParams(_Strict):
+class ImageDataParams(StrictParams):
     """Which images to use and how to split them (``cnn.data``)."""
 
     source: ImageSourceName = "digits"
@@ -66,7 +64,7 @@ class ImageDataParams(_Strict):
 ModelName = Literal["cnn", "mlp"]
 
 
-class Architecture(_Strict):
+class Architecture(StrictParams):
     """One network: [conv → ReLU → pool] blocks (none for the MLP), then dense → dropout → softmax."""
 
     model: ModelName = "cnn"
@@ -85,7 +83,7 @@ class Architecture(_Strict):
         return self
 
 
-class ArchitectureChanges(_Strict):
+class ArchitectureChanges(StrictParams):
     """What one configuration changes in the baseline architecture (unset keys are kept)."""
 
     model: ModelName | None = None
@@ -96,8 +94,8 @@ class ArchitectureChanges(_Strict):
     dropout: float | None = Field(default=None, ge=0, lt=1)
 
 
-class ExperimentParams(_Strict):
-    """The configurations to train (``cnn.experiments``), each for every seed.
+class ExperimentParams(SeedParams):
+    """The configurations to train (``cnn.experiments``), each for every seed (``seeds``).
 
     Every configuration starts from ``baseline`` and changes only the keys it names, so
     each study (CNN vs MLP, dropout, pooling, filters) is one or two lines.
@@ -108,8 +106,7 @@ class ExperimentParams(_Strict):
     featured: str = Field(
         default="cnn", description="the CNN configuration whose filters, feature maps and errors are drawn"
     )
-    n_seeds: int = Field(default=3, ge=1, le=100)
-    first_seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_seeds: int = Field(default=3, ge=1, le=MAX_SEEDS, description="seeds per configuration")
 
     @model_validator(mode="after")
     def _featured_is_a_cnn(self) -> Self:
@@ -122,11 +119,6 @@ class ExperimentParams(_Strict):
         return self
 
     @property
-    def seeds(self) -> list[int]:
-        """The model seeds every configuration is trained with."""
-        return list(range(self.first_seed, self.first_seed + self.n_seeds))
-
-    @property
     def architectures(self) -> dict[str, Architecture]:
         """Each configuration's full architecture: the baseline with its changes applied."""
         return {
@@ -137,7 +129,7 @@ class ExperimentParams(_Strict):
         }
 
 
-class TrainingParams(_Strict):
+class TrainingParams(StrictParams):
     """How every configuration is trained (``cnn.training``): augmentation, then the shared loop."""
 
     augment: Literal["none", "shifts"] = Field(
@@ -147,7 +139,7 @@ class TrainingParams(_Strict):
     train: TrainConfig = TrainConfig(epochs=16, learning_rate=0.003, batch_size=128)
 
 
-class ReportParams(_Strict):
+class ReportParams(StrictParams):
     """What the figures show (``cnn.report``)."""
 
     example_index: int = Field(default=0, ge=0, description="test image whose feature maps are drawn")

@@ -3,16 +3,23 @@
 Kedro validates each ``params:mlp.<section>`` input against the model that the node
 annotates it with, before any node runs: a wrong value stops the run with a message
 naming the key and the rule it broke.
+
+The names the experiment gives its configurations live here too (``torch-5``,
+``sklearn-8x8``): the model files, tables and MLflow runs all use them.
 """
 
 import math
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BeforeValidator, Field, PositiveInt, model_validator
 
 from dlpipeline.data.toy2d import N_TOY_CLASSES, ToyDatasetName
 from dlpipeline.models.mlp import ActivationName
+from dlpipeline.pipelines.common import SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED, TrainConfig
+
+Flavour = Literal["torch", "sklearn"]
+"""Who trains a configuration: the project's loop (``torch``) or ``MLPClassifier`` (``sklearn``)."""
 
 
 def _as_widths(entry: object) -> object:
@@ -24,13 +31,17 @@ HiddenLayers = Annotated[list[PositiveInt], Field(min_length=1), BeforeValidator
 """Widths of the hidden layers of one configuration; a bare int is a single layer."""
 
 
-class _Strict(BaseModel):
-    """A frozen parameter block that rejects unknown keys."""
+def widths_text(hidden_layers: tuple[int, ...]) -> str:
+    """``(5,)`` → ``5``; ``(8, 8)`` → ``8x8``."""
+    return "x".join(str(width) for width in hidden_layers)
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+def model_name(flavour: Flavour, hidden_layers: tuple[int, ...]) -> str:
+    """A configuration's name in the model files and MLflow: ``torch-5``, ``sklearn-8x8``."""
+    return f"{flavour}-{widths_text(hidden_layers)}"
 
 
-class ToyDataParams(_Strict):
+class ToyDataParams(StrictParams):
     """Which 2-D toy set to generate and how to split it (``mlp.data``)."""
 
     name: ToyDatasetName = "circles"
@@ -51,7 +62,7 @@ class ToyDataParams(_Strict):
         return self
 
 
-class SweepParams(_Strict):
+class SweepParams(SeedParams):
     """The configurations to train (``mlp.sweep``): architectures × seeds.
 
     Each ``hidden_neurons`` entry is one configuration: an int is a single hidden layer
@@ -60,14 +71,8 @@ class SweepParams(_Strict):
 
     hidden_neurons: list[HiddenLayers] = Field(min_length=1)
     activation: ActivationName = "relu"
-    n_seeds: int = Field(default=20, ge=1, le=1000)
-    first_seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_seeds: int = Field(default=20, ge=1, le=1000, description="seeds per configuration")
     grid_resolution: int = Field(default=100, ge=10, le=1000)
-
-    @property
-    def seeds(self) -> list[int]:
-        """The model seeds every configuration is trained with."""
-        return list(range(self.first_seed, self.first_seed + self.n_seeds))
 
     @property
     def architectures(self) -> list[tuple[int, ...]]:
@@ -75,7 +80,7 @@ class SweepParams(_Strict):
         return [tuple(widths) for widths in self.hidden_neurons]
 
 
-class TorchParams(_Strict):
+class TorchParams(StrictParams):
     """The torch flavour (``mlp.torch``): the shared loop, plus restarts per seed."""
 
     restarts: int = Field(
@@ -87,7 +92,7 @@ class TorchParams(_Strict):
     train: TrainConfig = TrainConfig()
 
 
-class SklearnParams(_Strict):
+class SklearnParams(StrictParams):
     """The scikit-learn flavour (``mlp.sklearn``): ``MLPClassifier`` as the notes use it."""
 
     solver: Literal["adam", "lbfgs", "sgd"] = "adam"

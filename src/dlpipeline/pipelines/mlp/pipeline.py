@@ -2,16 +2,16 @@
 
 from kedro.pipeline import Pipeline, node
 
-from dlpipeline.pipelines.mlp import nodes
+from dlpipeline.pipelines.mlp import data, evaluate, report, sklearn_flavour, torch_flavour
 
 
 def create_pipeline() -> Pipeline:
-    """Data → torch / sklearn sweeps → evaluation → report, under the ``mlp`` namespace."""
-    data = Pipeline(
+    """Data → torch / sklearn sweeps (saved models) → evaluation → report, under the ``mlp`` namespace."""
+    data_nodes = Pipeline(
         [
-            node(nodes.generate_points, "params:data", "points", name="generate_points"),
+            node(data.generate_points, "params:data", "points", name="generate_points"),
             node(
-                nodes.split_points,
+                data.split_points,
                 ["points", "params:data"],
                 ["train_points", "test_points"],
                 name="split_points",
@@ -19,53 +19,53 @@ def create_pipeline() -> Pipeline:
         ],
         tags="data",
     )
-    train = Pipeline(
+    train_nodes = Pipeline(
         [
             node(
-                nodes.fit_torch_sweep,
+                torch_flavour.fit_torch_sweep,
                 ["train_points", "params:sweep", "params:torch"],
-                "torch_fits",
+                "torch_models",
                 name="fit_torch_sweep",
             ),
             node(
-                nodes.fit_sklearn_sweep,
+                sklearn_flavour.fit_sklearn_sweep,
                 ["train_points", "params:sweep", "params:sklearn"],
-                "sklearn_fits",
+                "sklearn_models",
                 name="fit_sklearn_sweep",
             ),
             node(
-                nodes.evaluate_sweep,
-                ["torch_fits", "sklearn_fits", "train_points", "test_points", "params:sweep"],
+                evaluate.evaluate_sweep,
+                ["torch_models", "sklearn_models", "train_points", "test_points", "params:sweep"],
                 "results",
                 name="evaluate_sweep",
             ),
         ],
         tags="train",
     )
-    report = Pipeline(
+    report_nodes = Pipeline(
         [
-            node(nodes.accuracy_table, "results", "accuracy_table", name="accuracy_table"),
-            node(nodes.sweep_metrics, "accuracy_table", "sweep_metrics", name="sweep_metrics"),
+            node(report.accuracy_table, "results", "accuracy_table", name="accuracy_table"),
+            node(report.sweep_metrics, "accuracy_table", "sweep_metrics", name="sweep_metrics"),
             node(
-                nodes.plot_accuracy_vs_neurons,
+                report.plot_accuracy_vs_neurons,
                 ["results", "params:data"],
                 "accuracy_vs_neurons_plot",
                 name="plot_accuracy_vs_neurons",
             ),
             node(
-                nodes.plot_boundary_grid,
+                report.plot_boundary_grid,
                 ["results", "train_points"],
                 "boundary_grid_plot",
                 name="plot_boundary_grid",
             ),
-            node(nodes.plot_torch_loss, "results", "torch_loss_plot", name="plot_torch_loss"),
+            node(report.plot_torch_loss, "results", "torch_loss_plot", name="plot_torch_loss"),
             node(
-                nodes.build_child_runs,
-                ["results", "train_points", "params:data", "params:sweep"],
+                report.build_child_runs,
+                ["results", "train_points", "params:data"],
                 "child_runs",
                 name="build_child_runs",
             ),
         ],
         tags="train",
     )
-    return Pipeline([data, train, report], namespace="mlp")
+    return Pipeline([data_nodes, train_nodes, report_nodes], namespace="mlp")

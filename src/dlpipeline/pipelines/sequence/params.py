@@ -7,29 +7,24 @@ model its node annotates it with, before any node runs.
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
+from dlpipeline.pipelines.common import SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED
 
 ModelName = Literal["rnn", "lstm", "gru", "transformer"]
+"""The models :func:`dlpipeline.models.sequence.build_model` builds (not imported: data nodes read these
+parameters, and their DVC stage must not depend on the model code)."""
 RecurrentCell = Literal["rnn", "lstm", "gru"]
 
 
-class _Strict(BaseModel):
-    """A frozen parameter block that rejects unknown keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelParams(_Strict):
+class ModelParams(SeedParams):
     """Which models to train for a task, how big, and with which seeds (``sequence.<task>.model``)."""
 
     cells: list[ModelName] = Field(min_length=1)
     hidden_size: int = Field(default=32, ge=1, le=4096, description="hidden units, or d_model")
     n_heads: int = Field(default=2, ge=1, description="transformer only; must divide hidden_size")
     n_layers: int = Field(default=2, ge=1, le=24, description="transformer only")
-    n_seeds: int = Field(default=1, ge=1, le=100)
-    first_seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> "ModelParams":
@@ -37,13 +32,8 @@ class ModelParams(_Strict):
             raise ValueError(f"hidden_size {self.hidden_size} is not divisible by n_heads {self.n_heads}")
         return self
 
-    @property
-    def seeds(self) -> list[int]:
-        """The seeds every model is trained with."""
-        return list(range(self.first_seed, self.first_seed + self.n_seeds))
 
-
-class AddingDataParams(_Strict):
+class AddingDataParams(StrictParams):
     """The adding problem over a sweep of lengths (``sequence.adding.data``)."""
 
     seq_lens: list[int] = Field(min_length=1)
@@ -61,20 +51,20 @@ class AddingDataParams(_Strict):
         return self
 
 
-class AddingAnalysisParams(_Strict):
+class AddingAnalysisParams(StrictParams):
     """Which recurrent cells the vanishing-gradient evidence covers (``sequence.adding.analysis``)."""
 
-    gradient_cells: list[RecurrentCell] = ["rnn", "lstm", "gru"]
+    gradient_cells: list[RecurrentCell] = Field(default=["rnn", "lstm", "gru"])
 
 
-class DigitsRowsDataParams(_Strict):
+class DigitsRowsDataParams(StrictParams):
     """Digits read row by row (``sequence.digits_rows.data``)."""
 
     test_size: float = Field(default=0.25, gt=0, lt=1)
     random_state: int = Field(default=42, ge=0, le=MAX_SEED)
 
 
-class ForecastDataParams(_Strict):
+class ForecastDataParams(StrictParams):
     """Mackey–Glass windows of varying length (``sequence.forecast.data``)."""
 
     n_steps: int = Field(default=3000, ge=100)
@@ -100,7 +90,7 @@ class ForecastDataParams(_Strict):
         return self
 
 
-class GenerateDataParams(_Strict):
+class GenerateDataParams(StrictParams):
     """Sine generation from a single input ω (``sequence.generate.data``)."""
 
     seq_len: int = Field(default=40, ge=2)

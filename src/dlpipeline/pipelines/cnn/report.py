@@ -1,0 +1,158 @@
+"""The CNN experiment's reports: the result table and its metrics, comparison figures, child runs.
+
+One MLflow child run per configuration carries the shared training names (see
+:func:`dlpipeline.pipelines.common.child_run`) and the configuration's own settings.
+"""
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from dlpipeline.data.digits import table_to_images
+from dlpipeline.pipelines.cnn.params import ImageDataParams, TrainingParams
+from dlpipeline.pipelines.cnn.plots import confusion_figure
+from dlpipeline.pipelines.cnn.train import SPLITS, ConfigResult
+from dlpipeline.pipelines.common import RunContent, TrainingRecord, child_run, nested_metrics
+from dlpipeline.plotting import LearningCurves, learning_curves_figure, seed_strip_figure
+from dlpipeline.tracking import ChildRun, ParamValue
+
+NOT_APPLICABLE = "n/a"
+"""Param value of the CNN-only settings (filters, pooling, kernel size) of an MLP."""
+SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
+METRIC_COLUMNS = ("test_accuracy", "test_accuracy_mean", "val_accuracy", "train_accuracy", "n_params")
+"""What ``metrics.json`` holds per configuration (DVC metrics)."""
+RUN_METRICS = (
+    "test_accuracy",
+    "test_accuracy_mean",
+    "test_accuracy_min",
+    "val_accuracy",
+    "train_accuracy",
+    "train_test_gap",
+)
+"""What each child run logs from its table row, besides the shared ``train_seconds`` and ``n_params``."""
+
+
+def experiment_table(results: list[ConfigResult]) -> pd.DataFrame:
+    """One row per configuration: its settings, size, accuracies over seeds and training time."""
+    rows = []
+    for result in results:
+        test = result.accuracy["test"]
+        rows.append(
+            {
+                "configuration": result.name,
+                **_settings(result),
+                "n_params": result.spec.n_params,
+                "seeds": len(result.seeds),
+                "test_accuracy": round(result.median("test"), 6),
+                "test_accuracy_mean": round(float(test.mean()), 6),
+                "test_accuracy_min": round(float(test.min()), 6),
+                "val_accuracy": round(result.median("val"), 6),
+                "train_accuracy": round(result.median("train"), 6),
+                "train_test_gap": round(result.median("train") - result.median("test"), 6),
+                "train_seconds": round(result.train_seconds, 2),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _settings(result: ConfigResult) -> dict[str, ParamValue]:
+    """The architecture as it is reported: CNN-only settings are ``n/a`` for an MLP."""
+    spec, is_cnn = result.spec, result.spec.model == "cnn"
+    return {
+        "model": spec.model,
+        "filters": "x".join(map(str, spec.filters)) if is_cnn else NOT_APPLICABLE,
+        "kernel_size": spec.kernel_size if is_cnn else NOT_APPLICABLE,
+        "pooling": spec.pooling if is_cnn else NOT_APPLICABLE,
+        "feature_maps": " ".join("x".join(map(str, shape)) for shape in spec.block_shapes) or NOT_APPLICABLE,
+        "dense_units": spec.dense_units,
+        "dropout": spec.dropout,
+    }
+
+
+def experiment_metrics(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """The table as nested JSON for ``dvc metrics``: configuration → metric → value."""
+    return nested_metrics(table, ["configuration"], METRIC_COLUMNS)
+
+
+def plot_experiments(results: list[ConfigResult]) -> Figure:
+    """Train, validation and test accuracy of every configuration and seed, side by side."""
+    categories = [
+        f"{result.name}\n{result.spec.n_params:,} params, {result.train_seconds:.1f} s" for result in results
+    ]
+    return seed_strip_figure(
+        categories,
+        {SPLIT_NAMES[split]: [result.accuracy[split] for result in results] for split in SPLITS},
+        ylabel="accuracy",
+        title=f"Accuracy by configuration ({len(results[0].seeds)} seeds each)",
+    )
+
+
+def plot_learning_curves(results: list[ConfigResult]) -> Figure:
+    """Training against validation loss per epoch for every configuration (mean over seeds)."""
+    return learning_curves_figure(
+        {result.name: _curves(result) for result in results},
+        title="Training vs validation loss (mean over seeds)",
+    )
+
+
+def _curves(result: ConfigResult) -> LearningCurves:
+    """A configuration's mean loss curves, with its median test accuracy in the corner."""
+    return LearningCurves(
+        train_loss=result.history["loss"].mean(dim=1).numpy(),
+        val_loss=result.history["val_loss"].mean(dim=1).numpy(),
+        corner_text=f"test {result.median('test'):.3f}",
+    )
+
+
+def _data_params(data: ImageDataParams) -> dict[str, ParamValue]:
+    """The data settings as child-run params (``data_source``, ``data_test_size``, ...)."""
+    params: dict[str, ParamValue] = {
+        f"data_{key}": str(value) for key, value in data.model_dump(exclude={"idx_files"}).items()
+    }
+    if data.idx_files:
+        params["data_idx_images"] = ", ".join(pair.images for pair in data.idx_files)
+    return params
+
+
+def build_child_runs(
+    results: list[ConfigResult],
+    test_images: pd.DataFrame,
+    data: ImageDataParams,
+    training: TrainingParams,
+) -> list[ChildRun]:
+    """One MLflow child run per configuration: settings, accuracies, loss curves and figures."""
+    _, labels = table_to_images(test_images)
+    runs = []
+    for result, row in zip(results, experiment_table(results).to_dict("records"), strict=True):
+        record = TrainingRecord.from_config(
+            training.train, result.seeds, result.n_train, result.train_seconds, result.spec.n_params
+        )
+        shown = result.shown
+        content = RunContent(
+            params={
+                **_settings(result),
+                "seeds": f"{result.seeds[0]}..{result.seeds[-1]}",
+                **_data_params(data),
+                "augment": training.augment,
+                "weight_decay": training.train.weight_decay,
+            },
+            metrics={key: float(row[key]) for key in RUN_METRICS},
+            histories={
+                "epoch_train_loss": result.history["loss"].mean(dim=1).tolist(),
+                "epoch_val_loss": result.history["val_loss"].mean(dim=1).tolist(),
+                "epoch_val_accuracy": result.history["val_accuracy"].mean(dim=1).tolist(),
+            },
+            figures={
+                "learning_curves.png": learning_curves_figure(
+                    {result.name: _curves(result)}, title=f"{result.name}: mean over seeds"
+                ),
+                "confusion_matrix.png": confusion_figure(
+                    result.name,
+                    result.seeds[shown],
+                    labels,
+                    result.test_predictions[shown],
+                    result.spec.n_classes,
+                ),
+            },
+        )
+        runs.append(child_run(result.name, record, content))
+    return runs

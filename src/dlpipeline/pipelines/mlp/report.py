@@ -1,0 +1,181 @@
+"""Reporting of the MLP sweep: the accuracy table and metrics, the figures, one MLflow child run per model."""
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from dlpipeline.data.toy2d import features_and_labels
+from dlpipeline.pipelines.common import RunContent, TrainingRecord, child_run, nested_metrics
+from dlpipeline.pipelines.mlp.evaluate import ConfigResult
+from dlpipeline.pipelines.mlp.params import Flavour, ToyDataParams, widths_text
+from dlpipeline.plotting import (
+    BoundaryPanel,
+    SeedSpread,
+    boundary_grid_figure,
+    decision_boundary_figure,
+    loss_curves_figure,
+    spread_over_seeds_figure,
+)
+from dlpipeline.tracking import ChildRun
+
+BAYES_ACCURACY_CIRCLES = 0.994  # make_circles(noise=0.1, factor=0.5), see DESIGN.md
+METRIC_COLUMNS = ["train_accuracy", "test_accuracy", "test_accuracy_std", "test_accuracy_min"]
+FLAVOUR_PARAMS: dict[Flavour, tuple[str, ...]] = {
+    "torch": ("weight_decay", "restarts"),
+    "sklearn": ("solver", "max_iter", "unconverged_seeds"),
+}
+"""What each flavour's child runs log of its models' info, beyond the shared training names."""
+
+
+def accuracy_table(results: list[ConfigResult]) -> pd.DataFrame:
+    """One row per configuration: accuracy mean / std / min over seeds, and training time."""
+    return pd.DataFrame(
+        [
+            {
+                "flavour": result.flavour,
+                "hidden_neurons": widths_text(result.hidden_layers),
+                "seeds": len(result.seeds),
+                "train_accuracy": round(float(result.train_accuracy.mean()), 6),
+                "test_accuracy": round(float(result.test_accuracy.mean()), 6),
+                "test_accuracy_std": round(float(result.test_accuracy.std()), 6),
+                "test_accuracy_min": round(float(result.test_accuracy.min()), 6),
+                "train_seconds": round(result.model.info["train_seconds"], 3),
+            }
+            for result in results
+        ]
+    )
+
+
+def sweep_metrics(table: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
+    """The accuracy table as nested JSON for ``dvc metrics``: flavour → neurons → metric."""
+    return nested_metrics(table, ["flavour", "hidden_neurons"], METRIC_COLUMNS)
+
+
+def plot_accuracy_vs_neurons(results: list[ConfigResult], data: ToyDataParams) -> Figure:
+    """Test accuracy against hidden neurons per flavour: mean ± std, worst seed, every seed."""
+    series = []
+    for flavour in dict.fromkeys(result.flavour for result in results):
+        mine = [result for result in results if result.flavour == flavour]
+        series.append(
+            SeedSpread(
+                label=flavour,
+                x=[sum(result.hidden_layers) for result in mine],
+                per_seed=[result.test_accuracy for result in mine],
+            )
+        )
+    reference = BAYES_ACCURACY_CIRCLES if _is_notes_circles(data) else None
+    return spread_over_seeds_figure(
+        series,
+        xlabel="hidden neurons (total)",
+        ylabel="test accuracy",
+        title=f"{data.name}: test accuracy over {len(results[0].seeds)} seeds",
+        reference=reference,
+    )
+
+
+def _is_notes_circles(data: ToyDataParams) -> bool:
+    """Whether the data is the notes' circles set, whose Bayes accuracy is known."""
+    return (data.name, data.noise, data.factor) == ("circles", 0.1, 0.5)
+
+
+def plot_boundary_grid(results: list[ConfigResult], train_points: pd.DataFrame) -> Figure:
+    """Every configuration's decision boundary: one row per flavour, one column per width."""
+    features, labels = features_and_labels(train_points)
+    rows: dict[str, list[BoundaryPanel]] = {}
+    for result in results:
+        rows.setdefault(result.flavour, []).append(
+            BoundaryPanel(
+                grid=result.boundary,
+                title=neurons_text(result.hidden_layers),
+                corner_text=score_text(result),
+            )
+        )
+    return boundary_grid_figure(
+        rows, features, labels, suptitle="Decision boundaries (seed with the median test accuracy)"
+    )
+
+
+def neurons_text(hidden_layers: tuple[int, ...]) -> str:
+    """``(1,)`` → ``1 neuron``; ``(5,)`` → ``5 neurons``; ``(8, 8)`` → ``8x8 neurons``."""
+    return f"{widths_text(hidden_layers)} neuron{'' if hidden_layers == (1,) else 's'}"
+
+
+def score_text(result: ConfigResult) -> str:
+    """The corner text: this seed's test accuracy and the mean ± std over all seeds."""
+    shown = result.seeds.index(result.shown_seed)
+    return (
+        f"test {result.test_accuracy[shown]:.3f}\n"
+        f"mean {result.test_accuracy.mean():.3f} ± {result.test_accuracy.std():.3f}"
+    )
+
+
+def plot_torch_loss(results: list[ConfigResult]) -> Figure:
+    """Mean training loss over seeds per epoch, one curve per torch configuration."""
+    curves = {
+        neurons_text(result.hidden_layers): result.model.info["loss_history"].mean(axis=1)
+        for result in results
+        if "loss_history" in result.model.info
+    }
+    return loss_curves_figure(curves, title="torch: training loss (mean over seeds, best restart)")
+
+
+def boundary_figure(result: ConfigResult, train_points: pd.DataFrame) -> Figure:
+    """The decision boundary of the configuration's median seed over the training points."""
+    features, labels = features_and_labels(train_points)
+    return decision_boundary_figure(
+        result.boundary,
+        features,
+        labels,
+        title=f"{result.flavour}: {neurons_text(result.hidden_layers)} (seed {result.shown_seed})",
+        corner_text=score_text(result),
+    )
+
+
+def build_child_runs(
+    results: list[ConfigResult], train_points: pd.DataFrame, data: ToyDataParams
+) -> list[ChildRun]:
+    """One MLflow child run per configuration × flavour: how it was trained, its accuracy, its boundary."""
+    return [
+        child_run(result.name, training_record(result), _run_content(result, train_points, data))
+        for result in results
+    ]
+
+
+def training_record(result: ConfigResult) -> TrainingRecord:
+    """How the configuration's models were trained, from their info, under the shared names."""
+    info = result.model.info
+    return TrainingRecord(
+        seeds=result.seeds,
+        epochs=info["epochs"],
+        learning_rate=info["learning_rate"],
+        batch_size=info["batch_size"],
+        optimizer=info["optimizer"],
+        train_seconds=info["train_seconds"],
+        n_params=info["n_params"],
+    )
+
+
+def _run_content(result: ConfigResult, train_points: pd.DataFrame, data: ToyDataParams) -> RunContent:
+    """The child run's own params (architecture, data, flavour settings), accuracies and figure."""
+    info = result.model.info
+    histories = {}
+    if "loss_history" in info:
+        histories["loss"] = info["loss_history"].mean(axis=1).tolist()
+    return RunContent(
+        params={
+            "flavour": result.flavour,
+            "hidden_neurons": sum(result.hidden_layers),
+            "hidden_layers": widths_text(result.hidden_layers),
+            "activation": result.model.kwargs["activation"],
+            "seeds": f"{result.seeds[0]}..{result.seeds[-1]}",
+            **{f"data_{key}": value for key, value in data.model_dump().items()},
+            **{key: info[key] for key in FLAVOUR_PARAMS[result.flavour]},
+        },
+        metrics={
+            "train_accuracy": float(result.train_accuracy.mean()),
+            "test_accuracy": float(result.test_accuracy.mean()),
+            "test_accuracy_std": float(result.test_accuracy.std()),
+            "test_accuracy_min": float(result.test_accuracy.min()),
+        },
+        histories=histories,
+        figures={"decision_boundary.png": boundary_figure(result, train_points)},
+    )

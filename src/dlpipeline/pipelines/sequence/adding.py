@@ -1,0 +1,156 @@
+"""Many-to-one regression: the adding problem over a sweep of lengths, and the vanishing gradient.
+
+Every model × seed is trained at every length; the evidence for the vanishing gradient is
+‖∂loss/∂h_t‖ over t at the longest length (trained and at initialisation) and the gates
+of one LSTM on one sequence.
+"""
+
+import copy
+import logging
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from dlpipeline.data.sequences import ADDING_BASELINE_MSE, adding_tensors
+from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.models.recurrent import hidden_gradient_norms, unroll
+from dlpipeline.pipelines.sequence.params import AddingAnalysisParams, AddingDataParams, ModelParams
+from dlpipeline.pipelines.sequence.plots import (
+    gate_activations_figure,
+    gradient_norms_figure,
+    metric_vs_length_figure,
+)
+from dlpipeline.pipelines.sequence.report import result_rows
+from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models
+from dlpipeline.training import TrainConfig
+
+logger = logging.getLogger(__name__)
+
+
+def train_adding(
+    train: pd.DataFrame, test: pd.DataFrame, model_params: ModelParams, train_config: TrainConfig
+) -> TrainedModels:
+    """Train every model × seed at every length of the sweep (targets: sum of the two marked values)."""
+    trained: TrainedModels = {}
+    for seq_len in sorted(train["seq_len"].unique()):
+        train_features, train_targets = adding_tensors(train[train["seq_len"] == seq_len])
+        test_features, test_targets = adding_tensors(test[test["seq_len"] == seq_len])
+        task = TaskTensors(
+            "adding",
+            int(seq_len),
+            train_features,
+            train_targets,
+            test_features,
+            test_targets,
+            kind="regression",
+            output_size=1,
+        )
+        trained |= train_models(task, model_params, train_config)
+    return trained
+
+
+def adding_gradient_norms(
+    models: TrainedModels, test: pd.DataFrame, data: AddingDataParams, analysis: AddingAnalysisParams
+) -> dict[str, dict[str, np.ndarray]]:
+    """‖∂loss/∂h_t‖ over t at the longest length, per recurrent cell (first seed), trained and initial.
+
+    Returns ``{"trained": {cell: (T,)}, "initial": {cell: (T,)}}``, averaged over the
+    first ``n_probe`` test sequences.
+    """
+    longest = max(trained.info["seq_len"] for trained in models.values())
+    features, targets = adding_tensors(test[test["seq_len"] == longest])
+    features, targets = features[: data.n_probe], targets[: data.n_probe]
+    profiles: dict[str, dict[str, np.ndarray]] = {"trained": {}, "initial": {}}
+    for cell in analysis.gradient_cells:
+        found = _first(models, cell, longest)
+        if found is None:
+            continue
+        initial = copy.deepcopy(found.module)
+        initial.load_state_dict(found.info["initial_state"])
+        for stage, model in (("trained", found.module), ("initial", initial)):
+            norms = hidden_gradient_norms(model, features, targets, nn.functional.mse_loss)
+            profiles[stage][cell] = norms.numpy()
+        trained_norms = profiles["trained"][cell]
+        logger.info(
+            "adding %s T=%d: trained ‖∂L/∂h_t‖ at t=1 is %.2e, at t=T %.2e (ratio %.1e)",
+            cell,
+            longest,
+            trained_norms[0],
+            trained_norms[-1],
+            trained_norms[0] / trained_norms[-1],
+        )
+    return profiles
+
+
+def _first(models: TrainedModels, cell: str, seq_len: int) -> TrainedModule | None:
+    """The first-seed model of ``cell`` at ``seq_len``, if it was trained."""
+    return next((m for m in models.values() if m.info["cell"] == cell and m.info["seq_len"] == seq_len), None)
+
+
+def plot_gradient_norms(profiles: dict[str, dict[str, np.ndarray]]) -> Figure:
+    """The vanishing-gradient figure: ‖∂loss/∂h_t‖ over t per cell."""
+    length = len(next(iter(profiles["trained"].values())))
+    return gradient_norms_figure(
+        profiles["trained"],
+        profiles["initial"],
+        title=f"adding problem, T={length}: gradient of the loss w.r.t. each hidden state",
+    )
+
+
+def plot_lstm_gates(models: TrainedModels, test: pd.DataFrame) -> Figure:
+    """The gates of the LSTM (first seed) on the first test sequence of the longest length it solved.
+
+    "Solved" means a test MSE below a tenth of the baseline; if it solved none, the
+    longest length is shown.
+    """
+    lstms = [trained.info for trained in models.values() if trained.info["cell"] == "lstm"]
+    if not lstms:
+        return _note_figure("no LSTM was trained on the adding problem")
+    solved = [info["seq_len"] for info in lstms if info["metrics"]["test_mse"] < ADDING_BASELINE_MSE / 10]
+    longest = max(solved or [info["seq_len"] for info in lstms])
+    lstm = _first(models, "lstm", longest)
+    features, targets = adding_tensors(test[test["seq_len"] == longest])
+    with torch.no_grad():
+        unrolled = unroll(lstm.module, features[:1])
+    gates = {name: values[0].numpy() for name, values in unrolled.gates.items()}
+    return gate_activations_figure(
+        features[0].numpy(),
+        gates,
+        title=f"LSTM gates on one adding sequence (T={longest}): target {float(targets[0, 0]):.3f}, "
+        f"predicted {float(unrolled.output[0, 0]):.3f}",
+    )
+
+
+def _note_figure(text: str) -> Figure:
+    """A figure that only states ``text`` (when there is nothing to draw)."""
+    figure = Figure(figsize=(5, 1.5))
+    figure.text(0.5, 0.5, text, ha="center", va="center")
+    return figure
+
+
+def plot_mse_vs_length(models: TrainedModels) -> Figure:
+    """Final test MSE against sequence length per model, beside the predict-the-mean baseline."""
+    infos = [trained.info for trained in models.values()]
+    per_cell: dict[str, tuple[list[int], list[np.ndarray]]] = {}
+    for cell in dict.fromkeys(info["cell"] for info in infos):
+        lengths = sorted({info["seq_len"] for info in infos if info["cell"] == cell})
+        values = [
+            np.array([i["metrics"]["test_mse"] for i in infos if (i["cell"], i["seq_len"]) == (cell, length)])
+            for length in lengths
+        ]
+        per_cell[cell] = (lengths, values)
+    return metric_vs_length_figure(
+        per_cell,
+        baseline=ADDING_BASELINE_MSE,
+        baseline_label="predict the mean (1/6)",
+        ylabel="test MSE",
+        title="adding problem: test MSE against sequence length",
+    )
+
+
+def adding_rows(models: TrainedModels) -> pd.DataFrame:
+    """The adding problem's result rows, beside the predict-the-mean baseline 1/6."""
+    return result_rows(models, ADDING_BASELINE_MSE, "predict the mean")

@@ -1,0 +1,90 @@
+"""The ``data`` nodes of the sequence experiment: each task's tables, generated and split.
+
+Nothing here imports model or training code, so the DVC stage that runs these nodes
+depends on the data code and the parameters only.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from dlpipeline.data.digits import LABEL_COLUMN, load_digits_table
+from dlpipeline.data.sequences import adding_problem, forecast_windows, mackey_glass, sine_waves
+from dlpipeline.pipelines.sequence.params import (
+    AddingDataParams,
+    DigitsRowsDataParams,
+    ForecastDataParams,
+    GenerateDataParams,
+)
+
+# --- many-to-one: the adding problem --------------------------------------------------
+
+
+def generate_adding(data: AddingDataParams) -> pd.DataFrame:
+    """Every length's adding-problem sequences (train and test) in one long table."""
+    return pd.concat(
+        [adding_problem(data.n_train + data.n_test, seq_len, data.random_state) for seq_len in data.seq_lens],
+        ignore_index=True,
+    )
+
+
+def split_adding(table: pd.DataFrame, data: AddingDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The first ``n_train`` sequences of each length for training, the rest for testing."""
+    is_train = table["sequence"] < data.n_train
+    return table[is_train].reset_index(drop=True), table[~is_train].reset_index(drop=True)
+
+
+# --- many-to-one: digits row by row ---------------------------------------------------
+
+
+def load_digits() -> pd.DataFrame:
+    """scikit-learn's 8×8 digits as a table (label, px_0_0, …)."""
+    return load_digits_table()
+
+
+def split_digits(table: pd.DataFrame, data: DigitsRowsDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified train/test split of the digits."""
+    train, test = train_test_split(
+        table, test_size=data.test_size, random_state=data.random_state, stratify=table[LABEL_COLUMN]
+    )
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+# --- many-to-many: Mackey–Glass forecasting -------------------------------------------
+
+
+def generate_series(data: ForecastDataParams) -> pd.DataFrame:
+    """The Mackey–Glass series (τ = 17) as a ``step, value`` table."""
+    return pd.DataFrame({"step": np.arange(data.n_steps), "value": mackey_glass(data.n_steps)})
+
+
+def make_windows(series: pd.DataFrame, data: ForecastDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train windows from the first ``train_share`` of the series, test windows from the rest.
+
+    Values are standardised by the training part's mean and std, so an MSE of 1 is the
+    variance of the series.
+    """
+    values = series["value"].to_numpy()
+    cut = int(len(values) * data.train_share)
+    standard = (values - values[:cut].mean()) / values[:cut].std()
+    windows = [
+        forecast_windows(part, n, data.min_len, data.max_len, data.horizon, data.random_state + offset)
+        for offset, (part, n) in enumerate(((standard[:cut], data.n_train), (standard[cut:], data.n_test)))
+    ]
+    return windows[0], windows[1]
+
+
+# --- one-to-many: sine generation ----------------------------------------------------
+
+
+def generate_waves(data: GenerateDataParams) -> pd.DataFrame:
+    """Train and test sine waves in one table (the first ``n_train`` sequences train)."""
+    return sine_waves(
+        data.n_train + data.n_test, data.seq_len, data.omega_min, data.omega_max, data.random_state
+    )
+
+
+def split_waves(table: pd.DataFrame, data: GenerateDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The first ``n_train`` waves for training, the rest for testing."""
+    is_train = table["sequence"] < data.n_train
+    return table[is_train].reset_index(drop=True), table[~is_train].reset_index(drop=True)

@@ -1,0 +1,56 @@
+"""The MLP experiment trained once on tiny settings, shared by the node tests."""
+
+import pandas as pd
+import pytest
+
+from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.pipelines.mlp import data as data_nodes
+from dlpipeline.pipelines.mlp.evaluate import ConfigResult, evaluate_sweep
+from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams
+from dlpipeline.pipelines.mlp.sklearn_flavour import fit_sklearn_sweep
+from dlpipeline.pipelines.mlp.torch_flavour import fit_torch_sweep
+from dlpipeline.training import TrainConfig
+
+TORCH_EPOCHS = 300
+SKLEARN_MAX_ITER = 200
+
+
+@pytest.fixture(scope="package")
+def data() -> ToyDataParams:
+    return ToyDataParams(random_state=42)
+
+
+@pytest.fixture(scope="package")
+def split(data) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return data_nodes.split_points(data_nodes.generate_points(data), data)
+
+
+@pytest.fixture(scope="package")
+def sweep() -> SweepParams:
+    return SweepParams(hidden_neurons=[1, [6, 6]], n_seeds=3, grid_resolution=15)
+
+
+@pytest.fixture(scope="package")
+def torch_params() -> TorchParams:
+    return TorchParams(restarts=2, train=TrainConfig(epochs=TORCH_EPOCHS, learning_rate=0.05, device="cpu"))
+
+
+@pytest.fixture(scope="package")
+def sklearn_params() -> SklearnParams:
+    return SklearnParams(max_iter=SKLEARN_MAX_ITER)
+
+
+@pytest.fixture(scope="package")
+def torch_models(split, sweep, torch_params) -> dict[str, TrainedModule]:
+    return fit_torch_sweep(split[0], sweep, torch_params)
+
+
+@pytest.fixture(scope="package")
+def sklearn_models(split, sweep, sklearn_params) -> dict[str, TrainedModule]:
+    return fit_sklearn_sweep(split[0], sweep, sklearn_params)
+
+
+@pytest.fixture(scope="package")
+def results(torch_models, sklearn_models, split, sweep) -> list[ConfigResult]:
+    train, test = split
+    return evaluate_sweep(torch_models, sklearn_models, train, test, sweep)

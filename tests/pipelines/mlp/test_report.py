@@ -1,0 +1,102 @@
+"""The MLP sweep's evaluation and reports: accuracies, table, metrics, figures, MLflow child runs."""
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from tests.pipelines.mlp.conftest import SKLEARN_MAX_ITER, TORCH_EPOCHS
+
+from dlpipeline.pipelines.mlp import report
+
+SHARED_PARAMS = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
+SHARED_METRICS = {"train_seconds", "n_params"}
+
+
+def test_every_configuration_is_evaluated_for_every_seed_in_both_flavours(results, sweep):
+    assert [(r.flavour, r.name, r.hidden_layers) for r in results] == [
+        ("torch", "torch-1", (1,)),
+        ("torch", "torch-6x6", (6, 6)),
+        ("sklearn", "sklearn-1", (1,)),
+        ("sklearn", "sklearn-6x6", (6, 6)),
+    ]
+    for result in results:
+        assert result.train_accuracy.shape == result.test_accuracy.shape == (sweep.n_seeds,)
+        assert result.boundary.labels.shape == (sweep.grid_resolution, sweep.grid_resolution)
+        assert set(np.unique(result.boundary.labels)) <= {0, 1}
+
+
+def test_the_boundary_shown_is_the_seed_with_the_lower_median_test_accuracy(results):
+    for result in results:
+        shown = result.test_accuracy[result.seeds.index(result.shown_seed)]
+        assert shown == np.sort(result.test_accuracy)[(len(result.seeds) - 1) // 2]
+
+
+def test_one_neuron_cannot_enclose_the_inner_circle_but_a_wider_deeper_net_can(results):
+    torch_one, torch_deep = results[0], results[1]
+    assert torch_one.test_accuracy.mean() < 0.8
+    assert torch_deep.test_accuracy.mean() > 0.95
+
+
+def test_the_accuracy_table_and_metrics_agree(results):
+    table = report.accuracy_table(results)
+    metrics = report.sweep_metrics(table)
+    assert list(table.hidden_neurons) == ["1", "6x6", "1", "6x6"]
+    assert list(metrics) == ["torch", "sklearn"]
+    deep_mean = results[1].test_accuracy.mean()
+    assert metrics["torch"]["6x6"]["test_accuracy"] == pytest.approx(deep_mean, abs=1e-6)
+    assert metrics["sklearn"]["1"]["test_accuracy_min"] == pytest.approx(
+        results[2].test_accuracy.min(), abs=1e-6
+    )
+    assert set(metrics["sklearn"]["1"]) == set(report.METRIC_COLUMNS)
+
+
+def test_the_figures_have_the_panels_the_notes_describe(results, split, data):
+    train, _ = split
+    grid = report.plot_boundary_grid(results, train)
+    visible = [ax for ax in grid.axes if ax.get_visible()]
+    assert len(visible) == len(results)
+    assert all(ax.collections for ax in visible)  # contourf regions and scattered points
+    assert "test" in visible[0].texts[0].get_text()
+    curve = report.plot_accuracy_vs_neurons(results, data)
+    assert curve.axes[0].get_xlabel() == "hidden neurons (total)"
+    assert isinstance(report.plot_torch_loss(results), Figure)
+
+
+def test_child_runs_carry_the_parameters_metrics_and_boundary_of_each_configuration(results, split, data):
+    runs = report.build_child_runs(results, split[0], data)
+    assert [run.name for run in runs] == ["torch-1", "torch-6x6", "sklearn-1", "sklearn-6x6"]
+    deep = runs[1]
+    assert deep.params["hidden_neurons"] == 12
+    assert deep.params["hidden_layers"] == "6x6"
+    assert deep.params["activation"] == "relu"
+    assert deep.params["restarts"] == 2
+    assert deep.params["data_noise"] == data.noise
+    assert len(deep.metric_histories["loss"]) == TORCH_EPOCHS
+    assert set(deep.figures) == {"decision_boundary.png"}
+    assert runs[2].metric_histories == {}
+    assert {"solver", "max_iter", "unconverged_seeds"} <= set(runs[2].params)
+
+
+def test_every_child_run_carries_the_shared_training_names(results, split, data, sweep):
+    for run in report.build_child_runs(results, split[0], data):
+        assert set(run.params) >= SHARED_PARAMS, run.name
+        assert set(run.metrics) >= SHARED_METRICS, run.name
+        assert (run.params["seed"], run.params["n_seeds"]) == (sweep.first_seed, sweep.n_seeds)
+        assert run.metrics["train_seconds"] > 0
+
+
+def test_the_torch_runs_record_full_batch_adam_and_the_size_of_one_network(results, split, data):
+    torch_deep = report.build_child_runs(results, split[0], data)[1]
+    assert torch_deep.params["epochs"] == TORCH_EPOCHS
+    assert torch_deep.params["learning_rate"] == 0.05
+    assert torch_deep.params["batch_size"] == len(split[0])  # full batch
+    assert torch_deep.params["optimizer"] == "adam"
+    assert torch_deep.metrics["n_params"] == (2 + 1) * 6 + (6 + 1) * 6 + (6 + 1) * 2
+
+
+def test_the_sklearn_runs_record_mlpclassifiers_own_settings(results, split, data):
+    sklearn_one = report.build_child_runs(results, split[0], data)[2]
+    assert sklearn_one.params["epochs"] == SKLEARN_MAX_ITER
+    assert sklearn_one.params["learning_rate"] == 0.001  # MLPClassifier's learning_rate_init
+    assert sklearn_one.params["batch_size"] == min(200, len(split[0]))  # batch_size="auto"
+    assert sklearn_one.params["optimizer"] == "adam"
+    assert sklearn_one.metrics["n_params"] == (2 + 1) * 1 + (1 + 1) * 1  # one logistic output unit

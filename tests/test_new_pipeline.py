@@ -1,0 +1,103 @@
+"""Adding an architecture is a local change: a new pipeline's own files are all it takes.
+
+The example in ``tests/fixtures/new_pipeline`` (a tiny network on two moons) is copied into a
+throw-away project; nothing else is edited. The registry, the trust tests, the schema checks,
+MLflow's child runs and the DVC dependency check must all pick it up.
+"""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli
+
+EXAMPLE = PROJECT_ROOT / "tests/fixtures/new_pipeline"
+SHARED_NAMES = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git quietly in ``cwd`` and return its output."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def add_example_pipeline(project: Path) -> None:
+    """Copy the example's files into ``project`` and append its stages to ``dvc.yaml``."""
+    for source in EXAMPLE.rglob("*"):
+        relative = source.relative_to(EXAMPLE)
+        if source.is_file() and relative.parts[0] in {"src", "conf", "tests"}:
+            target = project / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    with (project / "dvc.yaml").open("a") as stages:
+        stages.write((EXAMPLE / "dvc_stages.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A committed project copy with the example pipeline added on top, uncommitted."""
+    copy = copy_project(tmp_path_factory.mktemp("new_pipeline") / "project")
+    git("init", "-q", cwd=copy)
+    git("add", "-A", cwd=copy)
+    git("-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-qm", "project", cwd=copy)
+    add_example_pipeline(copy)
+    return copy
+
+
+def pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the project's own test suite (a selection of it) inside ``project``."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        timeout=900,
+        check=False,
+    )
+
+
+def test_the_example_touches_only_its_own_files_its_conf_and_its_dvc_stages(project: Path):
+    changed = {line[3:] for line in git("status", "--porcelain", "-uall", cwd=project).splitlines()}
+    allowed_prefixes = (
+        "src/dlpipeline/pipelines/toy/",
+        "src/dlpipeline/models/toy.py",
+        "conf/base/catalog_toy.yml",
+        "conf/base/parameters_toy.yml",
+        "tests/pipelines/toy/",
+    )
+    assert "dvc.yaml" in changed
+    assert all(path == "dvc.yaml" or path.startswith(allowed_prefixes) for path in changed), changed
+
+
+def test_the_registry_runs_it_and_its_child_runs_use_the_shared_names(project: Path):
+    result = kedro_cli("run", "--pipelines", "toy", "--env", "smoke", cwd=project)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (project / "data/06_models/toy/models.pt").stat().st_size > 0
+    with sqlite3.connect(project / "mlflow.db") as store:
+        params = {key for (key,) in store.execute("SELECT key FROM params")}
+        metrics = {key for (key,) in store.execute("SELECT key FROM metrics")}
+        statuses = {status for (status,) in store.execute("SELECT status FROM runs")}
+    assert params >= SHARED_NAMES
+    assert {"train_seconds", "n_params", "test_accuracy"} <= metrics
+    assert statuses == {"FINISHED"}
+
+
+def test_the_trust_schema_and_dvc_checks_pick_it_up(project: Path):
+    collected = pytest_in(project, "--collect-only", "tests/trust/test_runs.py")
+    assert "toy" in collected.stdout, collected.stdout[-2000:]
+    checks = pytest_in(
+        project,
+        "tests/test_dvc_deps.py",
+        "tests/trust/test_datasets.py::test_every_table_the_pipelines_read_from_disk_has_a_schema",
+        "tests/trust/test_runs.py::test_every_pipeline_provides_bad_parameters_for_the_trust_tests",
+        "tests/trust/test_runs.py",
+        "-k",
+        "toy or schema or provides or dvc",
+    )
+    assert checks.returncode == 0, checks.stdout[-4000:]
+    assert "toy" in pytest_in(project, "--collect-only", "tests/test_dvc_deps.py").stdout
