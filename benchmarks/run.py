@@ -108,9 +108,7 @@ def mlp_sweep(repeats: int, smoke: bool) -> list[Row]:
     def ours() -> dict[str, float]:
         fits = torch_flavour.fit_torch_sweep(train_points, sweep, torch_params)
         results = mlp_evaluate.evaluate_sweep(fits, {}, train_points, test_points, sweep)
-        return {
-            "x".join(map(str, r.hidden_layers)): float(np.median(r.test_accuracy)) for r in results
-        }
+        return {"x".join(map(str, r.hidden_layers)): float(np.median(r.test_accuracy)) for r in results}
 
     ours_s, ours_quality = median_seconds(ours, repeats)
     rows = []
