@@ -83,6 +83,18 @@ def smoke_run_in_copy(destination: Path, pipeline: str) -> Path:
     return copy
 
 
+def project_env(project: Path) -> dict[str, str]:
+    """The environment of a process run in ``project``: its own ``src`` first on the import path.
+
+    The test environment has this checkout installed in editable mode, so without this a copy
+    would run the checkout's package instead of its own (which may differ, e.g. a new pipeline).
+    """
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(project / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
+
+
 def kedro_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``kedro`` as a user would (a subprocess, no stdin), capturing its output."""
     return subprocess.run(
@@ -92,6 +104,6 @@ def kedro_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subpr
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
+        env={**project_env(cwd), **(env or {})},
         timeout=600,
     )

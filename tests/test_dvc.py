@@ -1,13 +1,12 @@
 """DVC: `dvc repro` rebuilds what changed, and regenerated datasets match the hashes in dvc.lock."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from tests.helpers import PROJECT_ROOT, copy_project
+from tests.helpers import PROJECT_ROOT, copy_project, project_env
 
 DATA_STAGE, TRAIN_STAGE = "mlp_data", "mlp_train"
 
@@ -21,7 +20,7 @@ def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, "DVC_NO_ANALYTICS": "1", **(env or {})},
+        env={**project_env(cwd), "DVC_NO_ANALYTICS": "1", **(env or {})},
         timeout=600,
     )
     assert result.returncode == 0, (

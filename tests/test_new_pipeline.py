@@ -5,7 +5,6 @@ throw-away project; nothing else is edited. The registry, the trust tests, the s
 MLflow's child runs and the DVC dependency check must all pick it up.
 """
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -13,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli
+from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli, project_env
 
 EXAMPLE = PROJECT_ROOT / "tests/fixtures/new_pipeline"
 SHARED_NAMES = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
@@ -55,7 +54,7 @@ def pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env={**project_env(project), "PYTHONDONTWRITEBYTECODE": "1"},
         timeout=900,
         check=False,
     )

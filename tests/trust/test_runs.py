@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline.node import Node
-from tests.helpers import PIPELINES, kedro_cli, run_session, trust_cases
+from tests.helpers import PIPELINES, kedro_cli, project_env, run_session, trust_cases
 
 from dlpipeline.datasets import TableDataset
 
@@ -170,6 +170,7 @@ def test_sigterm_or_ctrl_c_during_training_marks_the_run_killed_and_the_next_run
         process = subprocess.Popen(
             [sys.executable, "-c", KEDRO_LISTENING_TO_CTRL_C, *smoke_run(pipeline), *endless],
             cwd=project_copy,
+            env=project_env(project_copy),
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -211,6 +212,7 @@ def test_two_concurrent_runs_of_every_pipeline_against_one_store_both_finish_and
         subprocess.Popen(
             [sys.executable, "-m", "kedro", "run", "--env", "smoke"],
             cwd=project_copy,
+            env=project_env(project_copy),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
