@@ -112,6 +112,8 @@ def _prepare(ctx: click.Context, options: dict[str, Any]) -> None:
     env = options["env"] or os.environ.get("KEDRO_ENV")
     cli_checks.check_runner(options["runner"])
     cli_checks.check_env(env, conf_root)
+    if options["pipeline"] and options["pipelines"]:
+        raise RunOptionError("--pipeline and --pipelines cannot be used together.", "Use --pipelines only.")
     names = [options["pipeline"]] if options["pipeline"] else list(options["pipelines"])
     pipelines.set_requested(None)  # load every pipeline, to name them if one is unknown
     selected = cli_checks.check_pipelines(names, dict(pipelines.items()))
@@ -140,11 +142,17 @@ def _fail(ctx: click.Context, error: Exception, verbose: bool) -> NoReturn:
     if verbose:
         raise error
     end_open_runs(RunStatus.FAILED)
-    message = str(error).strip().splitlines()
-    first_line = message[0] if message else ""
-    click.secho(f"kedro run failed: {type(error).__name__}: {first_line}", fg="red", err=True)
+    click.secho(f"kedro run failed: {type(error).__name__}: {_summary(error)}", fg="red", err=True)
     click.secho(f"Any MLflow run it opened is marked FAILED. {VERBOSE_HINT}", err=True)
     ctx.exit(FAILED)
+
+
+def _summary(error: Exception) -> str:
+    """The first line of the error's message (with the next one when it ends with a colon)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return f"{lines[0]} {lines[1]}"
+    return lines[0] if lines else ""
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:

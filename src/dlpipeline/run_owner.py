@@ -64,8 +64,6 @@ def process_tags() -> dict[str, str]:
 
 def is_alive(pid: int, started: str | None) -> bool:
     """Whether the process ``pid`` that started at ``started`` still runs on this machine."""
-    if pid == os.getpid():
-        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
