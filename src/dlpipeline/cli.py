@@ -82,6 +82,8 @@ def run(ctx: click.Context, verbose: bool, **options: Any) -> None:
     except RunOptionError as mistake:
         click.secho("\n".join(mistake.lines()), fg="red", err=True)
         ctx.exit(mistake.exit_code)
+    except Exception as error:  # a pipeline that cannot be imported, an unreadable store, ...
+        _fail(ctx, error, verbose)
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     try:
         ctx.invoke(kedro_run, **options)

@@ -117,7 +117,9 @@ def _check_names(option: str, kind: str, given: Iterable[str], existing: set[str
 
 def check_filters(pipeline: Pipeline, pipeline_names: list[str], options: Mapping[str, Any]) -> None:
     """Tags, node names, namespaces and dataset names exist in ``pipeline``, and select a node."""
-    described = " ".join(f"`kedro registry describe {name}`" for name in pipeline_names or ["__default__"])
+    selected = pipeline_names or ["__default__"]
+    described = " ".join(f"`kedro registry describe {name}`" for name in selected)
+    catalogued = f"`kedro catalog describe-datasets --pipeline {','.join(selected)}`"
     node_names = {node.name for node in pipeline.nodes}
     tags = set().union(*(node.tags for node in pipeline.nodes))
     namespaces = {
@@ -138,7 +140,8 @@ def check_filters(pipeline: Pipeline, pipeline_names: list[str], options: Mappin
         ("--to-outputs", "dataset", "to_outputs", datasets),
     ]
     for option, kind, key, existing in checked:
-        _check_names(option, kind, options.get(key) or (), existing, described)
+        lister = catalogued if kind == "dataset" else described
+        _check_names(option, kind, options.get(key) or (), existing, lister)
     try:
         pipeline.filter(
             tags=options.get("tags"),

@@ -77,7 +77,11 @@ MISTAKES = {
     ),
     "a dataset that does not exist": (
         ["--pipelines", "mlp", "--env", "smoke", "--from-inputs", "mlp.train_point"],
-        ["--from-inputs: no dataset 'mlp.train_point'", "Did you mean 'mlp.train_points'?"],
+        [
+            "--from-inputs: no dataset 'mlp.train_point'",
+            "Did you mean 'mlp.train_points'?",
+            "kedro catalog describe-datasets",
+        ],
     ),
     "filters that each exist but select nothing together": (
         ["--pipelines", "mlp", "--env", "smoke", "--tags", "data", "--nodes", "mlp.fit_torch_sweep"],
