@@ -70,8 +70,7 @@ def check_runner(runner: str | None) -> None:
         return
     if name in REFUSED_RUNNERS:
         raise RunOptionError(
-            f"--runner {name} is not supported: {REFUSED_RUNNERS[name]}.",
-            f"Leave --runner out: the default {SEQUENTIAL} runs one node at a time.",
+            f"--runner {name} is not supported: {REFUSED_RUNNERS[name]}. Leave --runner out ({SEQUENTIAL})."
         )
     raise RunOptionError(
         f"Unknown runner '{runner}'.{did_you_mean(name, [SEQUENTIAL, *REFUSED_RUNNERS])}",

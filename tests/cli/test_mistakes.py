@@ -87,14 +87,6 @@ MISTAKES = {
         ["--pipelines", "mlp", "--env", "smoke", "--tags", "data", "--nodes", "mlp.fit_torch_sweep"],
         ["Nothing to run", "`kedro registry describe mlp`"],
     ),
-    "the parallel runner": (
-        ["--pipelines", "mlp", "--env", "smoke", "--runner", "ParallelRunner"],
-        ["--runner ParallelRunner is not supported", "do not cross processes", "Leave --runner out"],
-    ),
-    "the thread runner": (
-        ["--pipelines", "mlp", "--env", "smoke", "--runner", "ThreadRunner"],
-        ["--runner ThreadRunner is not supported", "results would vary", "Leave --runner out"],
-    ),
     "a runner that does not exist": (
         ["--pipelines", "mlp", "--env", "smoke", "--runner", "SequentalRunner"],
         ["Unknown runner 'SequentalRunner'", "Did you mean 'SequentialRunner'?"],
@@ -132,6 +124,16 @@ def real_mlflow_store(project: Path) -> Path:
     database = project / "mlflow.db"
     MlflowClient(tracking_uri=f"sqlite:///{database}").search_experiments()
     return database
+
+
+@pytest.mark.parametrize("runner", ["ParallelRunner", "ThreadRunner"])
+def test_a_parallel_runner_is_refused_up_front_in_one_line(project_copy: Path, runner: str):
+    result = kedro_cli("run", "--pipelines", "mlp", "--env", "smoke", "--runner", runner, cwd=project_copy)
+    assert_short_answer(
+        result, 2, f"--runner {runner} is not supported", "Leave --runner out (SequentialRunner)"
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (project_copy / "mlflow.db").exists()
 
 
 def test_a_store_that_is_not_a_database_is_named_and_left_as_it_is(project_copy: Path):
