@@ -27,6 +27,14 @@ def statuses(database: Path) -> list[str]:
         return [status for (status,) in connection.execute("SELECT status FROM runs ORDER BY start_time")]
 
 
+def owner_tags(database: Path) -> dict[str, str]:
+    """The host and PID recorded on the store's only run (its process start time must be there too)."""
+    with sqlite3.connect(database) as connection:
+        tags = dict(connection.execute("SELECT key, value FROM tags WHERE key LIKE 'dlpipeline.%'"))
+    assert tags.pop(START_TAG)
+    return tags
+
+
 def test_a_run_killed_hard_is_marked_killed_by_the_next_run(project_copy: Path, tmp_path: Path):
     database = project_copy / "mlflow.db"
     log = tmp_path / "kedro.log"
@@ -49,6 +57,7 @@ def test_a_run_killed_hard_is_marked_killed_by_the_next_run(project_copy: Path, 
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
     assert statuses(database) == ["RUNNING"]
+    assert owner_tags(database) == {HOST_TAG: host(), PID_TAG: str(process.pid)}
 
     result = kedro_cli("run", "--pipelines", "mlp", "--env", "smoke", "--tags", "data", cwd=project_copy)
     assert result.returncode == 0, result.stderr[-3000:]
