@@ -51,6 +51,8 @@ VERBOSE_HINT = f"For the full traceback, run again with --verbose (or {VERBOSE_E
 EXAMPLES = {
     "params": "Write key=value pairs separated by commas: --params mlp.sweep.n_seeds=5,mlp.data.name=moons",
     "runner_params": "Write key=value pairs separated by commas, e.g. --runner-params is_async=true",
+    "load_versions": "Write dataset:version pairs separated by commas: --load-versions mlp.points:<version>",
+    "config": "Pass a YAML file whose `run:` section holds kedro run's options, e.g. `pipelines: mlp`.",
     "conf_source": "Pass a configuration folder (one holding base/, like conf/), or leave the option out.",
 }
 

@@ -103,6 +103,10 @@ MISTAKES = {
         ["--pipelines", "mlp", "--env", "smoke", "--params", "mlp.sweep.hidden_neurons=[1"],
         ["--params", "'mlp.sweep.hidden_neurons=[1' cannot be read", "--params mlp.sweep.n_seeds=5"],
     ),
+    "a load version without its dataset": (
+        ["--pipelines", "mlp", "--env", "smoke", "--load-versions", "2024-01-01T00.00.00.000Z"],
+        ["--load-versions", "cannot be read", "dataset:version pairs"],
+    ),
 }
 
 
@@ -114,6 +118,18 @@ def test_a_command_line_mistake_gets_a_short_answer_and_nothing_is_written(
     result = kedro_cli("run", *arguments, cwd=project_copy)
     assert_short_answer(result, 2, *expected)
     assert written_files(project_copy) == before
+    assert not (project_copy / "mlflow.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [("run:\n  pipelnes: mlp\n", "Key `pipelnes`"), ("run: [\n", "cannot be read")],
+    ids=["an unknown option", "broken YAML"],
+)
+def test_a_bad_run_configuration_file_gets_a_short_answer(project_copy: Path, content: str, expected: str):
+    (project_copy / "run.yml").write_text(content)
+    result = kedro_cli("run", "--config", "run.yml", cwd=project_copy)
+    assert_short_answer(result, 2, "--config", expected, "`run:` section")
     assert not (project_copy / "mlflow.db").exists()
 
 
