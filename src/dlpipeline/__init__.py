@@ -1,9 +1,37 @@
 """dlpipeline: reproducible deep-learning experiments with Kedro, MLflow and DVC."""
 
+import logging
 import os
+import warnings
 
 # Idle OpenMP threads sleep instead of spinning: with spinning threads, torch on a CPU
 # shared with another busy process runs up to ~30x slower. Must be set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# Third-party warnings a user of this project cannot act on, silenced one by one (Kedro
+# imports this package before kedro-mlflow and before the pipelines are built):
+# - Kedro, on the dotted dataset names its own nested namespaces (`sequence.adding`) create.
+warnings.filterwarnings("ignore", message=r"One or more dataset names contain '\.'", module=r"kedro\.")
+
+
+class _DropMessage(logging.Filter):
+    """Drops the log records whose message contains ``text``; keeps every other one."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record unless it is the one to drop."""
+        return self.text not in record.getMessage()
+
+
+# - MLflow, when kedro-mlflow's model class is defined (the project logs no models): it warns
+#   inside its own `simplefilter("once")`, which overrides any warnings filter, so it is
+#   dropped from the `py.warnings` logger Kedro sends warnings to.
+logging.getLogger("py.warnings").addFilter(_DropMessage("Add type hints to the `predict` method"))
+# - Kedro's sequential runner, at every start: "Use the --async flag for potential performance
+#   gains" (a deprecated flag, and no gain here); its per-node progress lines are kept.
+logging.getLogger("kedro.runner.sequential_runner").addFilter(_DropMessage("Using synchronous mode"))
 
 __version__ = "0.1.0"

@@ -1,32 +1,72 @@
 """``kedro run`` for dlpipeline: Kedro's own command, made safe to interrupt and kind to mistakes.
 
 Kedro loads this module's ``cli`` group and lets its commands replace the built-in ones.
-``run`` takes exactly Kedro's options and calls Kedro's command, and adds:
+``run`` takes Kedro's options (plus ``--verbose``) and calls Kedro's command, and adds:
 
+- a mistake on the command line (unknown pipeline, environment, tag, node, namespace or
+  dataset, a runner that is not supported, a missing ``--conf-source``, malformed
+  ``--params``) or an MLflow store that is damaged or locked is answered in a few lines,
+  before Kedro creates a session: nothing is written and no MLflow run is opened
+  (``dlpipeline.cli_checks``); exit status 2 (65 for a damaged store, 75 for a locked one);
+- runs left ``RUNNING`` by a process of this machine that no longer exists (``kill -9``)
+  are marked ``KILLED`` first, in one line (``dlpipeline.run_owner``);
 - a wrong parameter (Kedro's validation, before any node runs) prints the key, the value
-  and the rule in a few lines and exits with status 2, instead of a traceback;
+  and the rule in a few lines and exits with status 2;
 - a missing, unreadable or invalid dataset file prints the file and what is wrong with it
   and exits with status 65 (nothing downstream of it was written);
 - Ctrl-C or SIGTERM ends every open MLflow run as ``KILLED`` (never ``RUNNING`` forever)
-  and exits with status 130.
+  and exits with status 130;
+- any other error is told in two lines and exits with status 1. ``--verbose`` (or
+  ``DLPIPELINE_VERBOSE=1``) shows the full traceback instead.
 """
 
+import copy
+import os
 import signal
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
 import click
 from kedro.framework.cli.project import run as kedro_run
+from kedro.framework.project import pipelines, settings
 from kedro.io import DatasetError
+from kedro.utils import find_kedro_project
 from kedro.validation.exceptions import ParameterValidationError
 from mlflow.entities import RunStatus
 
+from dlpipeline import cli_checks
+from dlpipeline.cli_checks import RunOptionError
 from dlpipeline.datasets import DataValidationError
+from dlpipeline.run_owner import mark_stale_runs_killed
 from dlpipeline.tracking import end_open_runs
 
-USAGE_ERROR = 2
-DATA_ERROR = 65  # sysexits' EX_DATAERR
+USAGE_ERROR = cli_checks.USAGE_ERROR
+DATA_ERROR = cli_checks.DATA_ERROR
 INTERRUPTED = 130
+FAILED = 1
+VERBOSE_ENV = "DLPIPELINE_VERBOSE"
+VERBOSE_HINT = f"For the full traceback, run again with --verbose (or {VERBOSE_ENV}=1)."
+
+EXAMPLES = {
+    "params": "Write key=value pairs separated by commas: --params mlp.sweep.n_seeds=5,mlp.data.name=moons",
+    "runner_params": "Write key=value pairs separated by commas, e.g. --runner-params is_async=true",
+    "load_versions": "Write dataset:version pairs separated by commas: --load-versions mlp.points:<version>",
+    "config": "Pass a YAML file whose `run:` section holds kedro run's options, e.g. `pipelines: mlp`.",
+    "conf_source": "Pass a configuration folder (one holding base/, like conf/), or leave the option out.",
+}
+
+
+def _run_options() -> list[click.Parameter]:
+    """Kedro's ``run`` options, with short answers to malformed values, and ``--verbose``."""
+    options: list[click.Parameter] = []
+    for option in kedro_run.params:
+        if option.name in EXAMPLES and option.callback is not None:
+            option = copy.copy(option)  # noqa: PLW2901 - Kedro's own option stays untouched
+            option.callback = cli_checks.friendlier_callback(option.callback, EXAMPLES[option.name])
+        options.append(option)
+    verbose = click.Option(["--verbose"], is_flag=True, help=f"Show full tracebacks (also: {VERBOSE_ENV}=1).")
+    return [*options, verbose]
 
 
 @click.group(name="dlpipeline")
@@ -34,10 +74,18 @@ def cli() -> None:
     """Project commands of dlpipeline."""
 
 
-@cli.command(name="run", params=kedro_run.params, help=kedro_run.help, short_help=kedro_run.short_help)
+@cli.command(name="run", params=_run_options(), help=kedro_run.help, short_help=kedro_run.short_help)
 @click.pass_context
-def run(ctx: click.Context, **options: Any) -> None:
-    """Kedro's ``run``, with clean parameter errors and interruption handling."""
+def run(ctx: click.Context, verbose: bool, **options: Any) -> None:
+    """Kedro's ``run``, with up-front checks, clean errors and interruption handling."""
+    verbose = verbose or os.environ.get(VERBOSE_ENV, "") not in ("", "0")
+    try:
+        _prepare(ctx, options)
+    except RunOptionError as mistake:
+        click.secho("\n".join(mistake.lines()), fg="red", err=True)
+        ctx.exit(mistake.exit_code)
+    except Exception as error:  # a pipeline that cannot be imported, an unreadable store, ...
+        _fail(ctx, error, verbose)
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     try:
         ctx.invoke(kedro_run, **options)
@@ -47,7 +95,7 @@ def run(ctx: click.Context, **options: Any) -> None:
     except DatasetError as error:
         invalid = _data_validation_error(error)
         if invalid is None:
-            raise
+            _fail(ctx, error, verbose)
         click.secho(f"Invalid data: {invalid}", fg="red", err=True)
         click.secho(DATA_HINT, err=True)
         ctx.exit(DATA_ERROR)
@@ -55,8 +103,60 @@ def run(ctx: click.Context, **options: Any) -> None:
         killed = end_open_runs(RunStatus.KILLED)
         click.secho(f"Interrupted: {killed} MLflow run(s) marked KILLED.", fg="yellow", err=True)
         ctx.exit(INTERRUPTED)
+    except Exception as error:  # told in two lines; --verbose shows it all
+        _fail(ctx, error, verbose)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _prepare(ctx: click.Context, options: dict[str, Any]) -> None:
+    """Check the options before any session exists, then close the runs of dead processes."""
+    project = ctx.obj.project_path if ctx.obj is not None else find_kedro_project(Path.cwd()) or Path.cwd()
+    conf_root = Path(options["conf_source"] or project / settings.CONF_SOURCE)
+    env = options["env"] or os.environ.get("KEDRO_ENV")
+    cli_checks.check_runner(options["runner"])
+    cli_checks.check_env(env, conf_root)
+    if options["pipeline"] and options["pipelines"]:
+        raise RunOptionError("--pipeline and --pipelines cannot be used together.", "Use --pipelines only.")
+    names = [options["pipeline"]] if options["pipeline"] else list(options["pipelines"])
+    pipelines.set_requested(None)  # load every pipeline, to name them if one is unknown
+    selected = cli_checks.check_pipelines(names, dict(pipelines.items()))
+    cli_checks.check_filters(selected, names, options)
+    if not conf_root.is_dir():
+        return  # an archive or a remote configuration: Kedro and kedro-mlflow read it
+    mlflow_yml = cli_checks.mlflow_config(conf_root, env, options["params"], settings)
+    tracking_uri = mlflow_yml.get("server", {}).get("mlflow_tracking_uri")
+    database = cli_checks.sqlite_database(tracking_uri)
+    if database is None:
+        return
+    cli_checks.check_mlflow_store(database)
+    experiment = mlflow_yml.get("tracking", {}).get("experiment", {}).get("name") or "dlpipeline"
+    killed = mark_stale_runs_killed(database, tracking_uri, experiment)
+    if killed:
+        click.secho(
+            f"Marked {len(killed)} MLflow run(s) KILLED: left RUNNING by a process of this machine that "
+            f"no longer exists ({', '.join(run[:8] for run in killed)}).",
+            fg="yellow",
+            err=True,
+        )
+
+
+def _fail(ctx: click.Context, error: Exception, verbose: bool) -> NoReturn:
+    """Report an unexpected error in two lines (or re-raise it with ``verbose``), exit 1."""
+    if verbose:
+        raise error
+    end_open_runs(RunStatus.FAILED)
+    click.secho(f"kedro run failed: {type(error).__name__}: {_summary(error)}", fg="red", err=True)
+    click.secho(f"Any MLflow run it opened is marked FAILED. {VERBOSE_HINT}", err=True)
+    ctx.exit(FAILED)
+
+
+def _summary(error: Exception) -> str:
+    """The first line of the error's message (with the next one when it ends with a colon)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return f"{lines[0]} {lines[1]}"
+    return lines[0] if lines else ""
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:

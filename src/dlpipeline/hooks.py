@@ -1,5 +1,6 @@
-"""Project hooks: MLflow runs are closed however a pipeline ends, and carry no machine paths."""
+"""Project hooks: MLflow runs are closed however they end, carry no paths, and name their process."""
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -7,7 +8,10 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from mlflow.entities import RunStatus
 
+from dlpipeline.run_owner import process_tags
 from dlpipeline.tracking import end_open_runs
+
+logger = logging.getLogger(__name__)
 
 
 class CloseMlflowRuns:
@@ -47,6 +51,24 @@ class PortableRunTags:
         for key, value in mlflow.get_run(active.info.run_id).data.tags.items():
             if value.startswith("/"):
                 mlflow.set_tag(key, portable_path(Path(value), project))
+
+
+class RecordRunOwner:
+    """Tag the run with the process that owns it (host, PID, process start time).
+
+    A run whose process was killed hard stays ``RUNNING``; with these tags the next
+    ``kedro run`` on this machine can tell that its process is gone and mark it ``KILLED``
+    (``dlpipeline.run_owner``). The host name is the machine's name, not a path.
+    """
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        """Called after kedro-mlflow opened the run."""
+        active = mlflow.active_run()
+        if active is None:
+            return
+        mlflow.set_tags(process_tags())
+        logger.info("MLflow run '%s' (%s) started", active.info.run_name, active.info.run_id)
 
 
 def portable_path(path: Path, project: Path) -> str:

@@ -1,0 +1,85 @@
+"""The up-front checks of ``kedro run`` one by one, in-process (the CLI tests run them end to end)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from kedro.pipeline import Pipeline, node
+
+from dlpipeline.cli_checks import (
+    RunOptionError,
+    check_env,
+    check_filters,
+    check_mlflow_store,
+    check_pipelines,
+    check_runner,
+    did_you_mean,
+    sqlite_database,
+)
+
+
+def identity(value):
+    return value
+
+
+PIPELINE = Pipeline(
+    [
+        node(identity, "points", "split", name="split", tags="data"),
+        node(identity, "split", "fit", name="fit"),
+    ],
+    namespace="mlp",
+)
+
+
+def test_the_closest_match_prefers_the_name_under_a_namespace():
+    assert did_you_mean("split", ["mlp.split", "mlp.fit", "spilt"]) == " Did you mean 'mlp.split'?"
+    assert did_you_mean("trian", ["data", "train"]) == " Did you mean 'train'?"
+    assert did_you_mean("zzz", ["data", "train"]) == ""
+
+
+def test_only_the_sequential_runner_is_accepted():
+    check_runner(None)
+    check_runner("SequentialRunner")
+    for runner in ("ParallelRunner", "kedro.runner.ThreadRunner", "Sequential"):
+        with pytest.raises(RunOptionError):
+            check_runner(runner)
+
+
+def test_an_environment_is_a_folder_of_the_configuration(tmp_path: Path):
+    for folder in ("base", "local", "smoke"):
+        (tmp_path / folder).mkdir()
+    check_env(None, tmp_path)
+    check_env("smoke", tmp_path)
+    with pytest.raises(RunOptionError) as raised:
+        check_env("smok", tmp_path)
+    assert raised.value.lines() == [
+        f"Unknown environment 'smok': there is no folder {tmp_path.name}/smok. Did you mean 'smoke'?",
+        f"Environments: local, smoke. Create {tmp_path.name}/smok/ to add one.",
+    ]
+
+
+def test_pipelines_tags_nodes_namespaces_and_datasets_must_exist():
+    assert set(check_pipelines(["mlp"], {"mlp": PIPELINE, "__default__": PIPELINE}).nodes) == set(
+        PIPELINE.nodes
+    )
+    with pytest.raises(RunOptionError, match=r"Unknown pipeline 'mpl'\. Did you mean 'mlp'"):
+        check_pipelines(["mpl"], {"mlp": PIPELINE, "__default__": PIPELINE})
+    check_filters(PIPELINE, ["mlp"], {"tags": ["data"], "node_names": ["mlp.split"], "namespaces": ["mlp"]})
+    for options, message in [
+        ({"tags": ["dat"]}, "--tags: no tag 'dat'"),
+        ({"from_nodes": ["fit"]}, "Did you mean 'mlp.fit'"),
+        ({"namespaces": ["mpl"]}, "--namespaces: no namespace 'mpl'"),
+        ({"to_outputs": ["mlp.fitt"]}, "Did you mean 'mlp.fit'"),
+        ({"tags": ["data"], "node_names": ["mlp.fit"]}, "Nothing to run"),
+    ]:
+        with pytest.raises(RunOptionError, match=re.escape(message)):
+            check_filters(PIPELINE, ["mlp"], options)
+
+
+def test_a_missing_or_empty_store_is_fine_and_only_sqlite_uris_are_checked(tmp_path: Path):
+    check_mlflow_store(tmp_path / "mlflow.db")
+    (tmp_path / "mlflow.db").touch()
+    check_mlflow_store(tmp_path / "mlflow.db")
+    assert sqlite_database(f"sqlite:///{tmp_path}/mlflow.db") == tmp_path / "mlflow.db"
+    assert sqlite_database("http://127.0.0.1:5000") is None
+    assert sqlite_database(None) is None
