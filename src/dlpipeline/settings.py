@@ -5,9 +5,9 @@ from pathlib import Path
 from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
 
-from dlpipeline.hooks import CloseMlflowRuns, PortableRunTags
+from dlpipeline.hooks import CheckTrackingServer, CloseMlflowRuns, PortableRunTags
 
-HOOKS = (CloseMlflowRuns(), PortableRunTags())
+HOOKS = (CheckTrackingServer(), CloseMlflowRuns(), PortableRunTags())
 
 
 def sqlite_uri(filename: str) -> str:
