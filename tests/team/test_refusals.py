@@ -7,7 +7,7 @@ server, and the message names the server without any password.
 import pytest
 from mlflow.tracking import MlflowClient
 from tests.helpers import kedro_cli
-from tests.team.servers import HOST, Team, as_user, free_port
+from tests.team.servers import HOST, Team, as_user, free_port, team_project
 
 from dlpipeline.team import EX_NOPERM, EX_UNAVAILABLE
 
@@ -74,3 +74,20 @@ def test_no_tracking_uri_is_refused_rather_than_falling_back_to_a_local_store(re
     assert len(errors) == 1 and "MLFLOW_TRACKING_URI" in errors[0], result.stderr[-2000:]
     assert not (refused_project / "mlflow.db").exists()
     assert not (refused_project / "mlruns").exists()
+
+
+def test_credentials_in_conf_local_are_used_by_the_team_env(team: Team, tmp_path_factory, monkeypatch):
+    for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        monkeypatch.delenv(variable, raising=False)
+    project = team_project(tmp_path_factory.mktemp("conf_local") / "project")
+    carol = team.users["carol"]
+    (project / "conf/local/credentials.yml").write_text(
+        "mlflow_team:\n"
+        f"  MLFLOW_TRACKING_URI: {team.uri}\n"
+        f"  MLFLOW_TRACKING_USERNAME: {carol.username}\n"
+        f"  MLFLOW_TRACKING_PASSWORD: '{carol.password}'\n"
+    )
+    result = kedro_cli("run", "--env", "team", "--pipelines", "mlp", cwd=project)
+    # URI, user and password all came from the file: carol got in, and was told she may only read.
+    line = assert_refused_in_one_line(result, "not allowed", EX_NOPERM, team.uri, team.passwords())
+    assert "user 'carol' has READ" in line
