@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from mlflow.entities import RunStatus
@@ -86,9 +87,15 @@ class CheckTrackingServer:
             return
         loader = context.config_loader
         loader.config_patterns.setdefault("mlflow", MLFLOW_CONFIG_PATTERNS)
-        config = loader["mlflow"] or {}
+        try:
+            config = loader["mlflow"] or {}
+        except MissingConfigException:  # no mlflow.yml: kedro-mlflow's defaults
+            config = {}
+        uri = (config.get("server") or {}).get("mlflow_tracking_uri")
+        if uri and not team.is_remote(uri):  # a local store (sqlite:///mlflow.db): nothing to check
+            return
         credentials = team.export_credentials(Path(loader.conf_source))
-        uri = (config.get("server") or {}).get("mlflow_tracking_uri") or os.environ.get(team.URI_VARIABLE)
+        uri = uri or os.environ.get(team.URI_VARIABLE)
         if not uri:
             raise team.TeamServerError(
                 f"No MLflow tracking URI: environment '{context.env}' takes it from {team.URI_VARIABLE} "
