@@ -1,5 +1,7 @@
 """Permissions hold on the server: a reader sees the team's runs but cannot log into the experiment."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -66,3 +68,10 @@ def test_check_tells_writers_readers_and_strangers_apart(team: Team):
         check_tracking_server(team.uri, team.users["carol"], EXPERIMENT)
     with pytest.raises(NotAuthenticatedError):
         check_tracking_server(team.uri, None, EXPERIMENT)
+
+
+def test_two_first_runs_at_once_create_the_experiment_once(team: Team):
+    alice = team.users["alice"]
+    with ThreadPoolExecutor(2) as pool:
+        ids = list(pool.map(lambda _: check_tracking_server(team.uri, alice, "dlpipeline-race"), range(2)))
+    assert ids[0] == ids[1]
