@@ -103,6 +103,8 @@ def run(ctx: click.Context, verbose: bool, **options: Any) -> None:
         killed = end_open_runs(RunStatus.KILLED)
         click.secho(f"Interrupted: {killed} MLflow run(s) marked KILLED.", fg="yellow", err=True)
         ctx.exit(INTERRUPTED)
+    except click.ClickException:
+        raise  # already one line with its own exit status (e.g. the team server's refusal)
     except Exception as error:  # told in two lines; --verbose shows it all
         _fail(ctx, error, verbose)
     finally:

@@ -1,17 +1,26 @@
-"""Project hooks: MLflow runs are closed however they end, carry no paths, and name their process."""
+"""Project hooks: MLflow runs are closed however they end, carry no paths, and name their process.
+
+A run for the team's MLflow server is refused before any node runs when the server would
+refuse it (:class:`CheckTrackingServer`).
+"""
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import mlflow
+from kedro.config import MissingConfigException
+from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from mlflow.entities import RunStatus
 
+from dlpipeline import team
 from dlpipeline.run_owner import process_tags
 from dlpipeline.tracking import end_open_runs
 
 logger = logging.getLogger(__name__)
+MLFLOW_CONFIG_PATTERNS = ["mlflow*", "mlflow*/**", "**/mlflow*"]  # kedro-mlflow's own
 
 
 class CloseMlflowRuns:
@@ -77,3 +86,49 @@ def portable_path(path: Path, project: Path) -> str:
         return str(path.relative_to(project))
     except ValueError:
         return path.name
+
+
+class CheckTrackingServer:
+    """Before kedro-mlflow sets MLflow up, make sure a tracking server will take the run.
+
+    Runs first among the ``after_context_created`` hooks (``tryfirst``; kedro-mlflow's own
+    hook creates the experiment there, and opens the run in ``before_pipeline_run``).
+    For an ``http(s)`` tracking URI it exports the user's credentials (environment first,
+    then ``conf/local/credentials.yml``) and calls :func:`dlpipeline.team.check_tracking_server`,
+    which raises a one-line :class:`dlpipeline.team.TeamServerError` on a refusal. Local
+    stores (``sqlite:///mlflow.db``) are not touched.
+    """
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context: KedroContext) -> None:
+        """Check the server named by mlflow.yml, or by ``MLFLOW_TRACKING_URI`` when that is null."""
+        if mlflow.active_run() is not None:  # an orchestrator opened the run: kedro-mlflow reuses it
+            return
+        loader = context.config_loader
+        loader.config_patterns.setdefault("mlflow", MLFLOW_CONFIG_PATTERNS)
+        try:
+            config = loader["mlflow"] or {}
+        except MissingConfigException:  # no mlflow.yml: kedro-mlflow's defaults
+            config = {}
+        uri = (config.get("server") or {}).get("mlflow_tracking_uri")
+        if uri and not team.is_remote(uri):  # a local store (sqlite:///mlflow.db): nothing to check
+            return
+        credentials = team.export_credentials(Path(loader.conf_source))
+        uri = uri or os.environ.get(team.URI_VARIABLE)
+        if not uri:
+            raise team.TeamServerError(
+                f"No MLflow tracking URI: environment '{context.env}' takes it from {team.URI_VARIABLE} "
+                f"(e.g. export {team.URI_VARIABLE}=http://mlflow.example.org:5000). Nothing was run."
+            )
+        if not team.is_remote(uri):
+            return
+        experiment = (config.get("tracking") or {}).get("experiment", {}).get("name") or "dlpipeline"
+        experiment_id = team.check_tracking_server(uri, credentials, experiment)
+        who = f"user '{credentials.username}'" if credentials else "anonymous"
+        logger.info(
+            "MLflow server %s: %s may log into experiment '%s' (id %s)",
+            team.redact(uri),
+            who,
+            experiment,
+            experiment_id,
+        )

@@ -5,9 +5,9 @@ from pathlib import Path
 from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
 
-from dlpipeline.hooks import CloseMlflowRuns, PortableRunTags, RecordRunOwner
+from dlpipeline.hooks import CheckTrackingServer, CloseMlflowRuns, PortableRunTags, RecordRunOwner
 
-HOOKS = (CloseMlflowRuns(), PortableRunTags(), RecordRunOwner())
+HOOKS = (CheckTrackingServer(), CloseMlflowRuns(), PortableRunTags(), RecordRunOwner())
 
 
 def sqlite_uri(filename: str) -> str:
