@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.helpers import PROJECT_ROOT, copy_project, project_env
+from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli, project_env
 
 DATA_STAGE, TRAIN_STAGE = "mlp_data", "mlp_train"
 
@@ -59,6 +59,11 @@ def locked_outs(lock_file: Path, stage: str) -> dict[str, str]:
     return {out["path"]: out["md5"] for out in lock["stages"][stage]["outs"]}
 
 
+def train_stages() -> list[str]:
+    """Every stage that trains and reports (``<pipeline>_train``)."""
+    return [name.replace("_data", "_train") for name in data_stages()]
+
+
 def data_stages() -> list[str]:
     """Every stage that generates datasets (``<pipeline>_data``)."""
     return [
@@ -98,6 +103,45 @@ def test_metrics_and_plots_are_declared_to_dvc(reproduced_clone: Path):
     assert set(numbers) == {"torch", "sklearn"}
     plots = run("dvc", "plots", "show", "--json", cwd=reproduced_clone)
     assert "accuracy_table.csv" in plots
+
+
+def test_every_stage_rerun_on_the_same_inputs_writes_the_same_bytes(reproduced_clone: Path):
+    for stage in data_stages() + train_stages():
+        before = locked_outs(reproduced_clone / "dvc.lock", stage)
+        run(
+            "dvc",
+            "repro",
+            "--force",
+            "--single-item",
+            stage,
+            cwd=reproduced_clone,
+            env={"KEDRO_ENV": "smoke"},
+        )
+        assert locked_outs(reproduced_clone / "dvc.lock", stage) == before, stage
+    assert changed_stages(reproduced_clone) == set()
+
+
+def test_dvc_metrics_show_a_dozen_headline_figures_per_pipeline(reproduced_clone: Path):
+    metrics = json.loads(run("dvc", "metrics", "show", "--json", cwd=reproduced_clone))
+    (workspace,) = metrics.values()
+    for path, content in workspace["data"].items():
+        assert 0 < len(leaves(content["data"])) <= 12, path
+
+
+def leaves(tree: dict | float) -> list[float]:
+    """Every number in a nested metrics dictionary."""
+    if isinstance(tree, dict):
+        return [number for value in tree.values() for number in leaves(value)]
+    return [tree]
+
+
+def test_kedro_run_keeps_dvc_in_step_so_dvc_repro_reruns_nothing(tmp_path: Path):
+    clone = fresh_clone(tmp_path / "clone")
+    result = kedro_cli("run", cwd=clone, env={"KEDRO_ENV": "smoke"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Recorded in dvc.lock" in result.stdout + result.stderr
+    assert changed_stages(clone) == set()
+    assert "Data and pipelines are up to date." in run("dvc", "repro", cwd=clone, env={"KEDRO_ENV": "smoke"})
 
 
 def test_a_training_parameter_reruns_training_only(reproduced_clone: Path):

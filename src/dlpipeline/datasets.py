@@ -20,7 +20,7 @@ import torch
 from kedro.io import AbstractDataset, DatasetError
 from matplotlib.figure import Figure
 
-from dlpipeline.models.checkpoint import TrainedModule, from_payload, to_payload
+from dlpipeline.models.checkpoint import MACHINE_FACTS, TrainedModule, from_payload, to_payload
 from dlpipeline.schema import TableSchema
 
 TABLE_FORMATS = (".csv", ".parquet")
@@ -186,27 +186,55 @@ class ModelDataset(_LocalFile, AbstractDataset[dict[str, TrainedModule], dict[st
     """Trained torch modules by name (see :mod:`dlpipeline.models.checkpoint`), in one ``.pt`` file.
 
     Loading never unpickles code (``weights_only=True``); a damaged, truncated or foreign
-    file raises :class:`DataValidationError` in one line that names it.
+    file raises :class:`DataValidationError` in one line that names it. Training times
+    (:data:`~dlpipeline.models.checkpoint.MACHINE_FACTS`) go to ``timings_filepath``, a JSON
+    file outside DVC, so the model file's bytes depend only on code, data and parameters;
+    without that file they load as NaN.
     """
 
-    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, filepath: str, timings_filepath: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
         self._filepath = Path(filepath)
+        self._timings_filepath = Path(timings_filepath) if timings_filepath else None
         self.metadata = metadata
 
     def load(self) -> dict[str, TrainedModule]:
-        """The modules, rebuilt in eval mode on the CPU."""
+        """The modules, rebuilt in eval mode on the CPU, with their training times."""
         shown = _display(self._filepath)
         if not self._filepath.is_file():
             raise DataValidationError(f"{shown} does not exist")
         try:
-            return from_payload(torch.load(self._filepath, map_location="cpu", weights_only=True))
+            models = from_payload(torch.load(self._filepath, map_location="cpu", weights_only=True))
         except Exception as error:  # any reader failure means the file is not a usable model file
             reason = str(error).strip().split(". ")[0].splitlines()[0] if str(error).strip() else repr(error)
             raise DataValidationError(f"{shown} cannot be read as trained models: {reason}") from error
+        timings = self._read_timings()
+        unknown = dict.fromkeys(MACHINE_FACTS, float("nan"))
+        return {
+            name: trained.with_info(**{**unknown, **timings.get(name, {})})
+            for name, trained in models.items()
+        }
 
     def save(self, data: dict[str, TrainedModule]) -> None:
-        """Write the modules atomically; the bytes depend only on the weights and arguments."""
+        """Write the modules atomically; the bytes depend only on the weights, arguments and info."""
         buffer = io.BytesIO()  # in memory, so the archive's inner name never varies with the file name
         torch.save(to_payload(data), buffer)
         with atomic_path(self._filepath) as partial:
             partial.write_bytes(buffer.getvalue())
+        if self._timings_filepath is not None:
+            timings = {name: trained.machine_facts for name, trained in data.items()}
+            with atomic_path(self._timings_filepath) as partial:
+                partial.write_text(json.dumps(timings, indent=1))
+
+    def _read_timings(self) -> dict[str, dict[str, float]]:
+        """The training times saved beside the models (none if the file is missing or unreadable)."""
+        if self._timings_filepath is None or not self._timings_filepath.is_file():
+            return {}
+        try:
+            return json.loads(self._timings_filepath.read_text())
+        except ValueError:
+            return {}
+
+    def _describe(self) -> dict[str, Any]:
+        return {**super()._describe(), "timings_filepath": str(self._timings_filepath)}

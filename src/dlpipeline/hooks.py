@@ -16,6 +16,7 @@ from kedro.framework.hooks import hook_impl
 from mlflow.entities import RunStatus
 
 from dlpipeline import team
+from dlpipeline.dvc_sync import record_in_dvc
 from dlpipeline.run_owner import process_tags
 from dlpipeline.tracking import end_open_runs
 
@@ -78,6 +79,15 @@ class RecordRunOwner:
             return
         mlflow.set_tags(process_tags())
         logger.info("MLflow run '%s' (%s) started", active.info.run_name, active.info.run_id)
+
+
+class RecordRunInDvc:
+    """After a ``kedro run`` that did what DVC stages do, record it in ``dvc.lock`` (see ``dvc_sync``)."""
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Called only when every node succeeded."""
+        record_in_dvc(run_params)
 
 
 def portable_path(path: Path, project: Path) -> str:

@@ -5,9 +5,15 @@ from pathlib import Path
 from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
 
-from dlpipeline.hooks import CheckTrackingServer, CloseMlflowRuns, PortableRunTags, RecordRunOwner
+from dlpipeline.hooks import (
+    CheckTrackingServer,
+    CloseMlflowRuns,
+    PortableRunTags,
+    RecordRunInDvc,
+    RecordRunOwner,
+)
 
-HOOKS = (CheckTrackingServer(), CloseMlflowRuns(), PortableRunTags(), RecordRunOwner())
+HOOKS = (CheckTrackingServer(), CloseMlflowRuns(), PortableRunTags(), RecordRunOwner(), RecordRunInDvc())
 
 
 def sqlite_uri(filename: str) -> str:

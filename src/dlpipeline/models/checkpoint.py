@@ -21,6 +21,12 @@ import torch
 from torch import nn
 
 FORMAT_VERSION = 1
+MACHINE_FACTS = ("train_seconds", "cpu_seconds")
+"""``info`` keys that depend on the machine and the clock, not on code, data and parameters.
+
+They are never written into a model file, so the file is a function of what produced it
+(DVC sees the same bytes when a stage runs again); ``ModelDataset`` keeps them aside.
+"""
 REBUILDABLE_PACKAGE = "dlpipeline."
 """Classes (modules and their spec dataclasses) are imported from this package only."""
 
@@ -44,6 +50,11 @@ class TrainedModule:
         """The same module with ``info`` added to what it records."""
         return dataclasses.replace(self, info={**self.info, **info})
 
+    @property
+    def machine_facts(self) -> dict[str, float]:
+        """The :data:`MACHINE_FACTS` in ``info`` (training times)."""
+        return {key: float(self.info[key]) for key in MACHINE_FACTS if key in self.info}
+
 
 def to_payload(models: Mapping[str, TrainedModule]) -> dict[str, Any]:
     """Everything :func:`torch.save` needs to store ``models``: plain containers and CPU tensors."""
@@ -56,7 +67,7 @@ def to_payload(models: Mapping[str, TrainedModule]) -> dict[str, Any]:
                 "state_dict": {
                     key: value.detach().cpu() for key, value in trained.module.state_dict().items()
                 },
-                "info": _encode(dict(trained.info)),
+                "info": _encode({k: v for k, v in trained.info.items() if k not in MACHINE_FACTS}),
             }
             for name, trained in models.items()
         },

@@ -99,18 +99,14 @@ def test_the_accuracy_table_has_one_row_per_configuration_and_flavour(smoke_mlp_
     assert (table.test_accuracy_min <= table.test_accuracy).all()
 
 
-def test_the_metrics_json_nests_flavour_then_neurons(smoke_mlp_run: Path):
+def test_the_metrics_json_holds_a_few_headline_figures_per_flavour(smoke_mlp_run: Path):
     metrics = json.loads((smoke_mlp_run / "data/08_reporting/mlp/metrics.json").read_text())
     assert set(metrics) == FLAVOURS
-    for by_neurons in metrics.values():
-        assert set(by_neurons) == set(smoke_architectures(smoke_mlp_run))
-        for values in by_neurons.values():
-            assert set(values) == {
-                "train_accuracy",
-                "test_accuracy",
-                "test_accuracy_std",
-                "test_accuracy_min",
-            }
+    first, last = smoke_architectures(smoke_mlp_run)[0], smoke_architectures(smoke_mlp_run)[-1]
+    for figures in metrics.values():
+        assert {f"test_accuracy_{first}_neurons", f"test_accuracy_{last}_neurons"} <= set(figures)
+        assert figures["best_worst_seed"] <= figures["best_test_accuracy"]
+        assert len(figures) <= 6
 
 
 def test_one_finished_parent_run_holds_the_summary_figures(runs: dict, mlflow_client: MlflowClient):

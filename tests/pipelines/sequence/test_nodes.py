@@ -123,23 +123,21 @@ def test_the_worst_seed_is_the_highest_mse_but_the_lowest_accuracy():
     assert mse.loc[0, "mean"] == pytest.approx(0.2)
 
 
-def test_the_metrics_json_nests_task_then_cell_and_length_with_the_mean_and_baseline():
+def test_the_metrics_json_holds_each_tasks_headline_beside_its_baseline():
     table = pd.DataFrame(
         {
-            "task": ["adding", "adding", "digits_rows"],
-            "cell": ["rnn", "rnn", "gru"],
-            "seq_len": [10, 50, 8],
-            "metric": ["test_mse", "test_mse", "test_accuracy"],
-            "mean": [0.1, 0.2, 0.9],
-            "baseline": [0.167, 0.167, 0.1],
+            "task": ["adding", "adding", "adding", "digits_rows", "digits_rows", "forecast"],
+            "cell": ["rnn", "rnn", "lstm", "gru", "lstm", "gru"],
+            "seq_len": [10, 50, 50, 8, 8, 20],
+            "metric": ["test_mse", "test_mse", "test_mse", "test_accuracy", "test_accuracy", "test_mse"],
+            "mean": [0.1, 0.2, 0.01, 0.9, 0.95, 0.3],
+            "baseline": [0.167, 0.167, 0.167, 0.1, 0.1, 0.5],
         }
     )
     assert report.results_metrics(table) == {
-        "adding": {
-            "rnn-T10": {"test_mse": 0.1, "baseline": 0.167},
-            "rnn-T50": {"test_mse": 0.2, "baseline": 0.167},
-        },
-        "digits_rows": {"gru-T8": {"test_accuracy": 0.9, "baseline": 0.1}},
+        "adding": {"rnn_T50_test_mse": 0.2, "lstm_T50_test_mse": 0.01, "baseline": 0.167},
+        "digits_rows": {"best_test_accuracy": 0.95, "baseline": 0.1},
+        "forecast": {"best_test_mse": 0.3, "baseline": 0.5},
     }
 
 

@@ -4,7 +4,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.data.toy2d import features_and_labels
-from dlpipeline.pipelines.common import RunContent, TrainingRecord, child_run, nested_metrics
+from dlpipeline.pipelines.common import RunContent, TrainingRecord, child_run
 from dlpipeline.pipelines.mlp.evaluate import ConfigResult
 from dlpipeline.pipelines.mlp.params import Flavour, ToyDataParams, widths_text
 from dlpipeline.plotting import (
@@ -18,7 +18,6 @@ from dlpipeline.plotting import (
 from dlpipeline.tracking import ChildRun
 
 BAYES_ACCURACY_CIRCLES = 0.994  # make_circles(noise=0.1, factor=0.5), see DESIGN.md
-METRIC_COLUMNS = ["train_accuracy", "test_accuracy", "test_accuracy_std", "test_accuracy_min"]
 FLAVOUR_PARAMS: dict[Flavour, tuple[str, ...]] = {
     "torch": ("weight_decay", "restarts"),
     "sklearn": ("solver", "max_iter", "unconverged_seeds"),
@@ -27,7 +26,7 @@ FLAVOUR_PARAMS: dict[Flavour, tuple[str, ...]] = {
 
 
 def accuracy_table(results: list[ConfigResult]) -> pd.DataFrame:
-    """One row per configuration: accuracy mean / std / min over seeds, and training time."""
+    """One row per configuration: accuracy mean / std / min over seeds (training times are in MLflow)."""
     return pd.DataFrame(
         [
             {
@@ -38,16 +37,49 @@ def accuracy_table(results: list[ConfigResult]) -> pd.DataFrame:
                 "test_accuracy": round(float(result.test_accuracy.mean()), 6),
                 "test_accuracy_std": round(float(result.test_accuracy.std()), 6),
                 "test_accuracy_min": round(float(result.test_accuracy.min()), 6),
-                "train_seconds": round(result.model.info["train_seconds"], 3),
             }
             for result in results
         ]
     )
 
 
-def sweep_metrics(table: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
-    """The accuracy table as nested JSON for ``dvc metrics``: flavour → neurons → metric."""
-    return nested_metrics(table, ["flavour", "hidden_neurons"], METRIC_COLUMNS)
+HEADLINE_ACCURACY = 0.95
+"""``fewest_neurons_reaching_95pct``: the fewest hidden neurons whose mean test accuracy reaches this."""
+
+
+def sweep_metrics(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """The headline figures per flavour for ``dvc metrics`` (the full table is a DVC plot).
+
+    The mean test accuracy of the narrowest and the widest configuration, the best mean and
+    its worst seed, and the fewest neurons that reach :data:`HEADLINE_ACCURACY` (left out if
+    none does).
+    """
+    return {str(flavour): _headline(rows) for flavour, rows in table.groupby("flavour", sort=False)}
+
+
+def _headline(rows: pd.DataFrame) -> dict[str, float]:
+    """One flavour's headline figures, from its rows in sweep order."""
+    best = rows.loc[rows["test_accuracy"].idxmax()]
+    first, last = rows.iloc[0], rows.iloc[-1]
+    figures = {
+        f"test_accuracy_{first['hidden_neurons']}_neurons": float(first["test_accuracy"]),
+        f"test_accuracy_{last['hidden_neurons']}_neurons": float(last["test_accuracy"]),
+        "best_test_accuracy": float(best["test_accuracy"]),
+        "best_worst_seed": float(best["test_accuracy_min"]),
+    }
+    reaching = [
+        _total_neurons(str(row["hidden_neurons"]))
+        for _, row in rows.iterrows()
+        if row["test_accuracy"] >= HEADLINE_ACCURACY
+    ]
+    if reaching:
+        figures[f"fewest_neurons_reaching_{round(HEADLINE_ACCURACY * 100)}pct"] = float(min(reaching))
+    return figures
+
+
+def _total_neurons(hidden_neurons: str) -> int:
+    """``"8"`` → 8; ``"4x4"`` → 8."""
+    return sum(int(width) for width in hidden_neurons.split("x"))
 
 
 def plot_accuracy_vs_neurons(results: list[ConfigResult], data: ToyDataParams) -> Figure:
