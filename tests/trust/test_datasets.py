@@ -1,11 +1,13 @@
 """Trust in data: every table read from disk is checked, a bad file is named, and writes are atomic."""
 
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from kedro.framework.project import pipelines as registered
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -21,6 +23,7 @@ from dlpipeline.datasets import (
     TableDataset,
     atomic_path,
 )
+from dlpipeline.models.checkpoint import TrainedModule
 
 Corruption = Callable[[Path], None]
 
@@ -218,3 +221,14 @@ def test_json_reports_round_trip_and_a_damaged_one_is_named(tmp_path: Path, monk
     Path("metrics.json").write_text('{"torch": {"5": ')
     with pytest.raises(DataValidationError, match=r"^metrics\.json cannot be read as JSON"):
         report.load()
+
+
+def test_a_model_file_holds_no_clock_readings_and_its_timings_come_back_beside_it(tmp_path: Path):
+    network = TrainedModule.build(torch.nn.Linear, info={"seed": 0}, in_features=2, out_features=1)
+    dataset = ModelDataset(str(tmp_path / "models.pt"), timings_filepath=str(tmp_path / "timings.json"))
+    dataset.save({"net": network.with_info(train_seconds=1.5)})
+    first = (tmp_path / "models.pt").read_bytes()
+    dataset.save({"net": network.with_info(train_seconds=2.5)})
+    assert (tmp_path / "models.pt").read_bytes() == first  # what DVC tracks never changes with the clock
+    assert dataset.load()["net"].info["train_seconds"] == 2.5
+    assert math.isnan(ModelDataset(str(tmp_path / "models.pt")).load()["net"].info["train_seconds"])
