@@ -117,7 +117,25 @@ def test_asking_for_cuda_without_one_is_a_clear_error():
         resolve_device("cuda")
 
 
-@pytest.mark.parametrize("bad", [{"epochs": 0}, {"learning_rate": -1}, {"device": "tpu"}, {"epoch": 3}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"epochs": 0}, {"learning_rate": -1}, {"device": "tpu"}, {"epoch": 3}, {"adam_betas": (1.0, 0.999)}],
+)
 def test_train_config_refuses_bad_values(bad):
     with pytest.raises(ValidationError):
         TrainConfig(**bad)
+
+
+def test_adams_decay_rates_reach_the_optimiser(monkeypatch: pytest.MonkeyPatch):
+    seen = []
+    original = torch.optim.Adam
+
+    def recording_adam(*args, **kwargs):
+        seen.append(kwargs["betas"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "Adam", recording_adam)
+    features, labels = separable_problem()
+    config = TrainConfig(epochs=1, adam_betas=(0.5, 0.99))
+    fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, config, seed=0)
+    assert seen == [(0.5, 0.99)]

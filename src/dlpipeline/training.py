@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,10 @@ class TrainConfig(BaseModel):
     epochs: int = Field(default=1000, ge=1, description="passes over the training set")
     learning_rate: float = Field(default=0.01, gt=0, le=10, description="Adam step size")
     weight_decay: float = Field(default=0.0, ge=0, description="L2 penalty (Adam)")
+    adam_betas: tuple[float, float] = Field(
+        default=(0.9, 0.999),
+        description="Adam's decay rates for its gradient mean and square (GANs train better with 0.5 first)",
+    )
     batch_size: int | None = Field(
         default=None, ge=1, description="mini-batch size; null trains on the full batch"
     )
@@ -50,6 +54,13 @@ class TrainConfig(BaseModel):
         le=256,
         description="CPU threads for torch; null keeps torch's default (tiny models run best on 1)",
     )
+
+    @field_validator("adam_betas")
+    @classmethod
+    def _betas_below_one(cls, betas: tuple[float, float]) -> tuple[float, float]:
+        if not all(0 <= beta < 1 for beta in betas):
+            raise ValueError(f"each of adam_betas must be in [0, 1), got {list(betas)}")
+        return betas
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ def _train(
     model.to(device)
     features, targets = features.to(device), targets.to(device)
     optimiser = torch.optim.Adam(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        model.parameters(), lr=config.learning_rate, betas=config.adam_betas, weight_decay=config.weight_decay
     )
     batches = _batch_schedule(len(features), config.batch_size, seed, device)
     history: list[torch.Tensor] = []

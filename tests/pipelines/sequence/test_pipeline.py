@@ -105,7 +105,7 @@ def test_the_metrics_json_holds_each_tasks_headline_beside_its_baseline(project:
     metrics = json.loads((project / "data/08_reporting/sequence/metrics.json").read_text())
     assert list(metrics) == TASKS
     adding = [(cell, length) for task, cell, length, _ in expected_runs(project) if task == "adding"]
-    longest = max(length for _, length in adding)
+    longest = max(int(length) for _, length in adding)
     assert set(metrics["adding"]) == {f"{cell}_T{longest}_test_mse" for cell, _ in adding} | {"baseline"}
     assert set(metrics["digits_rows"]) == {"best_test_accuracy", "baseline"}
 

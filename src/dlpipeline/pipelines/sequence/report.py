@@ -4,6 +4,8 @@ Every node here reads the trained models from the catalog (``sequence.<task>.mod
 uses only what their ``info`` recorded (see :mod:`dlpipeline.pipelines.sequence.training`).
 """
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -144,4 +146,6 @@ def _child_run(label: str, trained: TrainedModule) -> ChildRun:
         histories={"loss": info["loss"].tolist(), f"{metric}_per_epoch": info["test_history"].tolist()},
         figures={"loss.png": loss_curves_figure({label: info["loss"]}, title=f"{label}: training loss")},
     )
-    return child_run(label, info["training"], content)
+    return child_run(
+        label, dataclasses.replace(info["training"], train_seconds=info["train_seconds"]), content
+    )

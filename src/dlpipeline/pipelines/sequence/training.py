@@ -23,6 +23,7 @@ with everything later nodes need in each one's ``info``:
 
 import copy
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -172,7 +173,9 @@ def _train_one(
         test_history=history.evaluations[task.metric].numpy(),
         metrics=metrics,
         settings=_architecture(cell, model_params),
-        training=TrainingRecord.from_config(train, [seed], n_train, seconds, count_parameters(model)),
+        # The record's clock reading stays NaN: the model file must not change with the clock
+        # (``train_seconds`` below is kept outside it and joins the record in the child run).
+        training=TrainingRecord.from_config(train, [seed], n_train, math.nan, count_parameters(model)),
         train_seconds=seconds,
         cpu_seconds=cpu_seconds,
     )

@@ -1,0 +1,230 @@
+"""Figures of the generative experiment: codes, reconstructions, samples beside the real data.
+
+Digits are drawn as 8×8 ink on white on one fixed scale, so a blurry or noisy sample looks it;
+2-D sets as scatter plots on the real data's axes.
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from dlpipeline.pipelines.generative.autoencoders import (
+    AUTOENCODERS,
+    autoencoder_codes,
+    denoising_examples,
+    fit_pca,
+    model_key,
+)
+from dlpipeline.pipelines.generative.evaluation import REFERENCE
+from dlpipeline.pipelines.generative.params import AutoencoderParams
+from dlpipeline.pipelines.generative.training import GENERATOR_NAMES, Samples, TrainedModels, data_matrix
+
+DIGIT_SIDE = 8
+SCATTER_POINTS = 1000  # points drawn per panel: enough to see the shape, few enough to see density
+
+
+def digit_rows_figure(rows: Mapping[str, np.ndarray], title: str) -> Figure:
+    """One labelled row of 8×8 digits per entry (``(n, 64)`` pixels in [0, 1])."""
+    n_columns = max(len(images) for images in rows.values())
+    figure = Figure(figsize=(0.8 * n_columns + 1.8, 0.85 * len(rows) + 0.6), layout="constrained")
+    axes = figure.subplots(len(rows), n_columns, squeeze=False)
+    for row_axes, (label, images) in zip(axes, rows.items(), strict=True):
+        for ax in row_axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        for ax, image in zip(row_axes, images, strict=False):
+            ax.imshow(np.reshape(image, (DIGIT_SIDE, DIGIT_SIDE)), cmap="gray_r", vmin=0, vmax=1)
+        row_axes[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    figure.suptitle(title)
+    return figure
+
+
+def _scatter(ax: Axes, points: np.ndarray, title: str, limits: np.ndarray, colour: str = "C0") -> None:
+    """Up to :data:`SCATTER_POINTS` points on fixed axes."""
+    shown = points[:SCATTER_POINTS]
+    ax.scatter(shown[:, 0], shown[:, 1], s=3, alpha=0.5, color=colour)
+    ax.set_xlim(*limits[0])
+    ax.set_ylim(*limits[1])
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _limits(points: np.ndarray) -> np.ndarray:
+    """Axis limits around ``points`` with a margin: ``[[x_min, x_max], [y_min, y_max]]``."""
+    low, high = points.min(axis=0), points.max(axis=0)
+    margin = 0.15 * (high - low)
+    return np.stack([low - margin, high + margin], axis=1)
+
+
+def plot_samples(samples: Samples, test: pd.DataFrame) -> Figure:
+    """Every seed's samples of every generator beside the real test data."""
+    real = data_matrix(test)
+    if samples.dataset == "digits":
+        rows = {"real (test)": real[:12]}
+        for model, drawn in samples.by_model.items():
+            for seed, seed_samples in zip(samples.seeds, drawn, strict=True):
+                rows[f"{model} seed {seed}"] = seed_samples[:12]
+        return digit_rows_figure(rows, "digits: samples of every generator and seed beside real test images")
+    limits = _limits(real)
+    models = list(samples.by_model)
+    figure = Figure(figsize=(2.4 * (len(models) + 1), 2.4 * len(samples.seeds) + 0.6), layout="constrained")
+    axes = figure.subplots(len(samples.seeds), len(models) + 1, squeeze=False)
+    for row, seed in enumerate(samples.seeds):
+        _scatter(axes[row, 0], real, "real (test)", limits, "grey")
+        for column, model in enumerate(models, start=1):
+            _scatter(axes[row, column], samples.by_model[model][row], f"{model}, seed {seed}", limits)
+    figure.suptitle(f"{samples.dataset}: samples of every generator and seed beside the real data")
+    return figure
+
+
+def plot_gan_losses(models: TrainedModels) -> Figure:
+    """The GAN's discriminator and generator losses per epoch, every seed."""
+    gan = models["gan"]
+    loss = np.asarray(gan.info["loss"])  # (epochs, seeds, 2)
+    figure = Figure(figsize=(9, 3.6), layout="constrained")
+    axes = figure.subplots(1, 2)
+    for ax, (player, index) in zip(axes, [("discriminator", 0), ("generator", 1)], strict=True):
+        for member, seed in enumerate(gan.info["seeds"]):
+            ax.plot(loss[:, member, index], label=f"seed {seed}", linewidth=1)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{player} loss")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].axhline(2 * np.log(2), color="grey", linestyle="--", linewidth=1)  # D cannot tell: 2 ln 2
+    figure.suptitle(f"{gan.info['dataset']}: GAN losses (dashed: a discriminator that cannot tell, 2 ln 2)")
+    return figure
+
+
+def plot_trajectory(samples: Samples, test: pd.DataFrame) -> Figure:
+    """The diffusion model's reverse process (first seed): from pure noise to data."""
+    steps = sorted(samples.trajectory, reverse=True)
+    if samples.dataset == "digits":
+        rows = {f"t = {step}": samples.trajectory[step][0][:10] for step in steps}
+        return digit_rows_figure(
+            rows, "digits: the diffusion model's reverse process, noise (top) to samples"
+        )
+    limits = _limits(np.concatenate([data_matrix(test), samples.trajectory[steps[0]][0]]))
+    figure = Figure(figsize=(2.4 * len(steps), 2.8), layout="constrained")
+    axes = figure.subplots(1, len(steps), squeeze=False)[0]
+    for ax, step in zip(axes, steps, strict=True):
+        _scatter(ax, samples.trajectory[step][0], f"t = {step}", limits)
+    figure.suptitle(f"{samples.dataset}: the diffusion model's reverse process, noise (left) to samples")
+    return figure
+
+
+def plot_latent_walk(models: TrainedModels, test: pd.DataFrame) -> Figure:
+    """The VAE's decoder along straight lines between the codes of test images (first seed)."""
+    vae = models["vae"]
+    shift, scale = vae.info["shift"], vae.info["scale"]
+    images, labels = data_matrix(test), test["label"].to_numpy()
+    firsts = [int(np.flatnonzero(labels == digit)[0]) for digit in range(10)]
+    pairs = [(firsts[0], firsts[1]), (firsts[3], firsts[8]), (firsts[4], firsts[9]), (firsts[2], firsts[7])]
+    weights = torch.linspace(0, 1, 10).unsqueeze(-1)
+    rows = {}
+    with torch.no_grad():
+        means, _ = vae.module.eval().encode(torch.tensor((images - shift) / scale, dtype=torch.float32))
+        for start, end in pairs:
+            line = (1 - weights) * means[0, start] + weights * means[0, end]
+            decoded = vae.module.decode(line)[0].numpy() * scale + shift
+            rows[f"{labels[start]} → {labels[end]}"] = np.clip(decoded, 0, 1)
+    return digit_rows_figure(rows, "digits: VAE latent walk between the codes of two test images")
+
+
+def plot_autoencoder_comparison(table: pd.DataFrame) -> Figure:
+    """Test reconstruction error and downstream accuracy by code size: PCA and the autoencoders."""
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    axes = figure.subplots(1, 2)
+    for ax, metric in zip(axes, ["reconstruction_mse", "downstream_accuracy"], strict=True):
+        for index, model in enumerate(["pca", *AUTOENCODERS]):
+            rows = table[table["model"] == model]
+            medians = rows.groupby("latent_dim")[metric].median()
+            ax.plot(
+                medians.index, medians.to_numpy(), marker="o", color=f"C{index}", label=f"{model} (median)"
+            )
+            ax.scatter(rows["latent_dim"], rows[metric], s=10, color=f"C{index}", alpha=0.5)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("code size")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+    pixels = table[table["model"] == "pixels"]["downstream_accuracy"]
+    if len(pixels):
+        axes[1].axhline(float(pixels.iloc[0]), color="grey", linestyle="--", label="all 64 pixels")
+    axes[0].set_title("test reconstruction error (dots: seeds)")
+    axes[1].set_title("logistic regression on the codes: test accuracy")
+    axes[1].legend(fontsize=8)
+    return figure
+
+
+def plot_codes(
+    models: TrainedModels, train: pd.DataFrame, test: pd.DataFrame, autoencoders: AutoencoderParams
+) -> Figure:
+    """The smallest codes of PCA and of the ReLU autoencoder (first seed), test digits coloured by label."""
+    code_size = min(autoencoders.code_sizes)
+    images, labels = data_matrix(test), test["label"].to_numpy()
+    pca_codes = fit_pca(train, code_size).transform(images)
+    ae_codes, _ = autoencoder_codes(models[model_key("autoencoder", code_size)], images)
+    figure = Figure(figsize=(10, 4.6), layout="constrained")
+    axes = figure.subplots(1, 2)
+    for ax, codes, name in zip(axes, [pca_codes, ae_codes[0]], ["PCA", "ReLU autoencoder"], strict=True):
+        points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
+        ax.set_title(f"{name}: first two of {code_size} code dimensions")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.colorbar(points, ax=axes, ticks=range(10), label="digit")
+    return figure
+
+
+def plot_reconstructions(
+    models: TrainedModels, train: pd.DataFrame, test: pd.DataFrame, autoencoders: AutoencoderParams
+) -> Figure:
+    """Test digits and their reconstructions by PCA and by the ReLU autoencoder at every code size."""
+    images = data_matrix(test)[: autoencoders.grid_images]
+    rows = {"original": images}
+    for code_size in autoencoders.code_sizes:
+        pca = fit_pca(train, code_size)
+        rows[f"pca {code_size}"] = np.clip(pca.inverse_transform(pca.transform(images)), 0, 1)
+        _, reconstructed = autoencoder_codes(models[model_key("autoencoder", code_size)], images)
+        rows[f"autoencoder {code_size}"] = np.clip(reconstructed[0], 0, 1)
+    return digit_rows_figure(rows, "digits: reconstructions by code size (autoencoder: first seed)")
+
+
+def plot_denoising(models: TrainedModels, test: pd.DataFrame, autoencoders: AutoencoderParams) -> Figure:
+    """Noisy test digits in, the denoising autoencoder's output out."""
+    examples = denoising_examples(models, test, autoencoders)
+    rows = {"clean": examples["clean"], "noisy input": np.clip(examples["noisy"], 0, 1)}
+    rows["denoised"] = np.clip(examples["denoised"], 0, 1)
+    return digit_rows_figure(
+        rows, f"digits: denoising autoencoder (noise std {autoencoders.denoising_noise})"
+    )
+
+
+def plot_comparison(results: pd.DataFrame) -> Figure:
+    """Each dataset's headline metric for every generator and seed, beside its floor and baseline."""
+    headline = {"digits": "fd", "ring": "modes_covered", "moons": "energy_distance"}
+    figure = Figure(figsize=(12, 4), layout="constrained")
+    axes = figure.subplots(1, len(headline))
+    for ax, (dataset, metric) in zip(axes, headline.items(), strict=True):
+        rows = results[(results["dataset"] == dataset)]
+        for index, model in enumerate(GENERATOR_NAMES):
+            values = rows[(rows["model"] == model) & (rows["metric"] == metric)]["value"]
+            ax.scatter(np.full(len(values), index), values, color=f"C{index}", s=20)
+            if len(values):
+                ax.hlines(values.median(), index - 0.3, index + 0.3, color=f"C{index}", linewidth=2)
+        references = rows[rows["model"] == REFERENCE].set_index("metric")["value"]
+        for suffix, style in [("floor", "--"), ("baseline", ":")]:
+            if f"{metric}_{suffix}" in references:
+                ax.axhline(references[f"{metric}_{suffix}"], color="grey", linestyle=style, label=suffix)
+        ax.set_xticks(range(len(GENERATOR_NAMES)), GENERATOR_NAMES)
+        ax.set_title(f"{dataset}: {metric}")
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend(fontsize=8)
+    figure.suptitle(
+        "Generators by dataset (dots: seeds, bar: median; grey: real-data floor and trivial baseline)"
+    )
+    return figure

@@ -1,0 +1,174 @@
+"""Reporting of the generative experiment: summary tables, DVC's headline metrics, MLflow child runs."""
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from dlpipeline.pipelines.common import RunContent, TrainingRecord, child_run, over_seeds
+from dlpipeline.pipelines.generative.autoencoders import AUTOENCODERS, autoencoder_codes, fit_pca, model_key
+from dlpipeline.pipelines.generative.evaluation import REFERENCE
+from dlpipeline.pipelines.generative.params import AutoencoderParams
+from dlpipeline.pipelines.generative.plots import digit_rows_figure, plot_samples
+from dlpipeline.pipelines.generative.training import Samples, TrainedModels, data_matrix
+from dlpipeline.tracking import ChildRun
+from dlpipeline.training import TrainConfig
+
+HEADLINE_CODE_SIZE = 8
+"""The code size whose autoencoder figures DVC's metrics quote (the middle of the sweep)."""
+
+
+def generator_scores(digits: pd.DataFrame, ring: pd.DataFrame, moons: pd.DataFrame) -> pd.DataFrame:
+    """Every dataset's scores in one seed-by-seed table."""
+    return pd.concat([digits, ring, moons], ignore_index=True)
+
+
+def generator_summary(scores: pd.DataFrame) -> pd.DataFrame:
+    """``dataset, model, metric``: the median over seeds, its min and max, and how many seeds."""
+    grouped = scores.groupby(["dataset", "model", "metric"], sort=False)["value"]
+    summary = grouped.agg(median="median", min="min", max="max", n_seeds="count").reset_index()
+    return summary.astype({"n_seeds": "int64"})
+
+
+def autoencoder_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """``model, latent_dim``: median, min and max over seeds of the reconstruction error and accuracy."""
+    summaries = []
+    for (model, latent_dim), rows in table.groupby(["model", "latent_dim"], sort=False):
+        summary = {"model": model, "latent_dim": int(latent_dim), "n_seeds": len(rows)}
+        for metric in ("reconstruction_mse", "downstream_accuracy"):
+            values = over_seeds(metric, rows[metric])
+            summary |= {key: values[key] for key in (metric, f"{metric}_min", f"{metric}_max")}
+        summaries.append(summary)
+    return pd.DataFrame(summaries)
+
+
+def headline_metrics(generators: pd.DataFrame, autoencoders: pd.DataFrame) -> dict[str, dict]:
+    """A dozen figures for ``dvc metrics show``: autoencoders vs PCA at one code size, FD and modes."""
+    median = generators.set_index(["dataset", "model", "metric"])["median"]
+    size = (
+        HEADLINE_CODE_SIZE
+        if HEADLINE_CODE_SIZE in set(autoencoders["latent_dim"])
+        else autoencoders["latent_dim"].max()
+    )
+    by_model = autoencoders[autoencoders["latent_dim"] == size].set_index("model")
+    return {
+        f"autoencoders_code_{size}": {
+            f"{metric}.{model}": float(by_model.loc[model, metric])
+            for metric in ("reconstruction_mse", "downstream_accuracy")
+            for model in ("pca", "autoencoder")
+        },
+        "digits_fd": {
+            **{model: float(median["digits", model, "fd"]) for model in ("vae", "gan", "diffusion")},
+            "floor": float(median["digits", REFERENCE, "fd_floor"]),
+            "baseline": float(median["digits", REFERENCE, "fd_baseline"]),
+        },
+        "ring_modes_covered": {
+            model: float(median["ring", model, "modes_covered"]) for model in ("vae", "gan", "diffusion")
+        },
+    }
+
+
+def _training_record(trained_info: Mapping, n_seeds_trained: int) -> TrainingRecord:
+    """The shared record of one ensemble, from what its training wrote into ``info``."""
+    seeds = trained_info["seeds"]
+    return TrainingRecord.from_config(
+        TrainConfig(**trained_info["train_config"]) if "train_config" in trained_info else TrainConfig(),
+        seeds[:n_seeds_trained],
+        n_train=trained_info["n_train"],
+        train_seconds=float(trained_info.get("train_seconds", float("nan"))),
+        n_params=trained_info["n_params"],
+    )
+
+
+def generator_child_runs(
+    models: TrainedModels, samples: Samples, scores: pd.DataFrame, test: pd.DataFrame
+) -> list[ChildRun]:
+    """One child run per generator of this dataset: medians over seeds, spread, floor and baseline."""
+    references = scores[scores["model"] == REFERENCE].set_index("metric")["value"].to_dict()
+    runs = []
+    for model, trained in models.items():
+        rows = scores[scores["model"] == model]
+        measured = {}
+        for metric, values in rows.groupby("metric", sort=False)["value"]:
+            measured |= over_seeds(metric, values.to_numpy())
+        only_this = Samples(samples.dataset, samples.seeds, {model: samples.by_model[model]}, {})
+        params = {"model": model, "dataset": samples.dataset}
+        if "latent_dim" in trained.kwargs:
+            params["latent_dim"] = trained.kwargs["latent_dim"]
+        if "n_steps" in trained.kwargs:
+            params["n_steps"] = trained.kwargs["n_steps"]
+        content = RunContent(
+            params=params,
+            metrics={**measured, **references},
+            histories=_loss_histories(trained.info["loss"]),
+            figures={"samples.png": plot_samples(only_this, test)},
+        )
+        runs.append(
+            child_run(
+                f"{model}-{samples.dataset}", _training_record(trained.info, len(samples.seeds)), content
+            )
+        )
+    return runs
+
+
+def _loss_histories(loss: np.ndarray) -> dict[str, list[float]]:
+    """The first seed's loss per epoch (the GAN's two players apart)."""
+    loss = np.asarray(loss)
+    if loss.ndim == 3:
+        return {"discriminator_loss": loss[:, 0, 0].tolist(), "generator_loss": loss[:, 0, 1].tolist()}
+    return {"loss": loss[:, 0].tolist()}
+
+
+def autoencoder_child_runs(
+    models: TrainedModels,
+    table: pd.DataFrame,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    autoencoders: AutoencoderParams,
+) -> list[ChildRun]:
+    """One child run per method and code size: PCA, the linear and the ReLU autoencoder."""
+    images = data_matrix(test)[: autoencoders.grid_images]
+    runs = []
+    for (model, latent_dim), rows in table[table["model"] != "pixels"].groupby(
+        ["model", "latent_dim"], sort=False
+    ):
+        measured = over_seeds("reconstruction_mse", rows["reconstruction_mse"])
+        measured |= over_seeds("downstream_accuracy", rows["downstream_accuracy"])
+        if model in AUTOENCODERS:
+            trained = models[model_key(model, int(latent_dim))]
+            record = _training_record({**trained.info, "n_train": len(train)}, len(rows))
+            histories = {"loss": np.asarray(trained.info["loss"])[:, 0].tolist()}
+        else:  # PCA: one exact fit, no optimiser
+            record = TrainingRecord(
+                seeds=(autoencoders.seeds[0],),
+                epochs=0,
+                learning_rate=0.0,
+                batch_size=len(train),
+                optimizer="svd",
+                train_seconds=0.0,
+                n_params=int(latent_dim) * (images.shape[1] + 1),
+            )
+            histories = {}
+        figure = _reconstruction_figure(models, train, images, model, int(latent_dim))
+        content = RunContent(
+            params={"model": model, "dataset": "digits", "latent_dim": int(latent_dim)},
+            metrics=measured,
+            histories=histories,
+            figures={"reconstructions.png": figure},
+        )
+        runs.append(child_run(f"{model}-{latent_dim}-digits", record, content))
+    return runs
+
+
+def _reconstruction_figure(
+    models: TrainedModels, train: pd.DataFrame, images: np.ndarray, model: str, latent_dim: int
+) -> Figure:
+    """Test digits above one method's reconstructions at one code size."""
+    if model == "pca":
+        pca = fit_pca(train, latent_dim)
+        reconstructed = pca.inverse_transform(pca.transform(images))
+    else:
+        reconstructed = autoencoder_codes(models[model_key(model, latent_dim)], images)[1][0]
+    rows = {"original": images, f"{model} {latent_dim}": np.clip(reconstructed, 0, 1)}
+    return digit_rows_figure(rows, f"{model}, code size {latent_dim}: test reconstructions")

@@ -1,0 +1,157 @@
+"""The generative experiment end to end on the smoke environment: files, models and MLflow runs."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.framework.project import pipelines
+from kedro.framework.startup import bootstrap_project
+from mlflow.tracking import MlflowClient
+from tests.helpers import PROJECT_ROOT
+
+from dlpipeline.config import load_parameters
+from dlpipeline.datasets import ModelDataset
+
+DATASETS = ["digits", "ring", "moons"]
+GENERATORS = ["vae", "gan", "diffusion"]
+SHARED_PARAMS = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
+SHARED_METRICS = {"train_seconds", "n_params"}
+DATASET_METRICS = {
+    "digits": {"fd", "classes_covered", "nearest_train_distance"},
+    "ring": {"modes_covered", "high_quality"},
+    "moons": {"energy_distance", "sliced_w2"},
+}
+
+
+@pytest.fixture(scope="module")
+def project(smoke_run) -> Path:
+    """The project copy where the generative pipeline ran on the smoke environment."""
+    return smoke_run("generative")
+
+
+@pytest.fixture(scope="module")
+def params(project: Path) -> dict:
+    return load_parameters("smoke", project)["generative"]
+
+
+@pytest.fixture(scope="module")
+def children(project: Path) -> list:
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("dlpipeline")
+    return [
+        run for run in client.search_runs([experiment.experiment_id]) if "mlflow.parentRunId" in run.data.tags
+    ]
+
+
+def test_each_part_is_its_own_namespace_with_data_and_train_tags():
+    bootstrap_project(PROJECT_ROOT)
+    generative = pipelines["generative"]
+    namespaces = {node.namespace for node in generative.nodes}
+    assert {f"generative.{part}" for part in [*DATASETS, "autoencoders"]} <= namespaces
+    assert {tag for node in generative.nodes for tag in node.tags} == {"data", "train"}
+    assert all(
+        node.namespace.startswith("generative") for node in generative.only_nodes_with_tags("data").nodes
+    )
+
+
+def test_every_generator_and_seed_is_scored_beside_a_floor_and_a_baseline(project: Path, params: dict):
+    scores = pd.read_csv(project / "data/08_reporting/generative/generator_scores.csv")
+    for dataset in DATASETS:
+        rows = scores[scores["dataset"] == dataset]
+        n_seeds = params[dataset]["generators"]["n_seeds"]
+        for model in GENERATORS:
+            measured = rows[rows["model"] == model]
+            expected = DATASET_METRICS[dataset] | ({"negative_elbo"} if model == "vae" else set())
+            assert set(measured["metric"]) == expected, (dataset, model)
+            assert measured.groupby("metric")["seed"].nunique().eq(n_seeds).all()
+        references = set(rows[rows["model"] == "reference"]["metric"])
+        assert references == {
+            f"{m}_{kind}" for m in DATASET_METRICS[dataset] for kind in ("floor", "baseline")
+        }
+
+
+def test_the_real_data_scores_at_its_floor(project: Path):
+    scores = pd.read_csv(project / "data/08_reporting/generative/generator_scores.csv")
+    reference = scores[scores["model"] == "reference"].set_index(["dataset", "metric"])["value"]
+    assert reference["digits", "classes_covered_floor"] == 10
+    assert reference["ring", "modes_covered_floor"] == 8
+    assert reference["ring", "high_quality_floor"] > 0.99
+    assert reference["digits", "fd_floor"] < reference["digits", "fd_baseline"]
+    assert reference["moons", "energy_distance_floor"] < reference["moons", "energy_distance_baseline"]
+
+
+def test_autoencoders_and_pca_are_scored_at_every_code_size_and_seed(project: Path, params: dict):
+    scores = pd.read_csv(project / "data/08_reporting/generative/autoencoders/scores.csv")
+    model_params = params["autoencoders"]["model"]
+    for model, seeds in [
+        ("pca", 1),
+        ("linear_ae", model_params["n_seeds"]),
+        ("autoencoder", model_params["n_seeds"]),
+    ]:
+        rows = scores[scores["model"] == model]
+        assert sorted(set(rows["latent_dim"])) == sorted(model_params["code_sizes"])
+        assert (rows.groupby("latent_dim")["seed"].nunique() == seeds).all()
+    assert set(scores[scores["model"] == "pixels"]["latent_dim"]) == {64}
+
+
+def test_the_headline_metrics_fit_a_terminal(project: Path):
+    metrics = json.loads((project / "data/08_reporting/generative/metrics.json").read_text())
+    leaves = [value for block in metrics.values() for value in block.values()]
+    assert 0 < len(leaves) <= 12
+    assert set(metrics["digits_fd"]) == {*GENERATORS, "floor", "baseline"}
+
+
+def test_every_figure_is_written(project: Path):
+    reports = project / "data/08_reporting/generative"
+    expected = {"comparison.png"}
+    expected |= {
+        f"autoencoders/{name}.png" for name in ["comparison", "codes", "reconstructions", "denoising"]
+    }
+    expected |= {
+        f"{dataset}/{name}.png" for dataset in DATASETS for name in ["samples", "gan_losses", "trajectory"]
+    }
+    expected |= {"digits/latent_walk.png"}
+    written = {str(path.relative_to(reports)) for path in reports.rglob("*.png")}
+    assert expected <= written
+    assert all((reports / name).stat().st_size > 1000 for name in expected)
+
+
+def test_the_trained_models_load_and_generate_without_retraining(project: Path, params: dict):
+    models = ModelDataset(str(project / "data/06_models/generative/ring.pt")).load()
+    assert set(models) == set(GENERATORS)
+    n_seeds = params["ring"]["generators"]["n_seeds"]
+    import torch
+
+    samples = models["gan"].module.sample(5, torch.Generator().manual_seed(0))
+    assert samples.shape == (n_seeds, 5, 2)
+    classifier = ModelDataset(str(project / "data/06_models/generative/digits_classifier.pt")).load()
+    assert 0 <= classifier["feature_classifier"].info["val_accuracy"] <= 1
+
+
+def test_a_child_run_per_generator_and_dataset_with_the_shared_names(children: list):
+    generator_runs = {
+        (run.data.params["model"], run.data.params["dataset"]): run
+        for run in children
+        if run.data.params.get("model") in GENERATORS
+    }
+    assert set(generator_runs) == {(model, dataset) for model in GENERATORS for dataset in DATASETS}
+    for (model, dataset), run in generator_runs.items():
+        assert set(run.data.params) >= SHARED_PARAMS
+        assert set(run.data.metrics) >= SHARED_METRICS
+        for metric in DATASET_METRICS[dataset]:
+            assert {metric, f"{metric}_min", f"{metric}_max", f"{metric}_floor", f"{metric}_baseline"} <= set(
+                run.data.metrics
+            ), (model, dataset, metric)
+        assert ("latent_dim" in run.data.params) == (model != "diffusion")
+
+
+def test_a_child_run_per_autoencoder_method_and_code_size(children: list, params: dict):
+    methods = {"pca", "linear_ae", "autoencoder"}
+    runs = [run for run in children if run.data.params.get("model") in methods]
+    code_sizes = params["autoencoders"]["model"]["code_sizes"]
+    assert {(run.data.params["model"], int(run.data.params["latent_dim"])) for run in runs} == {
+        (method, size) for method in methods for size in code_sizes
+    }
+    assert all({"reconstruction_mse", "downstream_accuracy"} <= set(run.data.metrics) for run in runs)
+    assert all(set(run.data.params) >= SHARED_PARAMS for run in runs)

@@ -1,0 +1,14 @@
+"""What the trust tests need from the generative pipeline (see tests/trust/test_runs.py)."""
+
+BAD_PARAMETERS = [
+    ("generative.ring.data.std=0", ["generative.ring.data", "std", "greater than 0"]),
+    ("generative.autoencoders.model.code_sizes=[2,2]", ["generative.autoencoders.model", "code_sizes"]),
+    (
+        "generative.moons.generators.gan.train.learning_rate=-1",
+        ["generative.moons.generators.gan", "learning_rate"],
+    ),
+]
+"""``--params`` overrides that must be refused before any node runs, and words the answer names."""
+
+ENDLESS_TRAINING = "generative.autoencoders.model.train.epochs=100000000"
+"""A ``--params`` override that keeps a training node busy until it is interrupted."""
