@@ -67,9 +67,11 @@ def test_the_example_touches_only_its_own_files_its_conf_and_its_dvc_stages(proj
         "src/dlpipeline/models/toy.py",
         "conf/base/catalog_toy.yml",
         "conf/base/parameters_toy.yml",
+        "conf/smoke/parameters_toy.yml",
         "tests/pipelines/toy/",
     )
     assert "dvc.yaml" in changed
+    assert "conf/smoke/parameters_toy.yml" in changed
     assert all(path == "dvc.yaml" or path.startswith(allowed_prefixes) for path in changed), changed
 
 

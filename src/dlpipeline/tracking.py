@@ -31,13 +31,15 @@ ParamValue = str | int | float | bool
 
 @dataclass
 class ChildRun:
-    """Everything one trained configuration logs: params, metrics, histories, figures."""
+    """Everything one trained configuration logs: params, metrics, histories, figures, texts."""
 
     name: str
     params: Mapping[str, ParamValue]
     metrics: Mapping[str, float]
     metric_histories: Mapping[str, Sequence[float]] = field(default_factory=dict)
     figures: Mapping[str, Figure] = field(default_factory=dict)
+    texts: Mapping[str, str] = field(default_factory=dict)
+    """Text artifacts by file name, e.g. the names a language model wrote."""
 
 
 class MlflowChildRunsDataset(AbstractDataset[list[ChildRun], NoReturn]):
@@ -97,6 +99,8 @@ def _log_record(client: MlflowClient, run_id: str, run: ChildRun) -> None:
         client.log_batch(run_id, metrics=chunk)
     for artifact_name, figure in run.figures.items():
         client.log_figure(run_id, figure, artifact_name)
+    for artifact_name, text in run.texts.items():
+        client.log_text(run_id, text, artifact_name)
 
 
 def _chunks(items: Iterator[Metric], size: int) -> Iterator[list[Metric]]:

@@ -124,6 +124,7 @@ class RunContent:
     metrics: Mapping[str, float] = field(default_factory=dict)
     histories: Mapping[str, Sequence[float]] = field(default_factory=dict)
     figures: Mapping[str, Figure] = field(default_factory=dict)
+    texts: Mapping[str, str] = field(default_factory=dict)
 
 
 def child_run(name: str, training: TrainingRecord, content: RunContent) -> ChildRun:
@@ -134,4 +135,5 @@ def child_run(name: str, training: TrainingRecord, content: RunContent) -> Child
         metrics={**training.metrics, **content.metrics},
         metric_histories=content.histories,
         figures=content.figures,
+        texts=content.texts,
     )

@@ -16,13 +16,16 @@ from dlpipeline.data.sequences import padded_windows
 from dlpipeline.datasets import ModelDataset
 from dlpipeline.models.losses import masked_mse
 
-TASKS = ["adding", "digits_rows", "forecast", "generate"]
+TASKS = ["adding", "digits_rows", "forecast", "generate", "text"]
 FIGURES = {
     "adding": {"mse_vs_length", "gradient_norms", "lstm_gates", "loss", "test_curves"},
     "digits_rows": {"loss", "test_curves"},
     "forecast": {"forecast", "loss", "test_curves"},
     "generate": {"generated", "loss", "test_curves"},
+    "text": {"loss", "test_curves"},
 }
+METRICS = {"digits_rows": "test_accuracy", "text": "test_nll"}
+"""Each task's test metric (the others: ``test_mse``)."""
 
 
 SHARED_PARAMS = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
@@ -42,6 +45,7 @@ def expected_runs(project: Path) -> set[tuple[str, str, str, str]]:
         "digits_rows": [8],
         "forecast": [params["forecast"]["data"]["max_len"]],
         "generate": [params["generate"]["data"]["seq_len"]],
+        "text": [params["text"]["data"]["max_len"]],
     }
     return {
         (task, cell, str(length), str(seed))
@@ -74,7 +78,7 @@ def runs(mlflow_client: MlflowClient) -> dict:
 
 
 def test_the_run_writes_every_dataset_and_report(project: Path):
-    raw = ["adding", "digits", "mackey_glass", "sine_waves"]
+    raw = ["adding", "digits", "mackey_glass", "sine_waves", "names"]
     paths = [f"data/01_raw/sequence/{name}.parquet" for name in raw]
     paths += [
         f"data/05_model_input/sequence/{task}/{split}.parquet"
@@ -84,6 +88,7 @@ def test_the_run_writes_every_dataset_and_report(project: Path):
     paths += [f"data/08_reporting/sequence/{task}/{name}.png" for task in TASKS for name in FIGURES[task]]
     paths += [f"data/06_models/sequence/{task}.pt" for task in TASKS]
     paths += ["data/08_reporting/sequence/results.csv", "data/08_reporting/sequence/metrics.json"]
+    paths += ["data/08_reporting/sequence/text/samples.csv"]
     for relative in paths:
         assert (project / relative).stat().st_size > 0, relative
 
@@ -95,8 +100,9 @@ def test_the_results_table_has_one_row_per_task_cell_and_length(project: Path):
     assert len(table) == len(expected)
     classification = table.metric == "test_accuracy"
     assert set(table.task[classification]) == {"digits_rows"}
-    assert table["mean"][classification].between(0, 1).all()
-    assert (table["mean"][~classification] >= 0).all()
+    assert table["median"][classification].between(0, 1).all()
+    assert (table["median"][~classification] >= 0).all()
+    assert (table["min"] <= table["median"]).all() and (table["median"] <= table["max"]).all()
     adding = table[table.task == "adding"]
     assert adding.baseline.round(3).eq(0.167).all()
 
@@ -136,9 +142,11 @@ def test_each_task_cell_length_and_seed_is_a_child_run(
         assert SHARED_PARAMS | {"task", "pattern", "hidden_size"} <= set(child.data.params)
         assert SHARED_METRICS | {"final_loss", "cpu_seconds"} <= set(child.data.metrics)
         assert int(child.data.params["batch_size"]) > 0
-        metric = "test_accuracy" if child.data.params["task"] == "digits_rows" else "test_mse"
-        assert metric in child.data.metrics
-        assert [a.path for a in mlflow_client.list_artifacts(child.info.run_id)] == ["loss.png"]
+        assert METRICS.get(child.data.params["task"], "test_mse") in child.data.metrics
+        artifacts = [a.path for a in mlflow_client.list_artifacts(child.info.run_id)]
+        assert artifacts == (
+            ["loss.png", "samples.txt"] if child.data.params["task"] == "text" else ["loss.png"]
+        )
 
 
 def test_children_log_the_loss_of_every_epoch(project: Path, runs: dict, mlflow_client: MlflowClient):

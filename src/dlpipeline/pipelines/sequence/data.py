@@ -10,11 +10,13 @@ from sklearn.model_selection import train_test_split
 
 from dlpipeline.data.digits import LABEL_COLUMN, load_digits_table
 from dlpipeline.data.sequences import adding_problem, forecast_windows, mackey_glass, sine_waves
+from dlpipeline.data.text import load_first_names
 from dlpipeline.pipelines.sequence.params import (
     AddingDataParams,
     DigitsRowsDataParams,
     ForecastDataParams,
     GenerateDataParams,
+    TextDataParams,
 )
 
 # --- many-to-one: the adding problem --------------------------------------------------
@@ -88,3 +90,17 @@ def split_waves(table: pd.DataFrame, data: GenerateDataParams) -> tuple[pd.DataF
     """The first ``n_train`` waves for training, the rest for testing."""
     is_train = table["sequence"] < data.n_train
     return table[is_train].reset_index(drop=True), table[~is_train].reset_index(drop=True)
+
+
+# --- text: a character language model on first names -------------------------------------
+
+
+def load_names() -> pd.DataFrame:
+    """The corpus: English first names shipped with the ``faker`` package, one per row."""
+    return pd.DataFrame({"name": load_first_names()})
+
+
+def split_names(names: pd.DataFrame, data: TextDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A random train / test split of the names (the vocabulary comes from the training part)."""
+    train, test = train_test_split(names, test_size=data.test_size, random_state=data.random_state)
+    return train.reset_index(drop=True), test.reset_index(drop=True)

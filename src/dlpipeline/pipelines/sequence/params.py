@@ -25,11 +25,23 @@ class ModelParams(SeedParams):
     hidden_size: int = Field(default=32, ge=1, le=4096, description="hidden units, or d_model")
     n_heads: int = Field(default=2, ge=1, description="transformer only; must divide hidden_size")
     n_layers: int = Field(default=2, ge=1, le=24, description="transformer only")
+    cell_hidden_sizes: dict[ModelName, PositiveInt] = Field(
+        default={}, description="per-cell hidden_size, to compare cells at similar parameter counts"
+    )
+    embedding_dim: int = Field(default=16, ge=1, le=4096, description="text only: size of a token's vector")
+    workers: int = Field(
+        default=1, ge=1, le=64, description="models trained at once, on threads (same results for any number)"
+    )
+
+    def hidden_size_of(self, cell: ModelName) -> int:
+        """The hidden size (or d_model) ``cell`` is built with."""
+        return self.cell_hidden_sizes.get(cell, self.hidden_size)
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> "ModelParams":
-        if "transformer" in self.cells and self.hidden_size % self.n_heads:
-            raise ValueError(f"hidden_size {self.hidden_size} is not divisible by n_heads {self.n_heads}")
+        width = self.hidden_size_of("transformer")
+        if "transformer" in self.cells and width % self.n_heads:
+            raise ValueError(f"transformer hidden size {width} is not divisible by n_heads {self.n_heads}")
         return self
 
 
@@ -105,3 +117,21 @@ class GenerateDataParams(StrictParams):
         if self.omega_min >= self.omega_max:
             raise ValueError(f"omega_min {self.omega_min} must be below omega_max {self.omega_max}")
         return self
+
+
+class TextDataParams(StrictParams):
+    """First names as the character language model's corpus (``sequence.text.data``)."""
+
+    test_size: float = Field(default=0.1, gt=0, lt=1, description="share of the names held out")
+    max_len: int = Field(
+        default=16, ge=2, description="tokens per name: the start token, then its characters"
+    )
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED)
+
+
+class TextSamplingParams(StrictParams):
+    """How each trained language model writes (``sequence.text.sampling``)."""
+
+    n_samples: int = Field(default=20, ge=1, le=1000, description="names sampled per cell")
+    temperature: float = Field(default=1.0, gt=0, le=10, description="1 = the model's own distribution")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)

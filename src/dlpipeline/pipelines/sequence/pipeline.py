@@ -9,9 +9,9 @@ The results of every task meet in ``sequence.results_table`` and ``sequence.metr
 
 from kedro.pipeline import Node, Pipeline, node
 
-from dlpipeline.pipelines.sequence import adding, data, digits_rows, forecast, generate, report
+from dlpipeline.pipelines.sequence import adding, data, digits_rows, forecast, generate, report, text
 
-TASK_ROWS = ["adding.rows", "digits_rows.rows", "forecast.rows", "generate.rows"]
+TASK_ROWS = ["adding.rows", "digits_rows.rows", "forecast.rows", "generate.rows", "text.rows"]
 
 
 def _task(data_nodes: list[Node], train_nodes: list[Node], namespace: str) -> Pipeline:
@@ -21,12 +21,12 @@ def _task(data_nodes: list[Node], train_nodes: list[Node], namespace: str) -> Pi
     )
 
 
-def _common_report() -> list[Node]:
-    """The loss, test-curve and child-run nodes every task shares."""
+def _common_report(child_runs: Node | None = None) -> list[Node]:
+    """The loss, test-curve and child-run nodes every task shares (``child_runs``: a task's own)."""
     return [
         node(report.plot_losses, "models", "loss_plot", name="plot_losses"),
         node(report.plot_test_curves, "models", "test_curves_plot", name="plot_test_curves"),
-        node(report.build_child_runs, "models", "child_runs", name="build_child_runs"),
+        child_runs or node(report.build_child_runs, "models", "child_runs", name="build_child_runs"),
     ]
 
 
@@ -111,8 +111,30 @@ def generate_pipeline() -> Pipeline:
     return _task(data_nodes, train_nodes, "sequence.generate")
 
 
+def text_pipeline() -> Pipeline:
+    """Tokens: a character language model of first names per cell, and the names it writes."""
+    data_nodes = [
+        node(data.load_names, None, "names", name="load_names"),
+        node(data.split_names, ["names", "params:data"], ["train", "test"], name="split_names"),
+    ]
+    train_nodes = [
+        node(
+            text.train_text,
+            ["train", "test", "params:model", "params:train", "params:data"],
+            "models",
+            name="train",
+        ),
+        node(text.text_rows, ["models", "train", "test"], "rows", name="rows"),
+        node(text.text_samples, ["models", "train", "params:sampling"], "samples", name="samples"),
+        *_common_report(
+            node(report.build_text_child_runs, ["models", "samples"], "child_runs", name="build_child_runs")
+        ),
+    ]
+    return _task(data_nodes, train_nodes, "sequence.text")
+
+
 def create_pipeline() -> Pipeline:
-    """The four tasks, then the results table and DVC metrics across them."""
+    """The five tasks, then the results table and DVC metrics across them."""
     summary = Pipeline(
         [
             node(report.results_table, TASK_ROWS, "results_table", name="results_table"),
@@ -121,4 +143,11 @@ def create_pipeline() -> Pipeline:
         namespace="sequence",
         tags="train",
     )
-    return adding_pipeline() + digits_rows_pipeline() + forecast_pipeline() + generate_pipeline() + summary
+    tasks = [
+        adding_pipeline(),
+        digits_rows_pipeline(),
+        forecast_pipeline(),
+        generate_pipeline(),
+        text_pipeline(),
+    ]
+    return sum(tasks, Pipeline([])) + summary

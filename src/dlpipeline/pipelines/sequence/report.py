@@ -22,6 +22,7 @@ PATTERNS = {
     "digits_rows": "many-to-one",
     "forecast": "many-to-many",
     "generate": "one-to-many",
+    "text": "many-to-many",
 }
 
 
@@ -59,7 +60,7 @@ def plot_test_curves(models: TrainedModels) -> Figure:
 
 
 def result_rows(models: TrainedModels, baseline: float, baseline_name: str) -> pd.DataFrame:
-    """One row per model × length: the test metric's mean, std and worst over seeds (times: MLflow)."""
+    """One row per model × length: the test metric's median, spread and worst over seeds (times: MLflow)."""
     rows = []
     for (cell, seq_len), group in _grouped(models).items():
         info = group[0].info
@@ -74,6 +75,9 @@ def result_rows(models: TrainedModels, baseline: float, baseline_name: str) -> p
                 "seq_len": seq_len,
                 "seeds": len(group),
                 "metric": metric,
+                "median": round(float(np.median(values)), 6),
+                "min": round(float(values.min()), 6),
+                "max": round(float(values.max()), 6),
                 "mean": round(float(values.mean()), 6),
                 "std": round(float(values.std()), 6),
                 "worst": round(float(worst), 6),
@@ -112,10 +116,10 @@ def _task_headline(rows: pd.DataFrame) -> dict[str, float]:
     longest = rows[rows["seq_len"] == rows["seq_len"].max()]
     if rows["task"].iloc[0] == "adding":
         figures = {
-            f"{row['cell']}_T{row['seq_len']}_{metric}": float(row["mean"]) for _, row in longest.iterrows()
+            f"{row['cell']}_T{row['seq_len']}_{metric}": float(row["median"]) for _, row in longest.iterrows()
         }
     else:
-        best = longest["mean"].max() if metric == "test_accuracy" else longest["mean"].min()
+        best = longest["median"].max() if metric == "test_accuracy" else longest["median"].min()
         figures = {f"best_{metric}": float(best)}
     return {**figures, "baseline": float(rows["baseline"].iloc[0])}
 
@@ -125,7 +129,29 @@ def build_child_runs(models: TrainedModels) -> list[ChildRun]:
     return [_child_run(label, trained) for label, trained in models.items()]
 
 
-def _child_run(label: str, trained: TrainedModule) -> ChildRun:
+def build_text_child_runs(models: TrainedModels, samples: pd.DataFrame) -> list[ChildRun]:
+    """The language models' child runs, each with the names it wrote and its bits per character."""
+    runs = []
+    for label, trained in models.items():
+        written = samples[
+            (samples["cell"] == trained.info["cell"]) & (samples["seed"] == trained.info["seed"])
+        ]
+        nats = trained.info["metrics"]["test_nll"]
+        extra = {
+            "test_bits_per_char": nats / np.log(2),
+            "samples_in_training": float(written["in_training"].mean()),
+        }
+        texts = {"samples.txt": "\n".join(written["text"]) + "\n"}
+        runs.append(_child_run(label, trained, extra, texts))
+    return runs
+
+
+def _child_run(
+    label: str,
+    trained: TrainedModule,
+    extra_metrics: dict[str, float] | None = None,
+    texts: dict[str, str] | None = None,
+) -> ChildRun:
     """The child run of one trained model, under the shared training names and the sequence ones."""
     info = trained.info
     metric = metric_name(trained)
@@ -142,9 +168,11 @@ def _child_run(label: str, trained: TrainedModule) -> ChildRun:
             **info["metrics"],
             "final_loss": float(info["loss"][-1]),
             "cpu_seconds": info["cpu_seconds"],
+            **(extra_metrics or {}),
         },
         histories={"loss": info["loss"].tolist(), f"{metric}_per_epoch": info["test_history"].tolist()},
         figures={"loss.png": loss_curves_figure({label: info["loss"]}, title=f"{label}: training loss")},
+        texts=texts or {},
     )
     return child_run(
         label, dataclasses.replace(info["training"], train_seconds=info["train_seconds"]), content

@@ -24,25 +24,28 @@ with everything later nodes need in each one's ``info``:
 import copy
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 from torch import nn
 
+from dlpipeline.models.char_lm import CharLanguageModel, masked_cross_entropy
 from dlpipeline.models.checkpoint import TrainedModule, count_parameters
 from dlpipeline.models.losses import masked_mse
 from dlpipeline.models.recurrent import Readout
 from dlpipeline.models.sequence import SequenceShape, build_model
 from dlpipeline.pipelines.common import TrainingRecord
 from dlpipeline.pipelines.sequence.params import ModelName, ModelParams
-from dlpipeline.training import TrainConfig, fit, predict, seed_everything
+from dlpipeline.training import TrainConfig, fit, predict, seed_everything, torch_threads
 
 logger = logging.getLogger(__name__)
 
-TaskKind = Literal["regression", "classification", "masked_regression"]
+TaskKind = Literal["regression", "classification", "masked_regression", "language_model"]
 TrainedModels = dict[str, TrainedModule]
 """Trained models by run label, such as ``adding-lstm-T100-s0``, in training order."""
 
@@ -64,8 +67,8 @@ class TaskTensors:
 
     @property
     def metric(self) -> str:
-        """``test_accuracy`` for classification, else ``test_mse``."""
-        return "test_accuracy" if self.kind == "classification" else "test_mse"
+        """``test_accuracy`` for classification, ``test_nll`` (nats per token) for text, else ``test_mse``."""
+        return {"classification": "test_accuracy", "language_model": "test_nll"}.get(self.kind, "test_mse")
 
     @property
     def masked(self) -> bool:
@@ -96,46 +99,99 @@ def loss_function(kind: TaskKind) -> Callable[[torch.Tensor, torch.Tensor], torc
         "regression": nn.functional.mse_loss,
         "masked_regression": masked_mse,
         "classification": nn.functional.cross_entropy,
+        "language_model": masked_cross_entropy,
     }[kind]
 
 
 def score(kind: TaskKind, outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Test accuracy for classification, else the (masked) MSE."""
+    """Test accuracy for classification, else the loss: (masked) MSE, or NLL per token for text."""
     if kind == "classification":
         return float((outputs.argmax(dim=-1) == targets).float().mean())
     return float(loss_function(kind)(outputs, targets))
 
 
 def new_model(cell: ModelName, task: TaskTensors, model_params: ModelParams) -> TrainedModule:
-    """A fresh model of ``cell`` sized by ``model_params`` that fits ``task``."""
-    return build_model(
-        cell, task.shape, model_params.hidden_size, model_params.n_heads, model_params.n_layers
-    )
+    """A fresh model of ``cell`` sized by ``model_params`` that fits ``task``.
+
+    A language model reads token ids through an embedding; every other task reads numbers.
+    """
+    hidden_size = model_params.hidden_size_of(cell)
+    if task.kind == "language_model":
+        return TrainedModule.build(
+            CharLanguageModel,
+            vocab_size=task.output_size,
+            embedding_dim=model_params.embedding_dim,
+            cell=cell,
+            hidden_size=hidden_size,
+            max_len=task.seq_len,
+            n_heads=model_params.n_heads,
+            n_layers=model_params.n_layers,
+        )
+    return build_model(cell, task.shape, hidden_size, model_params.n_heads, model_params.n_layers)
+
+
+class TrainingStoppedError(Exception):
+    """Raised inside a training thread when the run is being stopped (Ctrl-C, SIGTERM, a failure)."""
 
 
 def train_models(task: TaskTensors, model_params: ModelParams, train: TrainConfig) -> TrainedModels:
-    """Train every configured model × seed on ``task`` with the shared loop, one by one.
+    """Train every configured model × seed on ``task`` with the shared loop.
 
-    After every epoch the test metric is recorded (monitoring only: nothing is selected on it).
+    Each model is built first, one by one, right after seeding with its seed, so its initial
+    weights are the seed's; then ``model_params.workers`` of them train at once, on threads.
+    Training draws nothing from the global random generators (mini-batches come from each
+    seed's own generator), so the results are the same for any number of workers. After
+    every epoch the test metric is recorded (monitoring only: nothing is selected on it).
     """
-    trained: TrainedModels = {}
+    fresh: dict[str, tuple[ModelName, int, TrainedModule]] = {}
     for cell in model_params.cells:
         for seed in model_params.seeds:
-            trained[run_label(task.task, cell, task.seq_len, seed)] = _train_one(
-                cell, seed, task, model_params, train
+            seed_everything(seed)
+            fresh[run_label(task.task, cell, task.seq_len, seed)] = (
+                cell,
+                seed,
+                new_model(cell, task, model_params),
             )
-    return trained
+    stop = threading.Event()
+
+    def train_one(label: str) -> TrainedModule:
+        cell, seed, model = fresh[label]
+        return _train_one(cell, seed, model, task, model_params, train, stop)
+
+    if model_params.workers == 1:
+        return {label: train_one(label) for label in fresh}
+    with torch_threads(train.threads), ThreadPoolExecutor(model_params.workers) as pool:
+        futures = {label: pool.submit(train_one, label) for label in fresh}
+        try:
+            done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
+            for failed in (future for future in done if future.exception() is not None):
+                raise failed.exception()
+            return {label: future.result() for label, future in futures.items()}
+        except BaseException:
+            stop.set()  # the other threads stop at their next epoch, so the pool can close
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _train_one(
-    cell: ModelName, seed: int, task: TaskTensors, model_params: ModelParams, train: TrainConfig
+    cell: ModelName,
+    seed: int,
+    trained: TrainedModule,
+    task: TaskTensors,
+    model_params: ModelParams,
+    train: TrainConfig,
+    stop: threading.Event,
 ) -> TrainedModule:
-    """One model of ``cell`` trained from ``seed``: seeding first, so its initial weights are the seed's."""
-    seed_everything(seed)
-    trained = new_model(cell, task, model_params)
+    """Train one fresh model of ``cell`` (built from ``seed``); ``stop`` ends it at the next epoch."""
+
+    def evaluate(model: nn.Module) -> dict[str, float]:
+        if stop.is_set():
+            raise TrainingStoppedError(f"{task.task} {cell} T={task.seq_len} seed {seed}: stopped")
+        return {task.metric: score(task.kind, *_test_outputs(model, task))}
+
     model = trained.module
     initial_state = copy.deepcopy(model.state_dict())
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     history = fit(
         model,
         task.train_features,
@@ -144,9 +200,9 @@ def _train_one(
         train,
         seed=seed,
         description=f"{task.task} {cell} T={task.seq_len} seed {seed}",
-        evaluate_epoch=lambda m: {task.metric: score(task.kind, *_test_outputs(m, task))},
+        evaluate_epoch=evaluate,
     )
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu_started
     outputs = predict(model, task.test_features, train.device)
     metrics = {task.metric: score(task.kind, outputs, task.test_targets)}
     logger.info(
@@ -167,7 +223,7 @@ def _train_one(
         cell=cell,
         seq_len=task.seq_len,
         seed=seed,
-        hidden_size=model_params.hidden_size,
+        hidden_size=model_params.hidden_size_of(cell),
         initial_state=initial_state,
         loss=history.loss.numpy(),
         test_history=history.evaluations[task.metric].numpy(),

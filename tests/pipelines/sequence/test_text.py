@@ -1,0 +1,90 @@
+"""The text task: a character language model per cell through the shared loop, and what it writes."""
+
+import math
+import threading
+
+import pandas as pd
+import pytest
+
+from dlpipeline.pipelines.sequence import report, text, training
+from dlpipeline.pipelines.sequence.params import ModelParams, TextDataParams, TextSamplingParams
+from dlpipeline.training import TrainConfig
+
+NAMES = ["anna", "bob", "carla", "dan", "emma", "finn", "gina", "hal", "ivy", "jon", "kim", "lea"]
+TINY_TRAIN = TrainConfig(epochs=3, learning_rate=0.01, batch_size=4, threads=1)
+
+
+def tiny_text(
+    cells: list[str], workers: int = 1
+) -> tuple[training.TrainedModels, pd.DataFrame, pd.DataFrame]:
+    """Language models trained for three epochs on a dozen names, with the splits."""
+    train, test = pd.DataFrame({"name": NAMES[:9]}), pd.DataFrame({"name": [*NAMES[9:], "zoe"]})
+    model_params = ModelParams(
+        cells=cells, hidden_size=8, n_heads=2, n_layers=1, embedding_dim=4, n_seeds=2, workers=workers
+    )
+    models = text.train_text(train, test, model_params, TINY_TRAIN, TextDataParams(max_len=8))
+    return models, train, test
+
+
+def test_every_cell_trains_as_a_language_model_scored_in_nats_per_character():
+    models, _, _ = tiny_text(["rnn", "lstm", "gru", "transformer"])
+    assert len(models) == 8
+    for trained in models.values():
+        assert trained.info["task"] == "text"
+        assert 0 < trained.info["metrics"]["test_nll"] < math.log(len(trained.info["characters"]) + 3) + 1
+        assert trained.info["loss"].shape == (3,)
+
+
+def test_the_results_sit_beside_the_count_bigram():
+    models, train, test = tiny_text(["gru"])
+    rows = text.text_rows(models, train, test)
+    assert rows.loc[0, "metric"] == "test_nll"
+    assert rows.loc[0, "baseline_name"] == "count bigram"
+    assert rows.loc[0, "baseline"] == pytest.approx(text.bigram_test_nll(train, test))
+    assert rows.loc[0, "seeds"] == 2
+
+
+def test_each_model_writes_names_and_says_which_are_training_names():
+    models, train, _ = tiny_text(["lstm"])
+    samples = text.text_samples(models, train, TextSamplingParams(n_samples=5, seed=3))
+    assert set(samples["cell"]) == {"lstm", "bigram"}
+    assert samples.groupby(["cell", "seed"]).size().eq(5).all()
+    assert samples["in_training"].eq(samples["text"].isin(set(train["name"])).astype(int)).all()
+    assert samples.equals(text.text_samples(models, train, TextSamplingParams(n_samples=5, seed=3)))
+
+
+def test_text_child_runs_carry_the_names_written_and_bits_per_character():
+    models, train, _ = tiny_text(["gru"])
+    samples = text.text_samples(models, train, TextSamplingParams(n_samples=4))
+    runs = report.build_text_child_runs(models, samples)
+    assert len(runs) == 2
+    for run in runs:
+        assert run.params["task"] == "text" and run.params["pattern"] == "many-to-many"
+        assert run.metrics["test_bits_per_char"] == pytest.approx(run.metrics["test_nll"] / math.log(2))
+        assert 0 <= run.metrics["samples_in_training"] <= 1
+        assert len(run.texts["samples.txt"].splitlines()) == 4
+
+
+def test_training_on_two_threads_gives_the_same_models_as_one_by_one():
+    one_by_one, _, _ = tiny_text(["gru", "transformer"], workers=1)
+    concurrently, _, _ = tiny_text(["gru", "transformer"], workers=2)
+    assert list(one_by_one) == list(concurrently)
+    for label, trained in one_by_one.items():
+        assert trained.info["metrics"] == concurrently[label].info["metrics"]
+
+
+def test_a_failing_model_stops_the_others_at_their_next_epoch(monkeypatch: pytest.MonkeyPatch):
+    original = training._train_one
+    started = threading.Event()
+
+    def failing_or_endless(cell, seed, trained, task, model_params, train, stop):
+        if seed == 1:
+            started.wait(timeout=30)
+            raise RuntimeError("out of memory")
+        started.set()
+        endless = train.model_copy(update={"epochs": 10**9})
+        return original(cell, seed, trained, task, model_params, endless, stop)
+
+    monkeypatch.setattr(training, "_train_one", failing_or_endless)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        tiny_text(["gru"], workers=2)
