@@ -1,8 +1,8 @@
 """The sequence nodes: training records, trained models as files, generation, results and child runs."""
 
 import ast
-import math
 import hashlib
+import math
 from pathlib import Path
 
 import pandas as pd
