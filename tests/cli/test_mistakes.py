@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.helpers import kedro_cli
+from tests.helpers import PIPELINES, kedro_cli
 
 MAX_LINES = 5  # Click's usage errors take 5: "Usage:", "Try ...", a blank line, the error, the hint
 
@@ -37,7 +37,7 @@ def assert_short_answer(result, exit_code: int, *expected: str) -> None:
 MISTAKES = {
     "a typo in a pipeline name": (
         ["--pipelines", "mlpp"],
-        ["Unknown pipeline 'mlpp'", "Did you mean 'mlp'?", "Pipelines: cnn, mlp, sequence"],
+        ["Unknown pipeline 'mlpp'", "Did you mean 'mlp'?", f"Pipelines: {', '.join(PIPELINES)}"],
     ),
     "a pipeline name given with the deprecated option": (
         ["--pipeline", "cn"],

@@ -2,10 +2,10 @@
 
 BAD_PARAMETERS = [
     ("generative.ring.data.std=0", ["generative.ring.data", "std", "greater than 0"]),
-    ("generative.autoencoders.model.code_sizes=[2,2]", ["generative.autoencoders.model", "code_sizes"]),
+    ("generative.autoencoders.model.denoising_noise=0", ["generative.autoencoders.model", "denoising_noise"]),
     (
         "generative.moons.generators.gan.train.learning_rate=-1",
-        ["generative.moons.generators.gan", "learning_rate"],
+        ["generative.moons.generators", "gan.train.learning_rate", "greater than 0"],
     ),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
