@@ -129,7 +129,7 @@ def test_the_trained_models_load_and_generate_without_retraining(project: Path, 
     assert 0 <= classifier["feature_classifier"].info["val_accuracy"] <= 1
 
 
-def test_a_child_run_per_generator_and_dataset_with_the_shared_names(children: list):
+def test_a_child_run_per_generator_and_dataset_with_the_shared_names(children: list, params: dict):
     generator_runs = {
         (run.data.params["model"], run.data.params["dataset"]): run
         for run in children
@@ -144,6 +144,7 @@ def test_a_child_run_per_generator_and_dataset_with_the_shared_names(children: l
                 run.data.metrics
             ), (model, dataset, metric)
         assert ("latent_dim" in run.data.params) == (model != "diffusion")
+        assert int(run.data.params["epochs"]) == params[dataset]["generators"][model]["train"]["epochs"]
 
 
 def test_a_child_run_per_autoencoder_method_and_code_size(children: list, params: dict):
@@ -154,4 +155,8 @@ def test_a_child_run_per_autoencoder_method_and_code_size(children: list, params
         (method, size) for method in methods for size in code_sizes
     }
     assert all({"reconstruction_mse", "downstream_accuracy"} <= set(run.data.metrics) for run in runs)
+    trained = [run for run in runs if run.data.params["model"] != "pca"]
+    epochs = params["autoencoders"]["model"]["train"]["epochs"]
+    assert {int(run.data.params["epochs"]) for run in trained} == {epochs}
+    assert {run.data.params["optimizer"] for run in runs if run.data.params["model"] == "pca"} == {"svd"}
     assert all(set(run.data.params) >= SHARED_PARAMS for run in runs)

@@ -68,6 +68,8 @@ def _train_one(
         latent_dim=code_size,
         seeds=list(seeds),
         loss=history.loss.numpy(),
+        n_train=len(inputs),
+        train_config=autoencoders.train.model_dump(),
         n_params=count_parameters(network.module, members=len(seeds)),
         train_seconds=time.perf_counter() - started,
     )

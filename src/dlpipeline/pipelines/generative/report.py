@@ -73,7 +73,7 @@ def _training_record(trained_info: Mapping, n_seeds_trained: int) -> TrainingRec
     """The shared record of one ensemble, from what its training wrote into ``info``."""
     seeds = trained_info["seeds"]
     return TrainingRecord.from_config(
-        TrainConfig(**trained_info["train_config"]) if "train_config" in trained_info else TrainConfig(),
+        TrainConfig(**trained_info["train_config"]),
         seeds[:n_seeds_trained],
         n_train=trained_info["n_train"],
         train_seconds=float(trained_info.get("train_seconds", float("nan"))),
@@ -137,7 +137,7 @@ def autoencoder_child_runs(
         measured |= over_seeds("downstream_accuracy", rows["downstream_accuracy"])
         if model in AUTOENCODERS:
             trained = models[model_key(model, int(latent_dim))]
-            record = _training_record({**trained.info, "n_train": len(train)}, len(rows))
+            record = _training_record(trained.info, len(rows))
             histories = {"loss": np.asarray(trained.info["loss"])[:, 0].tolist()}
         else:  # PCA: one exact fit, no optimiser
             record = TrainingRecord(
