@@ -1,30 +1,41 @@
 """The catalog's file datasets: tables checked against a schema, figures, JSON reports, trained models.
 
-Every file is written atomically: the data goes to a hidden sibling first and replaces the
-target in one rename, so a run that fails or is killed halfway leaves the last good file
-intact and loadable. Every table is checked on load and on save: a truncated, empty or
-malformed file stops the run with a :class:`DataValidationError` naming the file, before any
-node uses it and before anything downstream is overwritten.
+A file is a local path or an fsspec URL (``s3://bucket/key`` through s3fs): tables, figures and
+JSON are kedro-datasets' pandas, matplotlib and JSON datasets; models use the same fsspec
+filesystem. ``credentials`` and ``fs_args`` go to the filesystem; without them s3fs reads the
+usual ``AWS_*`` environment variables.
+
+Every local file is written atomically: the data goes to a hidden sibling first and replaces
+the target in one rename, so a run that fails or is killed halfway leaves the last good file
+intact and loadable (an object store does the same by itself: an upload that does not
+complete leaves no object). Every table is validated by its pandera schema on load and on
+save: a truncated, empty or malformed file stops the run with a :class:`DataValidationError`
+naming the file and the column, before any node uses it and before anything downstream is
+overwritten.
 """
 
 import io
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import fsspec
 import pandas as pd
 import torch
 from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import AbstractVersionedDataset, get_filepath_str, get_protocol_and_path
+from kedro_datasets.json import JSONDataset as KedroJSONDataset
+from kedro_datasets.matplotlib import MatplotlibDataset
+from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from matplotlib.figure import Figure
 
 from dlpipeline.models.checkpoint import MACHINE_FACTS, TrainedModule, from_payload, to_payload
-from dlpipeline.schema import TableSchema
+from dlpipeline.schema import TableSchema, problems
 
 TABLE_FORMATS = (".csv", ".parquet")
-MAX_PROBLEMS_SHOWN = 3
+LOCAL = "file"
 
 
 class DataValidationError(DatasetError):
@@ -47,37 +58,88 @@ def atomic_path(target: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-def _display(path: Path) -> str:
-    """``path`` relative to the working directory (the project root in a run) when possible."""
+def _shown(protocol: str, path: PurePosixPath) -> str:
+    """How a file is named in messages: a URL, or relative to the working directory (the project root)."""
+    if protocol != LOCAL:
+        return f"{protocol}://{path}"
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
 
-def _ends_with_line_break(path: Path) -> bool:
-    """Whether the file is empty or its last byte is a line break (as every CSV writer leaves it)."""
-    with path.open("rb") as file:
-        if file.seek(0, os.SEEK_END) == 0:
-            return True
-        file.seek(-1, os.SEEK_END)
-        return file.read(1) == b"\n"
+def _root_cause(error: BaseException) -> BaseException:
+    """The first error of a chain (kedro wraps a reader's error in its own)."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return error
 
 
-class _LocalFile:
-    """What the catalog's file datasets share: a local path, existence, description."""
+class _AtomicLocalSave:
+    """For kedro-datasets' file datasets: a local save goes to a hidden sibling, renamed over the file.
 
-    _filepath: Path
+    kedro-datasets write to ``_get_save_path()``; while :meth:`_atomically` is open that is the
+    sibling from :func:`atomic_path`.
+    """
 
-    def _exists(self) -> bool:
-        return self._filepath.is_file()
+    _protocol: str
+    _filepath: PurePosixPath
+    _partial: Path | None = None
 
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}
+    def _get_save_path(self) -> PurePosixPath:
+        if self._partial is not None:
+            return PurePosixPath(self._partial)
+        return super()._get_save_path()  # type: ignore[misc]
+
+    @contextmanager
+    def _atomically(self) -> Iterator[None]:
+        """Make the saves inside this block atomic (a local file) or leave them as they are (a URL)."""
+        if self._protocol != LOCAL:
+            yield
+            return
+        with atomic_path(Path(self._filepath)) as partial:
+            self._partial = partial
+            try:
+                yield
+            finally:
+                self._partial = None
 
 
-class TableDataset(_LocalFile, AbstractDataset[pd.DataFrame, pd.DataFrame]):
-    """A pandas table in a local CSV or Parquet file (by suffix), validated by a schema."""
+# The bytes of a local table are those pandas writes to a path: UTF-8, its own line breaks.
+_TEXT_SAVE = {"open_args_save": {"mode": "w", "encoding": "utf-8", "newline": ""}}
+
+
+class _CSVFile(_AtomicLocalSave, CSVDataset):
+    """A CSV file; one whose last row is cut short (no final line break) is refused."""
+
+    DEFAULT_FS_ARGS = _TEXT_SAVE
+
+    def load(self) -> pd.DataFrame:
+        """The table, after checking that the file ends with a line break (as every CSV writer leaves it)."""
+        with self._fs.open(get_filepath_str(self._get_load_path(), self._protocol), "rb") as file:
+            if file.seek(0, os.SEEK_END) > 0:
+                file.seek(-1, os.SEEK_END)
+                if file.read(1) != b"\n":
+                    raise ValueError("the last row is cut short (truncated file?)")
+        return super().load()
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Write the table (atomically if local)."""
+        with self._atomically():
+            super().save(data)
+
+
+class _ParquetFile(_AtomicLocalSave, ParquetDataset):
+    """A Parquet file."""
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Write the table (atomically if local)."""
+        with self._atomically():
+            super().save(data)
+
+
+class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """A pandas table in a CSV or Parquet file (by suffix), validated by a pandera schema."""
 
     def __init__(
         self,
@@ -85,104 +147,126 @@ class TableDataset(_LocalFile, AbstractDataset[pd.DataFrame, pd.DataFrame]):
         schema: dict[str, Any] | None = None,
         load_args: dict[str, Any] | None = None,
         save_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._filepath = Path(filepath)
+        protocol, path = get_protocol_and_path(filepath)
+        self._protocol, self._filepath = protocol, PurePosixPath(path)
         if self._filepath.suffix not in TABLE_FORMATS:
             raise DatasetError(f"{filepath}: a table file must end in one of {TABLE_FORMATS}")
-        self._schema = TableSchema.model_validate(schema) if schema is not None else None
-        self._load_args = load_args or {}
-        self._save_args = save_args or {}
+        file_format = _CSVFile if self._filepath.suffix == ".csv" else _ParquetFile
+        self._file = file_format(
+            filepath=filepath,
+            load_args=load_args,
+            save_args=save_args,
+            credentials=credentials,
+            fs_args=fs_args,
+        )
+        self._schema = TableSchema.model_validate(schema).to_pandera() if schema is not None else None
         self.metadata = metadata
 
     def load(self) -> pd.DataFrame:
         """Read the table; raise :class:`DataValidationError` if it is missing, unreadable or invalid."""
-        if not self._filepath.is_file():
-            raise DataValidationError(f"{_display(self._filepath)} does not exist")
+        shown = _shown(self._protocol, self._filepath)
+        if not self._file.exists():
+            raise DataValidationError(f"{shown} does not exist")
         try:
-            frame = self._read()
+            frame = self._file.load()
         except Exception as error:  # any reader failure means the file is not a table
-            shown = _display(self._filepath)
-            reason = str(error).replace(str(self._filepath), shown)
+            reason = str(_root_cause(error)).replace(str(self._filepath), shown)
             raise DataValidationError(f"{shown} cannot be read: {reason}") from error
         self._validate(frame, "is not valid")
         return frame
 
     def save(self, data: pd.DataFrame) -> None:
-        """Validate ``data`` (nothing invalid is written), then replace the file atomically."""
+        """Validate ``data`` (nothing invalid is written), then write it (atomically if local)."""
         self._validate(data, "was not written, the table is not valid")
-        with atomic_path(self._filepath) as partial:
-            if self._filepath.suffix == ".csv":
-                data.to_csv(partial, **self._save_args)
-            else:
-                data.to_parquet(partial, **self._save_args)
-
-    def _read(self) -> pd.DataFrame:
-        """The file's contents; a CSV must end with a line break (otherwise it was cut short)."""
-        if self._filepath.suffix == ".parquet":
-            return pd.read_parquet(self._filepath, **self._load_args)
-        if not _ends_with_line_break(self._filepath):
-            raise ValueError("the last row is cut short (truncated file?)")
-        return pd.read_csv(self._filepath, **self._load_args)
+        self._file.save(data)
 
     def _validate(self, frame: pd.DataFrame, verdict: str) -> None:
         """Raise :class:`DataValidationError` listing the first few schema problems of ``frame``."""
-        problems = self._schema.problems(frame) if self._schema else []
-        if problems:
-            shown = problems[:MAX_PROBLEMS_SHOWN]
-            if len(problems) > len(shown):
-                shown.append(f"and {len(problems) - len(shown)} more problem(s)")
-            raise DataValidationError(f"{_display(self._filepath)} {verdict}: " + "; ".join(shown))
+        found = problems(self._schema, frame) if self._schema is not None else []
+        if found:
+            raise DataValidationError(
+                f"{_shown(self._protocol, self._filepath)} {verdict}: " + "; ".join(found)
+            )
+
+    def _exists(self) -> bool:
+        return self._file.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {**super()._describe(), "schema": self._schema is not None}
+        return {
+            "filepath": str(self._filepath),
+            "protocol": self._protocol,
+            "schema": self._schema is not None,
+        }
 
 
-class FigureDataset(_LocalFile, AbstractDataset[None, Figure]):
-    """A matplotlib figure saved as an image (format from the suffix); write-only."""
+class FigureDataset(_AtomicLocalSave, MatplotlibDataset):
+    """A matplotlib figure saved as an image (format from the suffix unless ``save_args`` say); write-only."""
 
     def __init__(
-        self, filepath: str, save_args: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None
+        self,
+        filepath: str,
+        save_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._filepath = Path(filepath)
-        self._save_args = save_args or {}
-        self.metadata = metadata
-
-    def load(self) -> None:
-        """Figures are outputs only."""
-        raise DatasetError(f"{_display(self._filepath)} is a figure: it is written, never read back")
+        image_format = PurePosixPath(filepath).suffix.removeprefix(".")
+        super().__init__(
+            filepath=filepath,
+            save_args={**({"format": image_format} if image_format else {}), **(save_args or {})},
+            credentials=credentials,
+            fs_args=fs_args,
+            metadata=metadata,
+        )
 
     def save(self, data: Figure) -> None:
-        """Render ``data`` to the file atomically."""
-        with atomic_path(self._filepath) as partial:
-            data.savefig(partial, **self._save_args)
+        """Render ``data`` to the file (atomically if local)."""
+        with self._atomically():
+            super().save(data)
 
 
-class JSONDataset(_LocalFile, AbstractDataset[Any, Any]):
-    """A JSON document, written atomically."""
+class JSONDataset(_AtomicLocalSave, KedroJSONDataset):
+    """A JSON document (``save_args`` go to :func:`json.dump`; kedro's default indent is 2)."""
 
     def __init__(
-        self, filepath: str, save_args: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None
+        self,
+        filepath: str,
+        save_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._filepath = Path(filepath)
-        self._save_args = save_args or {}
-        self.metadata = metadata
+        super().__init__(
+            filepath=filepath,
+            save_args=save_args,
+            credentials=credentials,
+            fs_args=fs_args,
+            metadata=metadata,
+        )
 
     def load(self) -> Any:
         """The parsed document; raise :class:`DataValidationError` if it is missing or not JSON."""
         try:
-            return json.loads(self._filepath.read_text())
-        except (OSError, ValueError) as error:
-            shown = _display(self._filepath)
-            raise DataValidationError(f"{shown} cannot be read as JSON: {error}") from error
+            return super().load()
+        except DatasetError as error:
+            shown = _shown(self._protocol, self._filepath)
+            raise DataValidationError(f"{shown} cannot be read as JSON: {_root_cause(error)}") from error
 
     def save(self, data: Any) -> None:
-        """Write ``data`` as JSON, replacing the file atomically."""
-        with atomic_path(self._filepath) as partial:
-            partial.write_text(json.dumps(data, **self._save_args))
+        """Write ``data`` as JSON (atomically if local)."""
+        with self._atomically():
+            super().save(data)
 
 
-class ModelDataset(_LocalFile, AbstractDataset[dict[str, TrainedModule], dict[str, TrainedModule]]):
+Models = dict[str, TrainedModule]
+"""Trained modules by name: what a model file holds."""
+
+
+class ModelDataset(_AtomicLocalSave, AbstractVersionedDataset[Models, Models]):
     """Trained torch modules by name (see :mod:`dlpipeline.models.checkpoint`), in one ``.pt`` file.
 
     Loading never unpickles code (``weights_only=True``); a damaged, truncated or foreign
@@ -193,19 +277,39 @@ class ModelDataset(_LocalFile, AbstractDataset[dict[str, TrainedModule], dict[st
     """
 
     def __init__(
-        self, filepath: str, timings_filepath: str | None = None, metadata: dict[str, Any] | None = None
+        self,
+        filepath: str,
+        timings_filepath: str | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._filepath = Path(filepath)
-        self._timings_filepath = Path(timings_filepath) if timings_filepath else None
+        protocol, path = get_protocol_and_path(filepath)
+        self._protocol = protocol
+        self._fs = fsspec.filesystem(protocol, **(credentials or {}), **(fs_args or {}))
+        super().__init__(
+            filepath=PurePosixPath(path),
+            version=None,
+            exists_function=self._fs.exists,
+            glob_function=self._fs.glob,
+        )
+        self._timings_filepath = timings_filepath
+        self._timings = (
+            JSONDataset(timings_filepath, save_args={"indent": 1}, credentials=credentials, fs_args=fs_args)
+            if timings_filepath
+            else None
+        )
         self.metadata = metadata
 
-    def load(self) -> dict[str, TrainedModule]:
+    def load(self) -> Models:
         """The modules, rebuilt in eval mode on the CPU, with their training times."""
-        shown = _display(self._filepath)
-        if not self._filepath.is_file():
+        shown = _shown(self._protocol, self._filepath)
+        if not self._exists():
             raise DataValidationError(f"{shown} does not exist")
         try:
-            models = from_payload(torch.load(self._filepath, map_location="cpu", weights_only=True))
+            with self._fs.open(get_filepath_str(self._get_load_path(), self._protocol), "rb") as file:
+                payload = torch.load(io.BytesIO(file.read()), map_location="cpu", weights_only=True)
+            models = from_payload(payload)
         except Exception as error:  # any reader failure means the file is not a usable model file
             reason = str(error).strip().split(". ")[0].splitlines()[0] if str(error).strip() else repr(error)
             raise DataValidationError(f"{shown} cannot be read as trained models: {reason}") from error
@@ -216,25 +320,34 @@ class ModelDataset(_LocalFile, AbstractDataset[dict[str, TrainedModule], dict[st
             for name, trained in models.items()
         }
 
-    def save(self, data: dict[str, TrainedModule]) -> None:
-        """Write the modules atomically; the bytes depend only on the weights, arguments and info."""
+    def save(self, data: Models) -> None:
+        """Write the modules (atomically if local); the bytes depend only on weights, arguments and info."""
         buffer = io.BytesIO()  # in memory, so the archive's inner name never varies with the file name
         torch.save(to_payload(data), buffer)
-        with atomic_path(self._filepath) as partial:
-            partial.write_bytes(buffer.getvalue())
-        if self._timings_filepath is not None:
-            timings = {name: trained.machine_facts for name, trained in data.items()}
-            with atomic_path(self._timings_filepath) as partial:
-                partial.write_text(json.dumps(timings, indent=1))
+        # The save path is asked for inside the atomic block: there it is the hidden sibling.
+        with self._atomically(), self._fs.open(self._save_path_str(), "wb") as file:
+            file.write(buffer.getvalue())
+        if self._timings is not None:
+            self._timings.save({name: trained.machine_facts for name, trained in data.items()})
+
+    def _save_path_str(self) -> str:
+        return get_filepath_str(self._get_save_path(), self._protocol)
 
     def _read_timings(self) -> dict[str, dict[str, float]]:
         """The training times saved beside the models (none if the file is missing or unreadable)."""
-        if self._timings_filepath is None or not self._timings_filepath.is_file():
+        if self._timings is None or not self._timings.exists():
             return {}
         try:
-            return json.loads(self._timings_filepath.read_text())
-        except ValueError:
+            return self._timings.load()
+        except DataValidationError:
             return {}
 
+    def _exists(self) -> bool:
+        return self._fs.exists(get_filepath_str(self._filepath, self._protocol))
+
     def _describe(self) -> dict[str, Any]:
-        return {**super()._describe(), "timings_filepath": str(self._timings_filepath)}
+        return {
+            "filepath": str(self._filepath),
+            "protocol": self._protocol,
+            "timings_filepath": self._timings_filepath,
+        }

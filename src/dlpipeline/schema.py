@@ -1,4 +1,4 @@
-"""What a table on disk must look like: its columns, their types and ranges, no missing values.
+"""What a table must look like, written in the catalog and checked by pandera.
 
 A schema is written in the catalog next to the dataset it guards, e.g.::
 
@@ -8,25 +8,35 @@ A schema is written in the catalog next to the dataset it guards, e.g.::
         label: {dtype: int, min: 0, max: 1}
         "px_*": {dtype: number, min: 0}      # a glob: one or more columns
 
-:meth:`TableSchema.problems` lists everything wrong with a frame, in words a user can act on.
+:meth:`TableSchema.to_pandera` turns it into a strict :class:`pandera.pandas.DataFrameSchema`
+(exactly these columns, none missing, no missing values); :func:`problems` runs it and
+describes what is wrong with a frame, in a few lines that name the columns.
 """
 
-from fnmatch import fnmatchcase
-from typing import Literal
+import re
+from collections.abc import Callable
+from typing import Any, Literal
 
 import pandas as pd
+import pandera.pandas as pa
 from pandas.api import types as pandas_types
 from pydantic import BaseModel, ConfigDict, Field
 
 ColumnType = Literal["int", "float", "number", "str", "any"]
 
-_TYPE_CHECKS = {
+# A type is a family of dtypes (int32 or int64, object or str), which pandera's exact dtypes are not.
+_DTYPE_FAMILIES: dict[ColumnType, Callable[[Any], bool]] = {
     "int": pandas_types.is_integer_dtype,
     "float": pandas_types.is_float_dtype,
     "number": lambda dtype: pandas_types.is_numeric_dtype(dtype) and not pandas_types.is_bool_dtype(dtype),
     "str": lambda dtype: pandas_types.is_object_dtype(dtype) or pandas_types.is_string_dtype(dtype),
-    "any": lambda dtype: True,  # a column of labels that reads as numbers or as text (e.g. "8" or "4x4")
 }
+MAX_PROBLEMS_SHOWN = 3
+
+
+def _glob_pattern(key: str) -> str:
+    """The regular expression of a column glob (``*`` matches anything, the rest is literal)."""
+    return "^" + ".*".join(re.escape(part) for part in key.split("*")) + "$"
 
 
 class ColumnRule(BaseModel):
@@ -35,21 +45,22 @@ class ColumnRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dtype: ColumnType = "number"
-    min: float | None = None
-    max: float | None = None
+    min: int | float | None = None
+    max: int | float | None = None
 
-    def problems(self, name: str, column: pd.Series) -> list[str]:
-        """What is wrong with ``column`` (empty if nothing)."""
-        if column.isna().any():
-            return [f"column '{name}' has {int(column.isna().sum())} missing value(s)"]
-        if not _TYPE_CHECKS[self.dtype](column.dtype):
-            return [f"column '{name}' holds {column.dtype} values, expected {self.dtype}"]
-        found = []
-        if self.min is not None and (below := column[column < self.min]).size:
-            found.append(f"column '{name}' has values below {self.min:g} (e.g. {below.iloc[0]})")
-        if self.max is not None and (above := column[column > self.max]).size:
-            found.append(f"column '{name}' has values above {self.max:g} (e.g. {above.iloc[0]})")
-        return found
+    def to_pandera(self, key: str) -> pa.Column:
+        """The pandera column for ``key`` (a name, or a glob that must match one column or more)."""
+        checks = []
+        if self.dtype != "any":  # "any": labels that read as numbers or as text (e.g. "8" or "4x4")
+            family = _DTYPE_FAMILIES[self.dtype]
+            checks.append(pa.Check(lambda column: family(column.dtype), name=f"dtype {self.dtype}"))
+        if self.min is not None:
+            checks.append(pa.Check.ge(self.min))
+        if self.max is not None:
+            checks.append(pa.Check.le(self.max))
+        is_glob = "*" in key
+        name = _glob_pattern(key) if is_glob else key
+        return pa.Column(name=name, title=key, checks=checks, nullable=False, regex=is_glob)
 
 
 class TableSchema(BaseModel):
@@ -60,21 +71,61 @@ class TableSchema(BaseModel):
     columns: dict[str, ColumnRule] = Field(min_length=1)
     min_rows: int = Field(default=1, ge=0)
 
-    def problems(self, frame: pd.DataFrame) -> list[str]:
-        """Everything wrong with ``frame`` (empty if it is valid)."""
-        if len(frame) < self.min_rows:
-            return [f"it has {len(frame)} row(s), at least {self.min_rows} expected"]
-        found = []
-        names = [str(name) for name in frame.columns]
-        matched = {key: [name for name in names if fnmatchcase(name, key)] for key in self.columns}
-        missing = [key for key, found_names in matched.items() if not found_names]
-        if missing:
-            found.append(f"missing column(s) {missing}")
-        covered = {name for found_names in matched.values() for name in found_names}
-        unexpected = [name for name in names if name not in covered]
-        if unexpected:
-            found.append(f"unexpected column(s) {unexpected}")
-        for key, found_names in matched.items():
-            for name in found_names:
-                found.extend(self.columns[key].problems(name, frame[name]))
-        return found
+    def to_pandera(self) -> pa.DataFrameSchema:
+        """The strict pandera schema: these columns and no other, at least ``min_rows`` rows."""
+        columns = [rule.to_pandera(key) for key, rule in self.columns.items()]
+        enough_rows = pa.Check(lambda frame: len(frame) >= self.min_rows, name=f"min_rows({self.min_rows})")
+        return pa.DataFrameSchema(
+            {column.name: column for column in columns}, checks=[enough_rows], strict=True
+        )
+
+
+def problems(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[str]:
+    """What is wrong with ``frame`` under ``schema``: one line per failed check (empty if valid).
+
+    Only the first failure of each column is told (a column of text also fails its range), and
+    only the first few of all, with a count of the rest.
+    """
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        # Stable by check number: a column's missing values and dtype come before its range.
+        failures = errors.failure_cases.sort_values("check_number", kind="stable", na_position="first")
+        told = [_describe(failure, schema, frame) for failure in _first_per_column(failures)]
+        shown = told[:MAX_PROBLEMS_SHOWN]
+        if len(told) > len(shown):
+            shown.append(f"and {len(told) - len(shown)} more problem(s)")
+        return shown
+    return []
+
+
+def _first_per_column(failures: pd.DataFrame) -> list[dict[str, Any]]:
+    """Every failure of the table as a whole, and the first failure of each column."""
+    seen: set[str] = set()
+    kept = []
+    for failure in failures.to_dict("records"):
+        column = failure["column"]
+        if isinstance(column, str) and failure["check"] not in {"column_in_schema", "column_in_dataframe"}:
+            if column in seen:
+                continue
+            seen.add(column)
+        kept.append(failure)
+    return kept
+
+
+def _describe(failure: dict[str, Any], schema: pa.DataFrameSchema, frame: pd.DataFrame) -> str:
+    """One failure from pandera's ``failure_cases``, in words that name the column."""
+    check, case, column = str(failure["check"]), failure["failure_case"], failure["column"]
+    if check == "column_in_schema":
+        return f"unexpected column '{case}'"
+    if check == "column_in_dataframe":
+        return f"missing column '{case}'"
+    if check.startswith("no_regex_column_match"):
+        return f"no column matches '{schema.columns[column].title}'"
+    if not isinstance(column, str):
+        return f"the table fails {check} (it has {len(frame)} row(s))"
+    if check.startswith("dtype "):
+        return f"column '{column}' fails {check} (it holds {frame[column].dtype})"
+    index = failure["index"]
+    where = "" if index is None or pd.isna(index) else f" in row {index}"
+    return f"column '{column}' fails {check} (e.g. {case}{where})"

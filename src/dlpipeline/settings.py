@@ -31,7 +31,8 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    # An environment overrides single keys of conf/base (deep merge), not whole blocks.
-    "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
+    # An environment overrides single keys of conf/base (deep merge), not whole blocks: a catalog
+    # entry's filepath moves to s3:// in an environment while its type and schema stay in base.
+    "merge_strategy": {"parameters": "soft", "mlflow": "soft", "catalog": "soft"},
     "custom_resolvers": {"sqlite_uri": sqlite_uri},
 }
