@@ -170,3 +170,18 @@ def test_a_smoke_run_keeps_its_data_and_models_in_the_bucket_and_a_damaged_objec
     assert damaged.returncode == 65, damaged.stderr[-3000:]
     assert f"Invalid data: s3://{BUCKET}/{key} cannot be read" in damaged.stderr
     assert "Traceback" not in damaged.stderr
+
+
+def test_keys_from_the_catalog_credentials_reach_the_bucket_without_the_environment(
+    s3: dict[str, str], monkeypatch: pytest.MonkeyPatch
+):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key)
+    credentials = {  # what conf/local/credentials.yml would hold
+        "key": s3["AWS_ACCESS_KEY_ID"],
+        "secret": s3["AWS_SECRET_ACCESS_KEY"],
+        "client_kwargs": {"endpoint_url": s3["AWS_ENDPOINT_URL"]},
+    }
+    report = JSONDataset(f"s3://{BUCKET}/credentials/metrics.json", credentials=credentials)
+    report.save({"test_accuracy": 0.99})
+    assert report.load() == {"test_accuracy": 0.99}

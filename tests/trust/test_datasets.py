@@ -10,7 +10,7 @@ import pytest
 from kedro.framework.project import pipelines as registered
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
-from kedro.io import MemoryDataset
+from kedro.io import DatasetError, MemoryDataset
 from matplotlib.figure import Figure
 from tests.helpers import copy_project, run_session
 
@@ -228,6 +228,16 @@ def test_a_figure_that_fails_to_render_leaves_the_previous_image(tmp_path: Path)
         image.save(broken)
     assert Path(image._filepath).read_bytes() == previous
     assert [path.name for path in tmp_path.iterdir()] == ["plot.png"]
+
+
+def test_a_json_report_that_fails_halfway_leaves_the_previous_file_and_no_debris(tmp_path: Path):
+    report = JSONDataset(str(tmp_path / "metrics.json"))
+    report.save({"accuracy": 0.99})
+    previous = (tmp_path / "metrics.json").read_bytes()
+    with pytest.raises(DatasetError, match="not JSON serializable"):  # json.dump has begun writing
+        report.save({"accuracy": 0.5, "model": object()})
+    assert (tmp_path / "metrics.json").read_bytes() == previous
+    assert [path.name for path in tmp_path.iterdir()] == ["metrics.json"]
 
 
 def test_json_reports_round_trip_and_a_damaged_one_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
