@@ -7,6 +7,7 @@ report a :class:`NotProduced` marker for each missing input instead of failing, 
 report says which pipeline to run. A file that exists but is damaged still stops the run.
 """
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from dlpipeline.datasets import atomic_path
 
 REPORT_TAG = "report"
 """The tag of the nodes that read whatever the experiments produced."""
+CATALOG_LOGGER = "kedro.io.data_catalog"
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,22 @@ class ReportOnWhatExists:
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Pipeline, catalog: Any) -> None:
+        """Swap each missing input of the report's nodes for a :class:`NotProducedDataset`."""
         if not any(REPORT_TAG in node.tags for node in pipeline.nodes):
             return
-        for name in missing_report_inputs(pipeline, catalog.exists):
-            catalog[name] = NotProducedDataset(name)
+        catalog_log = logging.getLogger(CATALOG_LOGGER)
+        replacing = _DropReplacing()
+        catalog_log.addFilter(replacing)  # the swap is the point here, not a mistake to warn about
+        try:
+            for name in missing_report_inputs(pipeline, catalog.exists):
+                catalog[name] = NotProducedDataset(name)
+        finally:
+            catalog_log.removeFilter(replacing)
+
+
+class _DropReplacing(logging.Filter):
+    """Drops the catalog's "Replacing dataset" warning while the hook swaps missing inputs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every other record."""
+        return not record.getMessage().startswith("Replacing dataset")

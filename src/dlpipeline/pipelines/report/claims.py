@@ -32,7 +32,7 @@ EXTREMES = {"max": "idxmax", "min": "idxmin"}
 Source = pd.DataFrame | Mapping[str, TrainedModule] | NotProduced
 
 
-class NotMeasured(LookupError):
+class NotMeasuredError(LookupError):
     """A figure a check needs is not in the tables (its rows were not produced)."""
 
 
@@ -69,12 +69,14 @@ def as_table(source: pd.DataFrame | Mapping[str, TrainedModule]) -> pd.DataFrame
 def select_rows(table: pd.DataFrame, where: Mapping[str, Any]) -> pd.DataFrame:
     """The rows matching ``where``: values (as text), lists, globs, then ``max`` / ``min`` picks."""
     rows = table
-    extremes = {column: value for column, value in where.items() if isinstance(value, str) and value in EXTREMES}
+    extremes = {
+        column: value for column, value in where.items() if isinstance(value, str) and value in EXTREMES
+    }
     for column, wanted in where.items():
         if column in extremes:
             continue
         if column not in rows.columns:
-            raise NotMeasured(f"no column {column}")
+            raise NotMeasuredError(f"no column {column}")
         text = rows[column].astype(str)
         if isinstance(wanted, list):
             rows = rows[text.isin([str(value) for value in wanted])]
@@ -85,20 +87,22 @@ def select_rows(table: pd.DataFrame, where: Mapping[str, Any]) -> pd.DataFrame:
     for column, extreme in extremes.items():
         numbers = pd.to_numeric(rows[column], errors="coerce") if column in rows.columns else None
         if numbers is None or numbers.isna().all():
-            raise NotMeasured(f"no number in column {column}")
+            raise NotMeasuredError(f"no number in column {column}")
         rows = rows[numbers == numbers.loc[getattr(numbers, EXTREMES[extreme])()]]
     return rows
 
 
-def measure(figure: Figure, tables: Mapping[str, pd.DataFrame], extra: Mapping[str, Any] | None = None) -> float:
+def measure(
+    figure: Figure, tables: Mapping[str, pd.DataFrame], extra: Mapping[str, Any] | None = None
+) -> float:
     """The number ``figure`` names; ``extra`` adds conditions (one value of a check's ``each``)."""
     table = tables[figure.source]
     rows = select_rows(table, {**figure.where, **(extra or {})})
     if figure.column not in rows.columns:
-        raise NotMeasured(f"{figure.source} has no column {figure.column}")
+        raise NotMeasuredError(f"{figure.source} has no column {figure.column}")
     values = pd.to_numeric(rows[figure.column], errors="coerce").dropna()
     if values.empty:
-        raise NotMeasured(f"no row of {figure.source} matches {describe(figure, extra)}")
+        raise NotMeasuredError(f"no row of {figure.source} matches {describe(figure, extra)}")
     if figure.aggregate == "one":
         if len(values) > 1:
             raise ValueError(f"{describe(figure, extra)} matches {len(values)} rows: name an aggregate")
@@ -129,7 +133,7 @@ def each_values(check: Check, tables: Mapping[str, pd.DataFrame]) -> list[Any]:
     for side in sides:
         rows = select_rows(tables[side.source], side.where)
         if check.each not in rows.columns:
-            raise NotMeasured(f"{side.source} has no column {check.each}")
+            raise NotMeasuredError(f"{side.source} has no column {check.each}")
         values = [str(value) for value in rows[check.each]]
         found.append(set(values))
         order = order or list(dict.fromkeys(values))
@@ -141,7 +145,7 @@ def evaluate_check(check: Check, tables: Mapping[str, pd.DataFrame]) -> list[Che
     """A check's comparisons (one per value of ``each``, else one)."""
     try:
         extras = [{check.each: value} for value in each_values(check, tables)] if check.each else [{}]
-    except NotMeasured as missing:
+    except NotMeasuredError as missing:
         extras, reason = [], str(missing)
     else:
         reason = f"no value of {check.each} on both sides"
@@ -159,7 +163,7 @@ def _compare(check: Check, tables: Mapping[str, pd.DataFrame], extra: Mapping[st
     try:
         left = measure(check.left, tables, extra)
         right = check.right if not isinstance(check.right, Figure) else measure(check.right, tables, extra)
-    except NotMeasured as missing:
+    except NotMeasuredError as missing:
         return CheckResult(left_name, None, check.op, right_name, None, None, str(missing))
     right = check.times * right
     return CheckResult(left_name, left, check.op, right_name, right, COMPARE[check.op](left, right))
@@ -177,7 +181,9 @@ def verdict(results: list[CheckResult]) -> str:
 
 def sources_of(claim: Claim) -> set[str]:
     """The tables a claim's checks read."""
-    figures = [side for check in claim.checks for side in (check.left, check.right) if isinstance(side, Figure)]
+    figures = [
+        side for check in claim.checks for side in (check.left, check.right) if isinstance(side, Figure)
+    ]
     return {figure.source for figure in figures}
 
 

@@ -25,7 +25,7 @@ VERDICT_COLOURS = {
     NOT_MEASURED: "#57606a",
 }
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1f2328; }
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
 blockquote { font-size: 1.15rem; border-left: 4px solid #d0d7de; margin: 0.5rem 0; padding: 0.2rem 1rem; }
 table { border-collapse: collapse; margin: 0.5rem 0; }
 td, th { border: 1px solid #d0d7de; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
@@ -94,8 +94,8 @@ def claim_section(result: ClaimResult, image: Image | None) -> str:
         f'<section id="{escape(claim.id)}" data-verdict="{escape(result.verdict)}">'
         f"<h2>{escape(claim.id)}</h2>"
         f"<blockquote>{escape(claim.quote)}</blockquote>"
-        f"<p>The notes, <em>{escape(claim.section)}</em>. Tested by the <code>{escape(claim.pipeline)}</code> "
-        f"pipeline: {escape(claim.experiment)}</p>"
+        f"<p>The notes, <em>{escape(claim.section)}</em>. Tested by the "
+        f"<code>{escape(claim.pipeline)}</code> pipeline: {escape(claim.experiment)}</p>"
         f"{body}</section>"
     )
 
@@ -109,7 +109,8 @@ def summary_table(results: list[ClaimResult]) -> str:
     )
     counts = Counter(result.verdict for result in results)
     tally = ", ".join(f"{count} {name}" for name, count in counts.most_common())
-    return f"<p>{len(results)} claims: {escape(tally)}.</p><table><tr><th>claim</th><th>pipeline</th><th>verdict</th></tr>{rows}</table>"
+    header = "<tr><th>claim</th><th>pipeline</th><th>verdict</th></tr>"
+    return f"<p>{len(results)} claims: {escape(tally)}.</p><table>{header}{rows}</table>"
 
 
 def untested_list(notes: NotesParams) -> str:
