@@ -25,6 +25,7 @@ from dlpipeline.schema import TableSchema
 
 TABLE_FORMATS = (".csv", ".parquet")
 MAX_PROBLEMS_SHOWN = 3
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class DataValidationError(DatasetError):
@@ -138,8 +139,8 @@ class TableDataset(_LocalFile, AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return {**super()._describe(), "schema": self._schema is not None}
 
 
-class FigureDataset(_LocalFile, AbstractDataset[None, Figure]):
-    """A matplotlib figure saved as an image (format from the suffix); write-only."""
+class FigureDataset(_LocalFile, AbstractDataset[bytes, Figure]):
+    """A matplotlib figure saved as an image (format from the suffix); read back as the file's bytes."""
 
     def __init__(
         self, filepath: str, save_args: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None
@@ -148,9 +149,16 @@ class FigureDataset(_LocalFile, AbstractDataset[None, Figure]):
         self._save_args = save_args or {}
         self.metadata = metadata
 
-    def load(self) -> None:
-        """Figures are outputs only."""
-        raise DatasetError(f"{_display(self._filepath)} is a figure: it is written, never read back")
+    def load(self) -> bytes:
+        """The image file's bytes (the claims report embeds them); a missing or foreign file is named."""
+        shown = _display(self._filepath)
+        try:
+            image = self._filepath.read_bytes()
+        except OSError as error:
+            raise DataValidationError(f"{shown} cannot be read: {error.strerror}") from error
+        if self._filepath.suffix == ".png" and not image.startswith(PNG_SIGNATURE):
+            raise DataValidationError(f"{shown} does not start as a PNG image does (damaged file?)")
+        return image
 
     def save(self, data: Figure) -> None:
         """Render ``data`` to the file atomically."""
