@@ -78,8 +78,7 @@ def train_configurations(
     augmentation), ``train_seconds`` and per-epoch ``loss``, ``val_loss`` and ``val_accuracy``
     in its ``info``.
     """
-    features, targets = training_tensors(train_images, training)
-    data = TrainingData(features, targets, *as_tensors(*table_to_images(val_images)))
+    data = training_data(train_images, val_images, training)
     tasks = {
         name: ConfigurationTask(name, architecture, tuple(experiments.seeds), training.train)
         for name, architecture in experiments.architectures.items()
@@ -97,6 +96,13 @@ def train_configurations(
             float(ensemble.info["val_accuracy"][-1].median()),
         )
     return trained
+
+
+def training_data(
+    train_images: pd.DataFrame, val_images: pd.DataFrame, training: TrainingParams
+) -> TrainingData:
+    """The tensors every configuration trains and validates on (training images augmented as set)."""
+    return TrainingData(*training_tensors(train_images, training), *as_tensors(*table_to_images(val_images)))
 
 
 def train_configuration(data: TrainingData, task: ConfigurationTask) -> TrainedModule:
