@@ -1,14 +1,16 @@
 """The cnn sweep in this process against the same sweep fanned out to a Dask cluster.
 
     python benchmarks/dask_sweep.py                      # base cnn sweep, 2-worker LocalCluster
+    python benchmarks/dask_sweep.py --epochs 1 --threads 1   # base sweep, 1 epoch, 1 torch thread a task
     python benchmarks/dask_sweep.py --workers 4 --smoke  # tiny sizes: checks the harness runs
     python benchmarks/dask_sweep.py --address tcp://scheduler:8786   # an existing cluster
 
 Both sweeps train every configuration of ``cnn.experiments`` (``conf/base``, or ``smoke``
 over it) with the node ``train_configurations``: once with ``executor: local``, then with
 ``executor: dask``. Unless ``--address`` names a cluster, a ``LocalCluster`` of
-``--workers`` processes (one thread each) is started on 127.0.0.1 first; its start-up is
-timed apart from the sweep. The figures are printed and written to ``--output`` (JSON):
+``--workers`` processes (one Dask thread each) is started on 127.0.0.1 first; its start-up
+is timed apart from the sweep. Every task trains on the same torch thread count in both
+sweeps (``--threads``, else the configured one, else this process's). The figures are printed and written to ``--output`` (JSON):
 wall seconds of each sweep, their ratio, and the largest difference between the two runs'
 per-epoch losses and validation accuracies (the results must agree within 1e-6). The
 machine's load average is recorded with them: on a shared machine the figures move with it.
@@ -82,12 +84,17 @@ def results_megabytes(trained: dict[str, TrainedModule]) -> float:
     )
 
 
-def measure(smoke: bool, workers: int, address: str | None) -> dict[str, Any]:
-    """Time the cnn sweep locally and on Dask; return the figures."""
+def measure(
+    smoke: bool, workers: int, address: str | None, epochs: int | None, threads: int | None
+) -> dict[str, Any]:
+    """Time the cnn sweep locally and on Dask (``epochs``, ``threads`` instead of the configured); figures."""
     parameters = load_parameters("smoke" if smoke else "base", PROJECT_ROOT)["cnn"]
     data = ImageDataParams.model_validate(parameters["data"])
     experiments = ExperimentParams.model_validate(parameters["experiments"])
     training = TrainingParams.model_validate(parameters["training"])
+    changes = {"epochs": epochs, "threads": threads}
+    train = training.train.model_copy(update={key: value for key, value in changes.items() if value})
+    training = training.model_copy(update={"train": train})
     train_images, val_images, _ = cnn_data.split_images(cnn_data.load_images(data), data)
 
     started = time.perf_counter()
@@ -101,8 +108,9 @@ def measure(smoke: bool, workers: int, address: str | None) -> dict[str, Any]:
     return {
         "workload": "cnn sweep, " + ("smoke" if smoke else "base") + " parameters",
         "configurations": f"{len(experiments.configurations)} x {experiments.n_seeds} seeds",
+        "epochs": training.train.epochs,
         "local_s": round(local_s, 2),
-        "local_torch_threads": torch.get_num_threads(),
+        "torch_threads_per_configuration": cnn_train.with_thread_count(training.train).threads,
         "dask_s": round(dask_s, 2),
         "dask_workers": "existing cluster" if address else f"{workers} processes x 1 thread",
         "cluster_start_s": round(start_up_s, 2),
@@ -126,9 +134,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--smoke", action="store_true", help="the smoke parameters over base")
     parser.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
     parser.add_argument("--address", default=None, help="an existing scheduler instead of a LocalCluster")
+    parser.add_argument("--epochs", type=int, default=None, help="instead of cnn.training.train.epochs")
+    parser.add_argument("--threads", type=int, default=None, help="instead of cnn.training.train.threads")
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "benchmarks/dask_sweep.json")
     arguments = parser.parse_args(argv)
-    figures = measure(arguments.smoke, arguments.workers, arguments.address)
+    figures = measure(
+        arguments.smoke, arguments.workers, arguments.address, arguments.epochs, arguments.threads
+    )
     arguments.output.write_text(json.dumps(figures, indent=2) + "\n")
     for key, value in figures.items():
         print(f"{key:>28}: {value}")

@@ -72,15 +72,17 @@ def train_configurations(
 ) -> dict[str, TrainedModule]:
     """Train every configuration for every seed (one batched ensemble each) where ``executor`` says.
 
-    Each configuration is an independent task (:func:`train_configuration`), so it trains to
-    the same weights in this process or on a Dask worker. Returns the ensembles by
+    Each configuration is an independent task (:func:`train_configuration`) on a fixed number
+    of torch threads (:func:`with_thread_count`), so it trains to the same weights in this
+    process or on a Dask worker. Returns the ensembles by
     configuration name, each with its ``seeds``, ``n_train`` (training images after
     augmentation), ``train_seconds`` and per-epoch ``loss``, ``val_loss`` and ``val_accuracy``
     in its ``info``.
     """
     data = training_data(train_images, val_images, training)
+    train = with_thread_count(training.train)
     tasks = {
-        name: ConfigurationTask(name, architecture, tuple(experiments.seeds), training.train)
+        name: ConfigurationTask(name, architecture, tuple(experiments.seeds), train)
         for name, architecture in experiments.architectures.items()
     }
     trained = run_tasks(train_configuration, data, tasks, executor)
@@ -96,6 +98,18 @@ def train_configurations(
             float(ensemble.info["val_accuracy"][-1].median()),
         )
     return trained
+
+
+def with_thread_count(train: TrainConfig) -> TrainConfig:
+    """``train`` with ``threads`` set: as configured, else this process's torch thread count.
+
+    How many threads share a CPU kernel changes the order of its float sums, so every task
+    gets the same count wherever it runs: a Dask worker (whose own default is its Dask
+    threads, usually 1) then trains to the same weights as this process would.
+    """
+    return (
+        train if train.threads is not None else train.model_copy(update={"threads": torch.get_num_threads()})
+    )
 
 
 def training_data(
