@@ -10,10 +10,11 @@ over it) with the node ``train_configurations``: once with ``executor: local``, 
 ``executor: dask``. Unless ``--address`` names a cluster, a ``LocalCluster`` of
 ``--workers`` processes (one Dask thread each) is started on 127.0.0.1 first; its start-up
 is timed apart from the sweep. Every task trains on the same torch thread count in both
-sweeps (``--threads``, else the configured one, else this process's). The figures are printed and written to ``--output`` (JSON):
-wall seconds of each sweep, their ratio, and the largest difference between the two runs'
-per-epoch losses and validation accuracies (the results must agree within 1e-6). The
-machine's load average is recorded with them: on a shared machine the figures move with it.
+sweeps (``--threads``, else the configured one, else this process's). The figures are
+printed and written to ``--output`` (JSON): wall seconds of each sweep, their ratio, the
+largest difference between the two runs' per-epoch losses and validation accuracies (they
+must agree within 1e-6) and the megabytes sent each way. The machine's load average is
+recorded with them: on a shared machine the figures move with it.
 """
 
 import argparse
