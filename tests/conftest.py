@@ -1,7 +1,7 @@
-"""Shared fixtures: a throw-away copy of the project, and one smoke run per pipeline."""
+"""Shared fixtures: a throw-away copy of the project, one smoke run per pipeline, a Dask cluster."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,3 +36,17 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]
         return runs[pipeline]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """The address of a Dask cluster on 127.0.0.1: two worker processes of one thread each.
+
+    Closing it stops the scheduler and both workers with their processes.
+    """
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as cluster:
+        yield cluster.scheduler_address

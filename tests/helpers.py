@@ -29,6 +29,15 @@ def registered_pipelines() -> list[str]:
 PIPELINES = registered_pipelines()
 
 
+def experiment_pipelines() -> list[str]:
+    """The registered pipelines that train something (nodes tagged ``train``): not the report."""
+    bootstrap_project(PROJECT_ROOT)
+    return [name for name in PIPELINES if registered[name].only_nodes_with_tags("train").nodes]
+
+
+EXPERIMENTS = experiment_pipelines()
+
+
 def trust_cases(pipeline: str) -> ModuleType:
     """What a pipeline provides for the trust tests: ``tests/pipelines/<pipeline>/trust_cases.py``.
 

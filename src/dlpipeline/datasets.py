@@ -36,6 +36,7 @@ from dlpipeline.schema import TableSchema, problems
 
 TABLE_FORMATS = (".csv", ".parquet")
 LOCAL = "file"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class DataValidationError(DatasetError):
@@ -204,7 +205,10 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
 
 class FigureDataset(_AtomicLocalSave, MatplotlibDataset):
-    """A matplotlib figure saved as an image (format from the suffix unless ``save_args`` say); write-only."""
+    """A matplotlib figure saved as an image (format from the suffix unless ``save_args`` say).
+
+    It reads back as the image file's bytes (the claims report embeds them).
+    """
 
     def __init__(
         self,
@@ -222,6 +226,18 @@ class FigureDataset(_AtomicLocalSave, MatplotlibDataset):
             fs_args=fs_args,
             metadata=metadata,
         )
+
+    def load(self) -> bytes:
+        """The image file's bytes; a missing or foreign file is named."""
+        shown = _shown(self._protocol, self._filepath)
+        try:
+            with self._fs.open(get_filepath_str(self._get_load_path(), self._protocol), "rb") as file:
+                image = file.read()
+        except OSError as error:
+            raise DataValidationError(f"{shown} cannot be read: {error.strerror or error}") from error
+        if self._filepath.suffix == ".png" and not image.startswith(PNG_SIGNATURE):
+            raise DataValidationError(f"{shown} does not start as a PNG image does (damaged file?)")
+        return image
 
     def save(self, data: Figure) -> None:
         """Render ``data`` to the file (atomically if local)."""

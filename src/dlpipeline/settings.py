@@ -12,8 +12,16 @@ from dlpipeline.hooks import (
     RecordRunInDvc,
     RecordRunOwner,
 )
+from dlpipeline.report_io import ReportOnWhatExists
 
-HOOKS = (CheckTrackingServer(), CloseMlflowRuns(), PortableRunTags(), RecordRunOwner(), RecordRunInDvc())
+HOOKS = (
+    CheckTrackingServer(),
+    CloseMlflowRuns(),
+    PortableRunTags(),
+    RecordRunOwner(),
+    RecordRunInDvc(),
+    ReportOnWhatExists(),
+)
 
 
 def sqlite_uri(filename: str) -> str:

@@ -107,7 +107,9 @@ def test_a_table_a_figure_and_a_json_round_trip_through_s3_with_the_bytes_of_a_l
         metrics = JSONDataset(f"{root}/metrics.json", save_args={"indent": 2})
         metrics.save(report)
         assert metrics.load() == report
-        FigureDataset(f"{root}/plot.png", save_args={"dpi": 50}).save(a_figure())
+        plot = FigureDataset(f"{root}/plot.png", save_args={"dpi": 50})
+        plot.save(a_figure())
+        assert plot.load().startswith(b"\x89PNG")
     for name in ("points.csv", "metrics.json", "plot.png"):
         assert object_bytes(f"round-trip/{name}") == (tmp_path / name).read_bytes(), name
 

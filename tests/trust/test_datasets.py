@@ -150,7 +150,7 @@ def test_every_table_the_pipelines_read_from_disk_has_a_schema(generated_data: P
         name: type(dataset).__name__
         for name, dataset in read.items()
         if dataset is not None  # not in the catalog: handed on in memory
-        and not isinstance(dataset, TableDataset | ModelDataset | MemoryDataset)
+        and not isinstance(dataset, TableDataset | ModelDataset | FigureDataset | MemoryDataset)
     }
     assert not unchecked, f"read from disk without a check on load: {unchecked}"
 
@@ -267,3 +267,18 @@ def test_a_model_file_holds_no_clock_readings_and_its_timings_come_back_beside_i
     assert (tmp_path / "models.pt").read_bytes() == first  # what DVC tracks never changes with the clock
     assert dataset.load()["net"].info["train_seconds"] == 2.5
     assert math.isnan(ModelDataset(str(tmp_path / "models.pt")).load()["net"].info["train_seconds"])
+
+
+def test_a_figure_reads_back_as_its_png_bytes_and_a_foreign_file_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    figure = Figure()
+    figure.add_subplot().plot([0, 1], [1, 0])
+    FigureDataset("plot.png").save(figure)
+    assert FigureDataset("plot.png").load() == Path("plot.png").read_bytes()
+    Path("fake.png").write_text("not an image")
+    with pytest.raises(DataValidationError, match=r"fake\.png does not start as a PNG image does"):
+        FigureDataset("fake.png").load()
+    with pytest.raises(DataValidationError, match=r"absent\.png cannot be read"):
+        FigureDataset("absent.png").load()

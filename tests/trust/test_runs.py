@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline.node import Node
-from tests.helpers import PIPELINES, kedro_cli, project_env, run_session, trust_cases
+from tests.helpers import EXPERIMENTS, kedro_cli, project_env, run_session, trust_cases
 
 from dlpipeline.datasets import TableDataset
 
@@ -87,14 +87,14 @@ class FailAfterFirstTrainingNode:
 
 BAD_COMMAND_LINE_PARAMETERS = [
     (pipeline, override, names)
-    for pipeline in PIPELINES
+    for pipeline in EXPERIMENTS
     for override, names in trust_cases(pipeline).BAD_PARAMETERS
 ]
-ENDLESS_TRAINING = {pipeline: trust_cases(pipeline).ENDLESS_TRAINING for pipeline in PIPELINES}
+ENDLESS_TRAINING = {pipeline: trust_cases(pipeline).ENDLESS_TRAINING for pipeline in EXPERIMENTS}
 
 
 def test_every_pipeline_provides_bad_parameters_for_the_trust_tests():
-    assert {pipeline for pipeline, _, _ in BAD_COMMAND_LINE_PARAMETERS} == set(PIPELINES)
+    assert {pipeline for pipeline, _, _ in BAD_COMMAND_LINE_PARAMETERS} == set(EXPERIMENTS)
 
 
 @pytest.mark.parametrize(("pipeline", "override", "names"), BAD_COMMAND_LINE_PARAMETERS)
@@ -125,7 +125,7 @@ def test_a_damaged_input_file_is_named_and_nothing_downstream_is_touched(project
     assert run_statuses(project_copy)[-1] == "FAILED"
 
 
-@pytest.mark.parametrize("pipeline", PIPELINES)
+@pytest.mark.parametrize("pipeline", EXPERIMENTS)
 def test_a_run_that_fails_midway_keeps_the_last_good_outputs_and_the_next_run_starts_clean(
     project_copy: Path, pipeline: str
 ):
@@ -156,7 +156,7 @@ KEDRO_LISTENING_TO_CTRL_C = (
 """``kedro`` as started from a terminal: Ctrl-C raises, even if this test runs in a background job."""
 
 
-INTERRUPTIONS = [(pipeline, signal.SIGTERM) for pipeline in PIPELINES] + [("mlp", signal.SIGINT)]
+INTERRUPTIONS = [(pipeline, signal.SIGTERM) for pipeline in EXPERIMENTS] + [("mlp", signal.SIGINT)]
 """SIGTERM on every pipeline; Ctrl-C (SIGINT) takes the same path, shown once."""
 
 
@@ -193,7 +193,7 @@ def test_sigterm_or_ctrl_c_during_training_marks_the_run_killed_and_the_next_run
     assert set(run_statuses(project_copy)[1:]) == {"FINISHED"}
 
 
-@pytest.mark.parametrize("pipeline", PIPELINES)
+@pytest.mark.parametrize("pipeline", EXPERIMENTS)
 def test_two_runs_with_the_same_parameters_give_identical_data_and_metrics(project_copy: Path, pipeline: str):
     run_session(project_copy, pipeline_names=[pipeline])
     first_data, first_metrics = data_files(project_copy, pipeline), metrics(project_copy, pipeline)
@@ -226,5 +226,5 @@ def test_two_concurrent_runs_of_every_pipeline_against_one_store_both_finish_and
     raced = [run for name, run in parent_runs(project_copy).items() if name not in before]
     assert [status for status, _ in raced] == ["FINISHED", "FINISHED"]
     (_, first_children), (_, second_children) = raced
-    assert len(first_children) == len(second_children) > len(PIPELINES)
+    assert len(first_children) == len(second_children) > len(EXPERIMENTS)
     assert set(first_children + second_children) == {"FINISHED"}

@@ -23,7 +23,7 @@ def create_pipeline() -> Pipeline:
         [
             node(
                 train.train_configurations,
-                ["train_images", "val_images", "params:experiments", "params:training"],
+                ["train_images", "val_images", "params:experiments", "params:training", "params:executor"],
                 "models",
                 name="train_configurations",
             ),

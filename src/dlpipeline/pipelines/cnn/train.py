@@ -4,7 +4,8 @@ Every configuration (the baseline CNN, its dropout, pooling and filters variants
 baseline) is trained for every seed as one batched :class:`ConvNetEnsemble` by the shared
 loop, which records the validation loss and accuracy after every epoch. The trained
 ensembles are the catalog's ``cnn.models`` (``data/06_models/cnn/models.pt``), one per
-configuration name; evaluation reads them back from there.
+configuration name; evaluation reads them back from there. Each configuration is one
+task of :mod:`dlpipeline.executor`: trained here, or on a Dask cluster (``cnn.executor``).
 """
 
 import logging
@@ -16,12 +17,21 @@ import pandas as pd
 import torch
 
 from dlpipeline.data.digits import table_to_images, with_shifted_copies
+from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams, run_tasks
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.cnn import ConvNetEnsemble, ConvNetSpec
 from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.pipelines.cnn.params import Architecture, ExperimentParams, TrainingParams
 from dlpipeline.pipelines.common import median_seed_index
-from dlpipeline.training import DeviceName, EpochEvaluator, fit, predict, resolve_device, seed_everything
+from dlpipeline.training import (
+    DeviceName,
+    EpochEvaluator,
+    TrainConfig,
+    fit,
+    predict,
+    resolve_device,
+    seed_everything,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,61 +43,114 @@ HISTORIES = ("loss", "val_loss", "val_accuracy")
 # --- training -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """What every configuration trains and validates on (sent once to each worker of a cluster)."""
+
+    features: torch.Tensor
+    targets: torch.Tensor
+    val_features: torch.Tensor
+    val_targets: torch.Tensor
+
+
+@dataclass(frozen=True)
+class ConfigurationTask:
+    """One configuration to train: its network and how, for every seed at once."""
+
+    name: str
+    architecture: Architecture
+    seeds: tuple[int, ...]
+    train: TrainConfig
+
+
 def train_configurations(
     train_images: pd.DataFrame,
     val_images: pd.DataFrame,
     experiments: ExperimentParams,
     training: TrainingParams,
+    executor: ExecutorParams = IN_THIS_PROCESS,
 ) -> dict[str, TrainedModule]:
-    """Train every configuration for every seed (one batched ensemble each) with the shared loop.
+    """Train every configuration for every seed (one batched ensemble each) where ``executor`` says.
 
-    Each configuration starts from the same global seed (dropout masks) and the same
-    mini-batch order; its members differ by their initial weights, seeded per member.
-    Returns the ensembles by configuration name, each with its ``seeds``, ``n_train``
-    (training images after augmentation), ``train_seconds`` and per-epoch ``loss``,
-    ``val_loss`` and ``val_accuracy`` in its ``info``.
+    Each configuration is an independent task (:func:`train_configuration`) on a fixed number
+    of torch threads (:func:`with_thread_count`), so it trains to the same weights in this
+    process or on a Dask worker. Returns the ensembles by
+    configuration name, each with its ``seeds``, ``n_train`` (training images after
+    augmentation), ``train_seconds`` and per-epoch ``loss``, ``val_loss`` and ``val_accuracy``
+    in its ``info``.
     """
-    features, targets = training_tensors(train_images, training)
-    val_features, val_targets = as_tensors(*table_to_images(val_images))
-    device = resolve_device(training.train.device)
-    evaluate = _validation(val_features.to(device), val_targets.to(device))
-    in_shape = tuple(features.shape[1:])
-    n_classes = int(targets.max()) + 1
-    trained = {}
-    for index, (name, architecture) in enumerate(experiments.architectures.items(), start=1):
-        spec = network_spec(architecture, in_shape, n_classes)
-        seed_everything(experiments.first_seed)  # before the ensemble exists: dropout masks start alike
-        ensemble = TrainedModule.build(ConvNetEnsemble, spec=spec, seeds=experiments.seeds)
-        started = time.perf_counter()
-        history = fit(
-            ensemble.module,
-            features,
-            targets,
-            ensemble_cross_entropy,
-            training.train,
-            seed=experiments.first_seed,
-            description=name,
-            evaluate_epoch=evaluate,
-        )
-        seconds = time.perf_counter() - started
-        trained[name] = ensemble.with_info(
-            seeds=list(experiments.seeds),
-            n_train=len(features),
-            train_seconds=seconds,
-            loss=history.loss,
-            **{key: history.evaluations[key] for key in HISTORIES[1:]},
-        )
+    data = training_data(train_images, val_images, training)
+    train = with_thread_count(training.train)
+    tasks = {
+        name: ConfigurationTask(name, architecture, tuple(experiments.seeds), train)
+        for name, architecture in experiments.architectures.items()
+    }
+    trained = run_tasks(train_configuration, data, tasks, executor)
+    for index, (name, ensemble) in enumerate(trained.items(), start=1):
         logger.info(
             "[%d/%d] %s (%s params): %d seeds in %.1f s, median validation accuracy %.3f",
             index,
-            len(experiments.configurations),
+            len(trained),
             name,
-            f"{spec.n_params:,}",
+            f"{ensemble.kwargs['spec'].n_params:,}",
             len(experiments.seeds),
-            seconds,
-            float(history.evaluations["val_accuracy"][-1].median()),
+            ensemble.info["train_seconds"],
+            float(ensemble.info["val_accuracy"][-1].median()),
         )
     return trained
+
+
+def with_thread_count(train: TrainConfig) -> TrainConfig:
+    """``train`` with ``threads`` set: as configured, else this process's torch thread count.
+
+    How many threads share a CPU kernel changes the order of its float sums, so every task
+    gets the same count wherever it runs: a Dask worker (whose own default is its Dask
+    threads, usually 1) then trains to the same weights as this process would.
+    """
+    return (
+        train if train.threads is not None else train.model_copy(update={"threads": torch.get_num_threads()})
+    )
+
+
+def training_data(
+    train_images: pd.DataFrame, val_images: pd.DataFrame, training: TrainingParams
+) -> TrainingData:
+    """The tensors every configuration trains and validates on (training images augmented as set)."""
+    return TrainingData(*training_tensors(train_images, training), *as_tensors(*table_to_images(val_images)))
+
+
+def train_configuration(data: TrainingData, task: ConfigurationTask) -> TrainedModule:
+    """Train one configuration for all its seeds as one batched ensemble with the shared loop.
+
+    The global seed is set to the first seed before the ensemble exists (dropout masks start
+    alike in every configuration), its members' initial weights are seeded per member and
+    the mini-batch order comes from the first seed, so the result depends on nothing but
+    ``data`` and ``task``: not on which configurations ran before, nor on the process.
+    """
+    in_shape = tuple(data.features.shape[1:])
+    spec = network_spec(task.architecture, in_shape, int(data.targets.max()) + 1)
+    seed_everything(task.seeds[0])
+    ensemble = TrainedModule.build(ConvNetEnsemble, spec=spec, seeds=list(task.seeds))
+    device = resolve_device(task.train.device)
+    started = time.perf_counter()
+    history = fit(
+        ensemble.module,
+        data.features,
+        data.targets,
+        ensemble_cross_entropy,
+        task.train,
+        seed=task.seeds[0],
+        description=task.name,
+        evaluate_epoch=_validation(data.val_features.to(device), data.val_targets.to(device)),
+    )
+    ensemble.module.cpu()
+    return ensemble.with_info(
+        seeds=list(task.seeds),
+        n_train=len(data.features),
+        train_seconds=time.perf_counter() - started,
+        loss=history.loss,
+        **{key: history.evaluations[key] for key in HISTORIES[1:]},
+    )
 
 
 def training_tensors(

@@ -1,0 +1,123 @@
+"""Where a sweep's independent trainings run: one after another in this process, or on a Dask cluster.
+
+A sweep describes each configuration as a task and hands :func:`run_tasks` one function
+that trains a task on data every task shares. ``kind: local`` calls it in order here;
+``kind: dask`` sends the shared data once to every worker of a Dask distributed cluster,
+submits one task per configuration and waits for their results, which come back to this
+process (the driver): only the driver logs to MLflow and writes files, so workers need
+the project's code and nothing else. A task that fails, here or on a worker, stops the
+sweep with a :class:`TaskFailedError` naming its configuration; the tasks still queued
+are cancelled.
+
+The scheduler address comes from ``executor.address`` or, when that is null, from the
+environment variable :data:`SCHEDULER_VARIABLE`, so a parameters file need not name a host.
+"""
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+logger = logging.getLogger(__name__)
+
+SCHEDULER_VARIABLE = "DLPIPELINE_DASK_SCHEDULER"
+"""Environment variable holding the Dask scheduler address when ``executor.address`` is null."""
+CONNECT_TIMEOUT_SECONDS = 30
+
+ExecutorKind = Literal["local", "dask"]
+Shared = TypeVar("Shared")
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+class ExecutorParams(BaseModel):
+    """Where the configurations of a sweep train (``<pipeline>.executor``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: ExecutorKind = Field(
+        default="local", description="local: one after another in this process; dask: on a Dask cluster"
+    )
+    address: str | None = Field(
+        default=None,
+        min_length=1,
+        description=f"dask: scheduler address such as tcp://host:8786; null reads ${SCHEDULER_VARIABLE}",
+    )
+
+    def scheduler_address(self) -> str:
+        """The Dask scheduler to connect to: ``address``, else the environment's; an error without either."""
+        address = self.address or os.environ.get(SCHEDULER_VARIABLE)
+        if not address:
+            raise ValueError(
+                f"executor kind 'dask' needs a scheduler address: set executor.address "
+                f"or the environment variable {SCHEDULER_VARIABLE}"
+            )
+        return address
+
+
+IN_THIS_PROCESS = ExecutorParams()
+"""The default: every task in this process, one after another."""
+
+
+class TaskFailedError(RuntimeError):
+    """A task of a sweep failed; the message names its configuration and the error it raised."""
+
+    def __init__(self, label: str, where: str, cause: BaseException) -> None:
+        super().__init__(f"configuration {label!r} failed {where}: {type(cause).__name__}: {cause}")
+        self.label = label
+
+
+def run_tasks(
+    function: Callable[[Shared, Task], Result],
+    shared: Shared,
+    tasks: Mapping[str, Task],
+    executor: ExecutorParams,
+) -> dict[str, Result]:
+    """``function(shared, task)`` for every task, by label in the order given, where ``executor`` says.
+
+    ``function`` must be importable by name (a module-level function of this package) and
+    its results picklable, so that a Dask worker can run it and send the result back.
+    """
+    if executor.kind == "dask":
+        return _run_on_dask(function, shared, tasks, executor.scheduler_address())
+    results = {}
+    for label, task in tasks.items():
+        try:
+            results[label] = function(shared, task)
+        except Exception as cause:
+            raise TaskFailedError(label, "in this process", cause) from cause
+    return results
+
+
+def _run_on_dask(
+    function: Callable[[Shared, Task], Result],
+    shared: Shared,
+    tasks: Mapping[str, Task],
+    address: str,
+) -> dict[str, Result]:
+    """Run every task on the Dask cluster at ``address``; the shared data travels once per worker."""
+    from distributed import Client, as_completed  # only a dask sweep needs the cluster client
+
+    run = uuid.uuid4().hex[:8]  # fresh keys: the scheduler must not answer with an earlier sweep's result
+    with Client(address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False) as client:
+        workers = len(client.scheduler_info(n_workers=-1)["workers"])
+        logger.info("Dask: %d tasks on %d workers of %s", len(tasks), workers, address)
+        shared_data = client.scatter(shared, broadcast=True, hash=False)
+        futures = {
+            label: client.submit(function, shared_data, task, key=f"{label}-{run}", pure=False)
+            for label, task in tasks.items()
+        }
+        labels = {future.key: label for label, future in futures.items()}
+        try:
+            for future in as_completed(futures.values(), loop=client.loop):
+                if future.status != "finished":
+                    cause = future.exception()
+                    raise TaskFailedError(labels[future.key], "on a Dask worker", cause) from cause
+            return {label: future.result() for label, future in futures.items()}
+        except BaseException:
+            # Queued tasks never start; a running one finishes its training and its result is dropped.
+            client.cancel(list(futures.values()), force=True)
+            raise

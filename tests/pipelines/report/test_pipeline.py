@@ -1,0 +1,69 @@
+"""`kedro run --pipelines report` end to end on the smoke environment, in a copy of the project."""
+
+import re
+import sqlite3
+from pathlib import Path
+
+import yaml
+from kedro.framework.project import pipelines as registered
+from tests.helpers import kedro_cli, registered_pipelines
+
+from dlpipeline.pipelines.report.pipeline import FIGURES, TABLES
+
+PAGE = "data/08_reporting/index.html"
+
+
+def verdicts(html: str) -> dict[str, str]:
+    """Each claim section's verdict, by claim id."""
+    return dict(re.findall(r'<section id="([^"]+)" data-verdict="([^"]+)"', html))
+
+
+def logged_artifacts(project: Path) -> list[str]:
+    """Paths of every artifact under the store's parent runs (file store layout of mlflow.db runs)."""
+    with sqlite3.connect(project / "mlflow.db") as connection:
+        roots = [uri for (uri,) in connection.execute("SELECT artifact_uri FROM runs")]
+    return [
+        str(path.relative_to(root))
+        for uri in roots
+        if (root := Path(uri.removeprefix("file://"))).is_dir()
+        for path in root.rglob("*.*")
+    ]
+
+
+def test_the_report_runs_before_any_experiment_and_says_what_to_run(project_copy: Path):
+    result = kedro_cli("run", "--pipelines", "report", "--env", "smoke", cwd=project_copy)
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (project_copy / PAGE).read_text()
+    assert len(verdicts(html)) >= 15
+    assert set(verdicts(html).values()) == {"not run yet"}
+    for pipeline in ("mlp", "cnn", "sequence", "generative"):
+        assert f"<code>kedro run --pipelines {pipeline}</code>" in html
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_after_an_experiment_its_claims_get_verdicts_and_embedded_figures_logged_on_the_parent(
+    project_copy: Path,
+):
+    result = kedro_cli("run", "--pipelines", "mlp,report", "--env", "smoke", cwd=project_copy)
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (project_copy / PAGE).read_text()
+    by_claim = verdicts(html)
+    parameters = yaml.safe_load((project_copy / "conf/base/parameters_report.yml").read_text())
+    claims = parameters["report"]["notes"]["claims"]
+    mlp_claims = [claim["id"] for claim in claims if claim["pipeline"] == "mlp"]
+    for claim in mlp_claims:
+        assert by_claim[claim] in {"supported", "not supported", "mixed"}, claim
+    assert by_claim["cnn-spatial-patterns"] == "not run yet"
+    assert html.count('src="data:image/png;base64,') >= len(mlp_claims)
+    assert not re.search(r'src="(?!data:)', html)
+    assert "report/index.html" in logged_artifacts(project_copy)
+    assert "report/verdicts.csv" in logged_artifacts(project_copy)
+
+
+def test_in_a_whole_run_the_report_comes_after_everything_it_reads():
+    registered_pipelines()
+    order = [node.name for node in registered["__default__"].nodes]
+    producers = {output: node.name for node in registered["__default__"].nodes for output in node.outputs}
+    report_start = min(order.index(node.name) for node in registered["report"].nodes)
+    for dataset in [*TABLES.values(), *FIGURES.values()]:
+        assert order.index(producers[dataset]) < report_start, dataset
