@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 
 import fsspec
 import pandas as pd
@@ -90,7 +90,7 @@ class _AtomicLocalSave:
     def _get_save_path(self) -> PurePosixPath:
         if self._partial is not None:
             return PurePosixPath(self._partial)
-        return super()._get_save_path()  # type: ignore[misc]
+        return super()._get_save_path()
 
     @contextmanager
     def _atomically(self) -> Iterator[None]:
@@ -106,14 +106,13 @@ class _AtomicLocalSave:
                 self._partial = None
 
 
-# The bytes of a local table are those pandas writes to a path: UTF-8, its own line breaks.
-_TEXT_SAVE = {"open_args_save": {"mode": "w", "encoding": "utf-8", "newline": ""}}
-
-
 class _CSVFile(_AtomicLocalSave, CSVDataset):
     """A CSV file; one whose last row is cut short (no final line break) is refused."""
 
-    DEFAULT_FS_ARGS = _TEXT_SAVE
+    # The bytes pandas writes to a path: UTF-8, and its own line breaks.
+    DEFAULT_FS_ARGS: ClassVar[dict[str, Any]] = {
+        "open_args_save": {"mode": "w", "encoding": "utf-8", "newline": ""}
+    }
 
     def load(self) -> pd.DataFrame:
         """The table, after checking that the file ends with a line break (as every CSV writer leaves it)."""
