@@ -51,8 +51,11 @@ def test_after_an_experiment_its_claims_get_verdicts_and_embedded_figures_logged
     parameters = yaml.safe_load((project_copy / "conf/base/parameters_report.yml").read_text())
     claims = parameters["report"]["notes"]["claims"]
     mlp_claims = [claim["id"] for claim in claims if claim["pipeline"] == "mlp"]
+    # The smoke sweep trains only some widths: a claim about a width it lacks is "not measured".
     for claim in mlp_claims:
-        assert by_claim[claim] in {"supported", "not supported", "mixed"}, claim
+        assert by_claim[claim] in {"supported", "not supported", "mixed", "not measured"}, claim
+    judged = [claim for claim in mlp_claims if by_claim[claim] != "not measured"]
+    assert len(judged) >= len(mlp_claims) / 2, by_claim
     assert by_claim["cnn-spatial-patterns"] == "not run yet"
     assert html.count('src="data:image/png;base64,') >= len(mlp_claims)
     assert not re.search(r'src="(?!data:)', html)
