@@ -84,6 +84,23 @@ def median_seconds(work: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def alternating_medians(
+    ours: Callable[[], Any], peer: Callable[[], Any], repeats: int
+) -> tuple[float, Any, float, Any]:
+    """Time ``ours`` and ``peer`` in turns, ``repeats`` times each: medians and last results of both.
+
+    Taking turns puts a change in the machine's load (other work starting or stopping) on
+    both sides alike, where timing one side after the other would put it on one.
+    """
+    ours_times, peer_times, ours_result, peer_result = [], [], None, None
+    for _ in range(repeats):
+        seconds, ours_result = median_seconds(ours, 1)
+        ours_times.append(seconds)
+        seconds, peer_result = median_seconds(peer, 1)
+        peer_times.append(seconds)
+    return statistics.median(ours_times), ours_result, statistics.median(peer_times), peer_result
+
+
 def base_parameters(pipeline: str, smoke: bool) -> dict[str, Any]:
     """The ``<pipeline>`` parameters of ``base`` (``smoke`` over them if ``smoke``), as Kedro reads them."""
     return load_parameters("smoke" if smoke else "base", PROJECT_ROOT)[pipeline]
@@ -124,11 +141,10 @@ def mlp_sweep(repeats: int, smoke: bool) -> list[Row]:
         results = mlp_evaluate.evaluate_sweep(fits, {}, train_points, test_points, sweep)
         return {"x".join(map(str, r.hidden_layers)): float(np.median(r.test_accuracy)) for r in results}
 
-    ours_s, ours_quality = median_seconds(ours, repeats)
     rows = []
     for solver in ("lbfgs", "adam"):
-        peer_s, peer_quality = median_seconds(
-            lambda s=solver: sklearn_sweep_accuracy(train, test, sweep, s), repeats
+        ours_s, ours_quality, peer_s, peer_quality = alternating_medians(
+            ours, lambda s=solver: sklearn_sweep_accuracy(train, test, sweep, s), repeats
         )
         rows.append(
             {
@@ -372,9 +388,10 @@ def cnn(repeats: int, smoke: bool) -> list[Row]:
     warm_up = config.model_copy(update={"epochs": 1})
     train_ours(task, spec, warm_up, seed, target)
     train_plain_torch(task, initial, warm_up, seed, target)
-    ours_s, ours_quality = median_seconds(lambda: train_ours(task, spec, config, seed, target), repeats)
-    peer_s, peer_quality = median_seconds(
-        lambda: train_plain_torch(task, initial, config, seed, target), repeats
+    ours_s, ours_quality, peer_s, peer_quality = alternating_medians(
+        lambda: train_ours(task, spec, config, seed, target),
+        lambda: train_plain_torch(task, initial, config, seed, target),
+        repeats,
     )
     return [
         {
@@ -513,13 +530,14 @@ def sequence(repeats: int, smoke: bool) -> list[Row]:
     warm_up = config.model_copy(update={"epochs": 1})
     train_ours_lstm(task, fresh_model(), warm_up, seed, target)
     train_plain_lstm(task, initial, warm_up, seed, target)
-    ours_s, ours_quality = median_seconds(
-        lambda: train_ours_lstm(task, fresh_model(), config, seed, target), repeats
+
+    def peer() -> dict:
+        with torch_threads(config.threads):  # the same thread count as ours: the loops are compared
+            return train_plain_lstm(task, initial, config, seed, target)
+
+    ours_s, ours_quality, peer_s, peer_quality = alternating_medians(
+        lambda: train_ours_lstm(task, fresh_model(), config, seed, target), peer, repeats
     )
-    with torch_threads(config.threads):  # the same thread count as ours: the peer is the same script
-        peer_s, peer_quality = median_seconds(
-            lambda: train_plain_lstm(task, initial, config, seed, target), repeats
-        )
     return [
         {
             "workload": "sequence",

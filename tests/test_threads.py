@@ -26,8 +26,19 @@ from dlpipeline.training import TrainConfig, fit, torch_threads
         (4, 40.0, 1),
     ],
 )
-def test_auto_takes_the_cores_other_work_leaves_free_and_at_least_one(cores, busy, expected):
-    assert threads.auto_thread_count(cores=cores, busy=busy) == expected
+def test_with_spinning_threads_auto_takes_the_cores_other_work_leaves_free_and_at_least_one(
+    cores, busy, expected
+):
+    assert threads.auto_thread_count(cores=cores, busy=busy, idle_threads_sleep=False) == expected
+
+
+@pytest.mark.parametrize("busy", [0.0, 2.0, 40.0])
+def test_with_sleeping_threads_auto_takes_every_core_however_busy_the_machine(busy):
+    assert threads.auto_thread_count(cores=2, busy=busy, idle_threads_sleep=True) == 2
+
+
+def test_this_test_session_runs_torch_with_sleeping_idle_threads():
+    assert threads.POLICY.idle_threads_sleep == (os.environ["OMP_WAIT_POLICY"].upper() == "PASSIVE")
 
 
 def test_auto_counts_this_process_cores_and_the_runnable_threads_elsewhere(monkeypatch, tmp_path: Path):
@@ -35,6 +46,7 @@ def test_auto_counts_this_process_cores_and_the_runnable_threads_elsewhere(monke
     loadavg.write_text("3.10 2.00 1.50 4/250 12345\n")  # 4 runnable, one of them the reader
     monkeypatch.setattr(threads, "PROC_LOADAVG", loadavg)
     monkeypatch.setattr(threads, "available_cores", lambda: 8)
+    monkeypatch.setattr(threads.POLICY, "idle_threads_sleep", False)
     assert threads.busy_threads_elsewhere() == 3
     assert threads.auto_thread_count() == 5
 
@@ -98,14 +110,16 @@ def run_python(code: str, **environment: str) -> subprocess.CompletedProcess:
 
 
 def test_importing_dlpipeline_before_torch_makes_idle_threads_sleep():
-    result = run_python("import dlpipeline, os, torch; print(os.environ['OMP_WAIT_POLICY'])")
-    assert result.stdout.strip() == "PASSIVE"
+    code = "import dlpipeline, os, torch; print(os.environ['OMP_WAIT_POLICY'], dlpipeline.threads.POLICY)"
+    result = run_python(code)
+    assert result.stdout.strip() == "PASSIVE OpenMPPolicy(idle_threads_sleep=True)"
     assert "torch was imported before dlpipeline" not in result.stderr
 
 
 def test_importing_torch_first_is_reported_unless_the_user_chose_a_policy():
-    late = run_python("import torch, dlpipeline")
+    late = run_python("import torch, dlpipeline; print(dlpipeline.threads.POLICY.idle_threads_sleep)")
     assert "torch was imported before dlpipeline" in late.stderr
+    assert late.stdout.strip() == "False"  # so threads: auto leaves the cores busy work takes
     chosen = run_python(
         "import torch, dlpipeline, os; print(os.environ['OMP_WAIT_POLICY'])", OMP_WAIT_POLICY="ACTIVE"
     )

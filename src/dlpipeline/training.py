@@ -52,8 +52,8 @@ class TrainConfig(BaseModel):
     )
     threads: Annotated[int, Field(ge=1, le=256)] | Literal["auto"] | None = Field(
         default=None,
-        description="CPU threads for torch: a count, auto (the cores other work leaves free, at least 1; "
-        "see dlpipeline.threads) or null (torch's default: every core)",
+        description="CPU threads for torch: a count, auto (every core, or the cores other work leaves "
+        "free when idle threads spin; see dlpipeline.threads) or null (torch's default)",
     )
 
     @field_validator("adam_betas")
