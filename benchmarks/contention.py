@@ -15,13 +15,17 @@ from contextlib import contextmanager
 from dlpipeline.threads import OPENMP_ENVIRONMENT
 
 BUSY_LOOP = (
-    "import torch\n"
+    "import os, sys, torch\n"
+    "parent = int(sys.argv[1])\n"
     "matrix = torch.randn(256, 256)\n"
     "print('ready', flush=True)\n"
-    "while True:\n"
+    "while os.getppid() == parent:\n"
     "    matrix = torch.tanh(matrix @ matrix)\n"
 )
-"""One busy process: a tiny torch training's worth of matrix products, forever."""
+"""One busy process: a small torch training's worth of matrix products, until its parent is gone.
+
+Watching the parent ends it even when the benchmark is killed before it can stop it.
+"""
 STOP_TIMEOUT_S = 10.0
 
 
@@ -42,7 +46,7 @@ def busy_processes(count: int) -> Iterator[list[subprocess.Popen]]:
         for _ in range(count):
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-c", BUSY_LOOP],
+                    [sys.executable, "-c", BUSY_LOOP, str(os.getpid())],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     text=True,

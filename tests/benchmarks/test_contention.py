@@ -1,6 +1,7 @@
 """The benchmark's busy processes start before the block and are gone after it, however it ends."""
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,3 +52,26 @@ def test_no_busy_processes_for_zero():
 def test_busy_processes_keep_torch_default_wait_policy(monkeypatch):
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
     assert "OMP_WAIT_POLICY" not in busy_environment()
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads process state from /proc (Linux)")
+def test_busy_processes_end_by_themselves_when_the_benchmark_is_killed(tmp_path: Path):
+    script = (
+        f"import sys; sys.path.insert(0, {str(PROJECT_ROOT / 'benchmarks')!r})\n"
+        "from contention import busy_processes\n"
+        "with busy_processes(1) as processes:\n"
+        "    print(processes[0].pid, flush=True)\n"
+        "    sys.stdin.read()\n"
+    )
+    benchmark = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    busy_pid = int(benchmark.stdout.readline())
+    benchmark.kill()  # no chance to stop its busy process itself
+    benchmark.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while not is_gone(busy_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert is_gone(busy_pid)
+    benchmark.stdin.close()
+    benchmark.stdout.close()
