@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from tests.helpers import copy_project, smoke_run_in_copy
 
+# Before any test module imports torch: dlpipeline sets the OpenMP wait policy torch reads once.
+import dlpipeline  # noqa: F401
+
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")

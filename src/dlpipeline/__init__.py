@@ -1,12 +1,18 @@
 """dlpipeline: reproducible deep-learning experiments with Kedro, MLflow and DVC."""
 
 import logging
-import os
 import warnings
 
+from dlpipeline.threads import OPENMP_ENVIRONMENT, set_openmp_environment
+
 # Idle OpenMP threads sleep instead of spinning: with spinning threads, torch on a CPU
-# shared with another busy process runs up to ~30x slower. Must be set before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# shared with another busy process runs up to ~30x slower. It only counts before torch loads.
+if not set_openmp_environment():
+    logging.getLogger(__name__).warning(
+        "torch was imported before dlpipeline, so its idle threads spin on a busy CPU: import "
+        "dlpipeline first, or set %s in the environment",
+        " ".join(f"{name}={value}" for name, value in OPENMP_ENVIRONMENT.items()),
+    )
 
 # Third-party warnings a user of this project cannot act on, silenced one by one (Kedro
 # imports this package before kedro-mlflow and before the pipelines are built):

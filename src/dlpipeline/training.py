@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dlpipeline.threads import ThreadSetting, resolve_threads
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +50,10 @@ class TrainConfig(BaseModel):
     max_grad_norm: float | None = Field(
         default=None, gt=0, description="clip the gradient norm to this before each step; null = no clipping"
     )
-    threads: int | None = Field(
+    threads: Annotated[int, Field(ge=1, le=256)] | Literal["auto"] | None = Field(
         default=None,
-        ge=1,
-        le=256,
-        description="CPU threads for torch; null keeps torch's default (tiny models run best on 1)",
+        description="CPU threads for torch: a count, auto (every core, or the cores other work leaves "
+        "free when idle threads spin; see dlpipeline.threads) or null (torch's default)",
     )
 
     @field_validator("adam_betas")
@@ -115,16 +116,21 @@ def fit(
     ``seed`` fixes the mini-batch order; the model's initial weights are the caller's.
     ``evaluate_epoch(model)``, if given, runs after every epoch (e.g. validation loss and
     accuracy) and its values are stacked into :attr:`FitHistory.evaluations`.
-    ``config.threads`` applies while this model trains; torch's setting is restored after.
+    ``config.threads`` applies while this model trains (``auto`` is resolved now, from the
+    machine's load); torch's setting is restored after.
     """
     with torch_threads(config.threads):
         return _train(model, features, targets, loss_fn, config, seed, description, evaluate_epoch)
 
 
 @contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """Run the block on ``count`` torch threads (``None``: as set), then restore torch's setting."""
+def torch_threads(setting: ThreadSetting) -> Iterator[None]:
+    """Run the block on ``setting`` torch threads (``auto``: as the load allows, ``None``: as set).
+
+    Torch's setting is restored after.
+    """
     previous = torch.get_num_threads()
+    count = resolve_threads(setting)
     if count is not None:
         torch.set_num_threads(count)
     try:
@@ -158,13 +164,14 @@ def _train(
     for epoch in range(config.epochs):
         epoch_loss = torch.zeros((), device=device)
         for batch in batches():
-            batch_loss = loss_fn(model(features[batch]), targets[batch])
+            batch_features = features[batch]
+            batch_loss = loss_fn(model(batch_features), targets[batch])
             optimiser.zero_grad(set_to_none=True)
             batch_loss.sum().backward()
             if config.max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimiser.step()
-            epoch_loss = epoch_loss + batch_loss.detach() * (len(features[batch]) / len(features))
+            epoch_loss = epoch_loss + batch_loss.detach() * (len(batch_features) / len(features))
         history.append(epoch_loss)
         if evaluate_epoch is not None:
             _record(evaluations, _evaluate(model, evaluate_epoch))

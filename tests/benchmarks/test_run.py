@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 from tests.helpers import PROJECT_ROOT
 
-REQUIRED_KEYS = {"workload", "ours_s", "peer", "peer_s", "ratio", "quality_ok", "quality"}
+REQUIRED_KEYS = {
+    "workload",
+    "ours_s",
+    "peer",
+    "peer_s",
+    "ratio",
+    "quality_ok",
+    "quality",
+    "contended",
+    "machine",
+}
 
 
 def run_harness(*arguments: str) -> subprocess.CompletedProcess:
@@ -24,9 +34,11 @@ def run_harness(*arguments: str) -> subprocess.CompletedProcess:
     )
 
 
-def smoke_run(workload: str, output: Path) -> subprocess.CompletedProcess:
+def smoke_run(workload: str, output: Path, *arguments: str) -> subprocess.CompletedProcess:
     """One tiny repetition of ``workload``, results written to ``output``."""
-    return run_harness("--workloads", workload, "--smoke", "--repeats", "1", "--output", str(output))
+    return run_harness(
+        "--workloads", workload, "--smoke", "--repeats", "1", "--output", str(output), *arguments
+    )
 
 
 def test_the_harness_times_the_mlp_sweep_against_its_peers_and_writes_results(tmp_path: Path):
@@ -54,7 +66,7 @@ def test_the_harness_times_the_cnn_to_a_test_accuracy_against_a_plain_torch_loop
     assert row["workload"] == "cnn"
     assert row["peer"].startswith("plain PyTorch nn.Sequential loop")
     assert row["ratio"] == pytest.approx(row["ours_s"] / row["peer_s"], rel=0.02)
-    assert row["goal_ratio"] == 1.1
+    assert row["goal_ratio"] == 1.0
     assert set(row["quality"]["ours"]) == set(row["quality"]["peer"]) == {"test_accuracy", "epochs"}
     for side in ("ours", "peer"):
         assert 0 <= row["quality"][side]["test_accuracy"] <= 1
@@ -66,3 +78,31 @@ def test_an_unknown_workload_is_refused_with_the_list_of_known_ones(tmp_path: Pa
     result = run_harness("--workloads", "nope", "--output", str(tmp_path / "r.json"))
     assert result.returncode == 2
     assert "unknown workload(s) ['nope']" in result.stderr
+
+
+def test_the_harness_times_the_lstm_on_the_adding_problem_against_a_plain_lstm_loop(tmp_path: Path):
+    output = tmp_path / "results.json"
+    result = smoke_run("sequence", output)
+    assert result.returncode == 0, result.stderr[-3000:]
+    [row] = json.loads(output.read_text())
+    assert set(row) >= REQUIRED_KEYS | {"goal_ratio"}
+    assert row["workload"] == "sequence"
+    assert row["peer"].startswith("plain PyTorch nn.LSTM")
+    # Tiny timings: each is rounded to the millisecond, the ratio is taken before rounding.
+    rounding = 0.0005 * (1 + row["ratio"]) / row["peer_s"] + 0.0005
+    assert row["ratio"] == pytest.approx(row["ours_s"] / row["peer_s"], abs=rounding)
+    ours, peer = row["quality"]["ours"], row["quality"]["peer"]
+    assert ours["epochs"] == peer["epochs"]  # same data, weights and batches: the same path
+    assert ours["test_mse"] == pytest.approx(peer["test_mse"], rel=1e-4)
+
+
+def test_contended_rows_say_how_many_busy_processes_ran_beside_them_and_where(tmp_path: Path):
+    output = tmp_path / "results.json"
+    result = smoke_run("mlp_sweep", output, "--contended", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(output.read_text())
+    assert [row["contended"] for row in rows] == [1, 1]
+    assert all(
+        row["machine"]["device"] == "cpu" or row["machine"]["device"].startswith("cuda:") for row in rows
+    )
+    assert "beside 1 busy processes" in result.stderr

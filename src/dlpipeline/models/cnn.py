@@ -144,9 +144,13 @@ class ConvNetEnsemble(nn.Module):
         """Each member's own copy of the input channels, ``(n, members * channels, rows, cols)``.
 
         Channels-last memory makes the grouped convolutions and pooling of tiny images about
-        twice as fast on a CPU as the default layout.
+        twice as fast on a CPU as the default layout. The copies are written straight into it
+        (one pass, none at all for one member and one channel, whose layouts coincide).
         """
-        return images.repeat(1, self.members, 1, 1).contiguous(memory_format=torch.channels_last)
+        n, channels, rows, cols = images.shape
+        per_pixel = images.permute(0, 2, 3, 1).unsqueeze(3).expand(n, rows, cols, self.members, channels)
+        member_maps = per_pixel.reshape(n, rows, cols, self.members * channels).permute(0, 3, 1, 2)
+        return member_maps.contiguous(memory_format=torch.channels_last)
 
     def _convolve(self, maps: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """One grouped convolution with same padding: member ``i`` sees only its own channels."""
