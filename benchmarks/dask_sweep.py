@@ -17,6 +17,9 @@ must agree within 1e-6) and the megabytes sent each way. The machine's load aver
 recorded with them: on a shared machine the figures move with it.
 """
 
+# dlpipeline first: it makes torch's idle threads sleep, which must be set before torch loads.
+import dlpipeline  # noqa: F401, I001
+
 import argparse
 import contextlib
 import json
