@@ -2,11 +2,22 @@
 
 import logging
 import os
+import sys
 import warnings
 
 # Idle OpenMP threads sleep instead of spinning: with spinning threads, torch on a CPU
 # shared with another busy process runs up to ~30x slower. Must be set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# Nothing phones home: MLflow's usage telemetry is off, as MLflow documents it (its
+# "Usage Tracking" page: MLFLOW_DISABLE_TELEMETRY=true). It is read when mlflow is imported,
+# which Kedro's plugins may have done before this package loads, so a client MLflow already
+# started is replaced. Processes started from here (`kedro mlflow ui`) inherit the setting.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+if "mlflow" in sys.modules:
+    from mlflow.telemetry import set_telemetry_client
+
+    set_telemetry_client()  # re-reads the setting: no client when telemetry is off
 
 # Third-party warnings a user of this project cannot act on, silenced one by one (Kedro
 # imports this package before kedro-mlflow and before the pipelines are built):

@@ -11,9 +11,17 @@ from dlpipeline.hooks import (
     PortableRunTags,
     RecordRunInDvc,
     RecordRunOwner,
+    ShowRunsInMlflowUi,
 )
 
-HOOKS = (CheckTrackingServer(), CloseMlflowRuns(), PortableRunTags(), RecordRunOwner(), RecordRunInDvc())
+HOOKS = (
+    CheckTrackingServer(),
+    CloseMlflowRuns(),
+    PortableRunTags(),
+    RecordRunOwner(),
+    ShowRunsInMlflowUi(),
+    RecordRunInDvc(),
+)
 
 
 def sqlite_uri(filename: str) -> str:
