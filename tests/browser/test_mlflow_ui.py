@@ -151,7 +151,12 @@ def test_the_compare_view_plots_hidden_neurons_against_test_accuracy(
         "() => document.querySelector('.js-plotly-plot .ytitle')?.textContent === 'test_accuracy'"
     )
     assert plot.locator(".xtitle").text_content() == "hidden_neurons"
-    assert plot.locator(".scatterlayer .point").count() == len(torch_children)
+    # Plotly keeps the plotted traces on its element: one point per child, at its own values.
+    points = plot.evaluate("plot => plot.data.flatMap(trace => trace.x.map((x, i) => [x, trace.y[i]]))")
+    expected = [
+        [int(run.data.params["hidden_neurons"]), run.data.metrics["test_accuracy"]] for run in torch_children
+    ]
+    assert sorted((float(x), y) for x, y in points) == sorted((float(x), y) for x, y in expected)
     assert "hidden_neurons" in page.locator("tr", has_text="hidden_neurons").first.inner_text()
     tab.screenshot("mlflow_compare")
     assert_quiet_and_local(tab)
