@@ -33,4 +33,5 @@ def tab(browser: Browser, tmp_path: Path) -> Iterator[Tab]:
     context.set_default_timeout(60_000)  # pages render slowly on a loaded 2-core machine
     tab = Tab(context.new_page(), screenshots=tmp_path).watch()
     yield tab
+    tab.screenshot("last")  # what the page showed when the test ended, passed or failed
     context.close()
