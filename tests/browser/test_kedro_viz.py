@@ -47,10 +47,12 @@ def test_each_pipeline_flowchart_shows_all_its_nodes(viz: Server, tab: Tab, pipe
     page.locator(".pipeline-node--task").first.wait_for()
     with contextlib.suppress(PlaywrightTimeoutError):  # the assertion below tells what differs
         # The page may draw the default pipeline first, then the one the address asks for.
+        # Names repeat across namespaces (`sequence.adding.rows`, `sequence.copy.rows`): sets.
         page.wait_for_function(
             "expected => { const drawn = [...document.querySelectorAll('.pipeline-node--task')]"
             ".map(node => node.dataset.nodeFullname);"
-            " return drawn.length === expected.length && expected.every(name => drawn.includes(name)); }",
+            " return new Set(drawn).size === expected.length"
+            " && expected.every(name => drawn.includes(name)); }",
             arg=sorted(expected),
         )
     drawn = {node.get_attribute("data-node-fullname") for node in page.locator(".pipeline-node--task").all()}
