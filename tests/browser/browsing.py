@@ -8,7 +8,9 @@ group (``kedro viz run`` and ``kedro mlflow ui`` serve from a child process).
 """
 
 import os
+import random
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,13 +22,27 @@ from urllib.parse import urlsplit
 import requests
 from playwright.sync_api import ConsoleMessage, Page, Request
 from tests.helpers import project_env
-from tests.team.servers import HOST, free_port, missing, stop, wait_until
+from tests.team.servers import HOST, missing, stop, wait_until
 
 SERVER_START_TIMEOUT_S = 240.0  # `mlflow ui` takes a minute to answer on a loaded 2-core machine
 # Variables by which MLflow recognises a CI machine or a test, and then sends no telemetry by
 # itself: a server started without them shows what a user's shell gets from the project.
 CI_MARKERS = ("CI", "PYTEST_CURRENT_TEST", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "BUILDKITE")
 TELEMETRY_SWITCHES = ("MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK")
+# kedro-viz refuses ports above the registered range (49151); the system's free ports are often there.
+REGISTERED_PORTS = range(20000, 49152)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 below 49152 that nothing listens on right now."""
+    while True:
+        port = random.choice(REGISTERED_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                continue
+            return port
 
 
 def chromium_executable() -> str:

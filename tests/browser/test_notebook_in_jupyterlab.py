@@ -11,9 +11,8 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from tests.browser.browsing import HOST, Server, Tab, serve, user_shell_env
+from tests.browser.browsing import HOST, Server, Tab, free_port, serve, user_shell_env
 from tests.helpers import SMOKE, copy_project
-from tests.team.servers import free_port
 
 NOTEBOOK = "notebooks/mlp_slider.ipynb"
 PICTURE = ".jp-OutputArea-output img"
