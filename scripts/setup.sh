@@ -7,7 +7,7 @@ cd "$project_root"
 
 export DLPIPELINE_VENV="${DLPIPELINE_VENV:-$project_root/.venv}"
 # Nothing prompts and nothing phones home: Kedro telemetry, DVC analytics, MLflow.
-export KEDRO_DISABLE_TELEMETRY=1 DO_NOT_TRACK=1 DVC_NO_ANALYTICS=1 MPLBACKEND=Agg
+export KEDRO_DISABLE_TELEMETRY=1 DO_NOT_TRACK=1 MLFLOW_DISABLE_TELEMETRY=true DVC_NO_ANALYTICS=1 MPLBACKEND=Agg
 
 python_bin="${PYTHON:-}"
 if [[ -z "$python_bin" ]]; then

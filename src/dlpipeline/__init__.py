@@ -1,6 +1,8 @@
 """dlpipeline: reproducible deep-learning experiments with Kedro, MLflow and DVC."""
 
 import logging
+import os
+import sys
 import warnings
 
 from dlpipeline.threads import OPENMP_ENVIRONMENT, set_openmp_environment
@@ -13,6 +15,16 @@ if not set_openmp_environment():
         "dlpipeline first, or set %s in the environment",
         " ".join(f"{name}={value}" for name, value in OPENMP_ENVIRONMENT.items()),
     )
+
+# Nothing phones home: MLflow's usage telemetry is off, as MLflow documents it (its
+# "Usage Tracking" page: MLFLOW_DISABLE_TELEMETRY=true). It is read when mlflow is imported,
+# which Kedro's plugins may have done before this package loads, so a client MLflow already
+# started is replaced. Processes started from here (`kedro mlflow ui`) inherit the setting.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+if "mlflow" in sys.modules:
+    from mlflow.telemetry import set_telemetry_client
+
+    set_telemetry_client()  # re-reads the setting: no client when telemetry is off
 
 # Third-party warnings a user of this project cannot act on, silenced one by one (Kedro
 # imports this package before kedro-mlflow and before the pipelines are built):

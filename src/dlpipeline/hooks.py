@@ -13,9 +13,11 @@ import mlflow
 from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from kedro.framework.project import pipelines as registered_pipelines
 from mlflow.entities import RunStatus
+from mlflow.tracking import MlflowClient
 
-from dlpipeline import team
+from dlpipeline import mlflow_ui, team
 from dlpipeline.dvc_sync import record_in_dvc
 from dlpipeline.run_owner import process_tags
 from dlpipeline.tracking import end_open_runs
@@ -79,6 +81,59 @@ class RecordRunOwner:
             return
         mlflow.set_tags(process_tags())
         logger.info("MLflow run '%s' (%s) started", active.info.run_name, active.info.run_id)
+
+
+class ShowRunsInMlflowUi:
+    """Make the MLflow UI open on this project's runs (see :mod:`dlpipeline.mlflow_ui`).
+
+    Tags the experiment as model training, names a run of every pipeline after them rather
+    than ``__default__``, and ends a successful run with the link to its runs table.
+    """
+
+    def __init__(self) -> None:
+        self.ui_url = ""
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Where the UI is: the tracking server itself, or ``kedro mlflow ui``'s host and port."""
+        mlflow_config = getattr(context, "mlflow", None)  # set by kedro-mlflow's hook, which runs first
+        if mlflow_config is None:
+            return
+        uri = mlflow_config.server.mlflow_tracking_uri
+        self.ui_url = (
+            team.redact(uri)
+            if team.is_remote(uri)
+            else f"http://{mlflow_config.ui.host}:{mlflow_config.ui.port}"
+        )
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Called after kedro-mlflow opened the run, named it and made its experiment active."""
+        active = mlflow.active_run()
+        if active is None:
+            return
+        client = MlflowClient()
+        experiment = client.get_experiment(active.info.experiment_id)
+        if experiment.tags.get(mlflow_ui.EXPERIMENT_KIND_TAG) != mlflow_ui.MODEL_TRAINING:
+            client.set_experiment_tag(
+                experiment.experiment_id, mlflow_ui.EXPERIMENT_KIND_TAG, mlflow_ui.MODEL_TRAINING
+            )
+        requested = run_params.get("pipeline_names") or [mlflow_ui.ALL_PIPELINES]
+        if active.info.run_name == "+".join(
+            requested
+        ):  # kedro-mlflow's default name, not one from mlflow.yml
+            client.update_run(active.info.run_id, name=mlflow_ui.run_name(requested, registered_pipelines))
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        """Called before :class:`CloseMlflowRuns` ends the run, so it is still active."""
+        active = mlflow.active_run()
+        if active is None or not self.ui_url:
+            return
+        logger.info(
+            "MLflow runs: %s (start the UI with `kedro mlflow ui`)",
+            mlflow_ui.runs_page_url(self.ui_url, active.info.experiment_id),
+        )
 
 
 class RecordRunInDvc:

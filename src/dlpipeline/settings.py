@@ -11,6 +11,7 @@ from dlpipeline.hooks import (
     PortableRunTags,
     RecordRunInDvc,
     RecordRunOwner,
+    ShowRunsInMlflowUi,
 )
 from dlpipeline.report_io import ReportOnWhatExists
 
@@ -19,6 +20,7 @@ HOOKS = (
     CloseMlflowRuns(),
     PortableRunTags(),
     RecordRunOwner(),
+    ShowRunsInMlflowUi(),
     RecordRunInDvc(),
     ReportOnWhatExists(),
 )

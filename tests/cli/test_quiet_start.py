@@ -30,4 +30,8 @@ def test_a_smoke_run_starts_with_the_run_and_its_progress_in_80_columns(project_
     for noise in NOISE:
         assert noise not in output
     assert max(len(line) for line in lines) <= 80
-    assert "Pipeline execution completed successfully" in lines[-1]
+    # It ends with Kedro's success line, then the link to its runs in the MLflow UI.
+    completed = next(i for i, line in enumerate(lines) if "Pipeline execution completed successfully" in line)
+    assert "MLflow runs:" in lines[completed + 1]
+    link_without_wraps = "".join("".join(lines[completed + 1 :]).split())
+    assert "http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning" in link_without_wraps

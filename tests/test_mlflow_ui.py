@@ -1,0 +1,50 @@
+"""What the MLflow UI is given: a model-training experiment, parents named after their pipelines, the link."""
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from mlflow.tracking import MlflowClient
+from tests.helpers import PIPELINES, SMOKE, kedro_cli
+
+from dlpipeline import mlflow_ui
+
+REGISTERED = ["__default__", "sequence", "mlp", "cnn"]
+
+
+def test_a_run_of_every_pipeline_is_named_after_them_in_a_stable_order():
+    assert mlflow_ui.run_name(["__default__"], REGISTERED) == "cnn+mlp+sequence"
+    assert mlflow_ui.run_name([], REGISTERED) == "cnn+mlp+sequence"
+
+
+def test_a_run_of_chosen_pipelines_keeps_their_names_and_order():
+    assert mlflow_ui.run_name(["mlp"], REGISTERED) == "mlp"
+    assert mlflow_ui.run_name(["sequence", "mlp"], REGISTERED) == "sequence+mlp"
+
+
+def test_the_runs_link_opens_the_model_training_face_of_the_experiment():
+    url = mlflow_ui.runs_page_url("http://127.0.0.1:5000/", "7", "params.flavour = 'torch'")
+    route = urlsplit(urlsplit(url).fragment)
+
+    assert url.startswith("http://127.0.0.1:5000/#/experiments/7/runs?")
+    assert route.path == "/experiments/7/runs"
+    assert parse_qs(route.query) == {
+        "workflowType": ["machine_learning"],
+        "searchFilter": ["params.flavour = 'torch'"],
+    }
+
+
+def test_a_plain_kedro_run_is_recorded_under_the_pipelines_names_in_a_model_training_experiment(
+    project_copy: Path,
+):
+    # `--tags data` runs every pipeline's data nodes only: the default pipeline, in seconds.
+    result = kedro_cli("run", "--env", SMOKE, "--tags", "data", cwd=project_copy)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project_copy / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("dlpipeline")
+    (parent,) = client.search_runs([experiment.experiment_id])
+    assert experiment.tags[mlflow_ui.EXPERIMENT_KIND_TAG] == "custom_model_development"
+    assert parent.info.run_name == "+".join(PIPELINES)
+    link = mlflow_ui.runs_page_url("http://127.0.0.1:5000", experiment.experiment_id)
+    log_without_line_wraps = "".join((result.stdout + result.stderr).split())
+    assert link in log_without_line_wraps
