@@ -9,7 +9,7 @@ MLflow 3's UI has two faces, "GenAI" (traces, an Overview page) and "Model train
 - the link a run prints opens the runs table directly: MLflow 3.17 takes the face from the
   ``workflowType`` query parameter of the URL before the one last chosen in the browser
   (GenAI by default), so the link names ``machine_learning``;
-- a ``kedro run`` of every pipeline is named after them (``cnn+generative+mlp+sequence``),
+- a ``kedro run`` of every pipeline is named after them (``cnn+generative+mlp+report+sequence``),
   not after Kedro's registry key ``__default__``.
 """
 
