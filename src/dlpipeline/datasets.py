@@ -323,7 +323,8 @@ class ModelDataset(_AtomicLocalSave, AbstractVersionedDataset[Models, Models]):
             raise DataValidationError(f"{shown} does not exist")
         try:
             with self._fs.open(get_filepath_str(self._get_load_path(), self._protocol), "rb") as file:
-                payload = torch.load(io.BytesIO(file.read()), map_location="cpu", weights_only=True)
+                buffer = io.BytesIO(file.read())  # torch needs a seekable file; fsspec's may not be
+                payload = torch.load(buffer, map_location="cpu", weights_only=True)
             models = from_payload(payload)
         except Exception as error:  # any reader failure means the file is not a usable model file
             reason = str(error).strip().split(". ")[0].splitlines()[0] if str(error).strip() else repr(error)
