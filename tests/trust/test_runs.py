@@ -183,7 +183,12 @@ def test_sigterm_or_ctrl_c_during_training_marks_the_run_killed_and_the_next_run
             time.sleep(0.5)
         time.sleep(2)  # well into the (endless) training
         process.send_signal(interruption)
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            tail = log.read_text()[-3000:]
+            pytest.fail(f"the run did not stop within 60 s of {interruption.name}:\n{tail}")
     assert process.returncode == 130
     assert run_statuses(project_copy) == ["KILLED"], log.read_text()[-3000:]
     assert "1 MLflow run(s) marked KILLED" in log.read_text()
