@@ -124,9 +124,9 @@ class ShowRunsInMlflowUi:
         ):  # kedro-mlflow's default name, not one from mlflow.yml
             client.update_run(active.info.run_id, name=mlflow_ui.run_name(requested, registered_pipelines))
 
-    @hook_impl
+    @hook_impl(tryfirst=True)
     def after_pipeline_run(self) -> None:
-        """Called before :class:`CloseMlflowRuns` ends the run, so it is still active."""
+        """Called first, before kedro-mlflow or :class:`CloseMlflowRuns` end the run: it is still active."""
         active = mlflow.active_run()
         if active is None or not self.ui_url:
             return
