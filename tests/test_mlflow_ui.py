@@ -1,8 +1,11 @@
 """What the MLflow UI is given: a model-training experiment, parents named after their pipelines, the link."""
 
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from tests.helpers import PIPELINES, SMOKE, kedro_cli
 
@@ -48,3 +51,32 @@ def test_a_plain_kedro_run_is_recorded_under_the_pipelines_names_in_a_model_trai
     link = mlflow_ui.runs_page_url("http://127.0.0.1:5000", experiment.experiment_id)
     log_without_line_wraps = "".join((result.stdout + result.stderr).split())
     assert link in log_without_line_wraps
+
+
+class _RacingClient:
+    """A tracking client on which a teammate's run tags the experiment just before ours does."""
+
+    def __init__(self, teammate_tags: bool) -> None:
+        self.tags: dict[str, str] = {}
+        self.teammate_tags = teammate_tags
+
+    def get_experiment(self, experiment_id: str) -> SimpleNamespace:
+        return SimpleNamespace(experiment_id=experiment_id, tags=dict(self.tags))
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        if self.teammate_tags:
+            self.tags[key] = value
+        raise MlflowException('duplicate key value violates unique constraint "experiment_tag_pk"')
+
+
+def test_two_runs_tagging_the_experiment_at_once_both_go_on():
+    client = _RacingClient(teammate_tags=True)
+
+    mlflow_ui.mark_model_training(client, "1")
+
+    assert client.tags == {mlflow_ui.EXPERIMENT_KIND_TAG: mlflow_ui.MODEL_TRAINING}
+
+
+def test_a_tag_that_cannot_be_written_is_still_an_error():
+    with pytest.raises(MlflowException, match="experiment_tag_pk"):
+        mlflow_ui.mark_model_training(_RacingClient(teammate_tags=False), "1")

@@ -113,11 +113,7 @@ class ShowRunsInMlflowUi:
         if active is None:
             return
         client = MlflowClient()
-        experiment = client.get_experiment(active.info.experiment_id)
-        if experiment.tags.get(mlflow_ui.EXPERIMENT_KIND_TAG) != mlflow_ui.MODEL_TRAINING:
-            client.set_experiment_tag(
-                experiment.experiment_id, mlflow_ui.EXPERIMENT_KIND_TAG, mlflow_ui.MODEL_TRAINING
-            )
+        mlflow_ui.mark_model_training(client, active.info.experiment_id)
         requested = run_params.get("pipeline_names") or [mlflow_ui.ALL_PIPELINES]
         if active.info.run_name == "+".join(
             requested

@@ -16,6 +16,9 @@ MLflow 3's UI has two faces, "GenAI" (traces, an Overview page) and "Model train
 from collections.abc import Iterable
 from urllib.parse import quote, urlencode
 
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 MODEL_TRAINING = "custom_model_development"
 WORKFLOW_TYPE = "machine_learning"
@@ -47,3 +50,23 @@ def runs_page_url(ui_url: str, experiment_id: str, search_filter: str = "") -> s
     if search_filter:
         query["searchFilter"] = search_filter
     return f"{ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs?{urlencode(query, quote_via=quote)}"
+
+
+def mark_model_training(client: MlflowClient, experiment_id: str) -> None:
+    """Tag the experiment as "Model training", tolerating a teammate's run that tags it at the same moment.
+
+    Two runs starting together against one tracking server both see the tag missing; the
+    second insert then violates the tag table's key. Only a tag still missing afterwards is an error.
+    """
+    if _experiment_kind(client, experiment_id) == MODEL_TRAINING:
+        return
+    try:
+        client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING)
+    except MlflowException:
+        if _experiment_kind(client, experiment_id) != MODEL_TRAINING:
+            raise
+
+
+def _experiment_kind(client: MlflowClient, experiment_id: str) -> str | None:
+    """The experiment's ``mlflow.experimentKind`` tag, if any."""
+    return client.get_experiment(experiment_id).tags.get(EXPERIMENT_KIND_TAG)
