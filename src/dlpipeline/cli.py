@@ -29,8 +29,9 @@ from typing import Any, NoReturn
 
 import click
 from kedro.framework.cli.project import run as kedro_run
-from kedro.framework.project import pipelines, settings
+from kedro.framework.project import PACKAGE_NAME, pipelines, settings
 from kedro.io import DatasetError
+from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 from kedro.validation.exceptions import ParameterValidationError
 from mlflow.entities import RunStatus
@@ -121,8 +122,9 @@ def _prepare(ctx: click.Context, options: dict[str, Any]) -> None:
     if options["pipeline"] and options["pipelines"]:
         raise RunOptionError("--pipeline and --pipelines cannot be used together.", "Use --pipelines only.")
     names = [options["pipeline"]] if options["pipeline"] else list(options["pipelines"])
-    pipelines.set_requested(None)  # load every pipeline, to name them if one is unknown
-    selected = cli_checks.check_pipelines(names, dict(pipelines.items()))
+    cli_checks.check_pipelines(names, cli_checks.pipeline_folders(PACKAGE_NAME))
+    pipelines.set_requested(names or None)  # as `kedro run` will: only the requested ones are imported
+    selected = sum((pipelines[name] for name in names or ["__default__"]), Pipeline([]))
     cli_checks.check_filters(selected, names, options)
     if not conf_root.is_dir():
         return  # an archive or a remote configuration: Kedro and kedro-mlflow read it

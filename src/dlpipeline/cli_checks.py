@@ -8,6 +8,7 @@ closest match when there is one) and what to do; ``dlpipeline.cli`` prints it an
 """
 
 import difflib
+import importlib.resources
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
@@ -90,17 +91,29 @@ def check_env(env: str | None, conf_root: Path) -> None:
     )
 
 
-def check_pipelines(requested: Iterable[str], registered: Mapping[str, Pipeline]) -> Pipeline:
-    """The requested pipelines exist; returns them combined (``__default__`` when none)."""
-    names = list(requested) or ["__default__"]
-    available = [name for name in registered if name != "__default__"]
-    for name in names:
-        if name not in registered:
+def pipeline_folders(package: str) -> list[str]:
+    """The pipelines Kedro's ``find_pipelines`` registers for ``package``, found without importing them.
+
+    Each is a folder of ``<package>/pipelines``; importing them all (torch, the node modules)
+    would cost a run of one pipeline about a second.
+    """
+    folders = importlib.resources.files(f"{package}.pipelines").iterdir()
+    return sorted(
+        folder.name
+        for folder in folders
+        if folder.is_dir() and folder.name != "__pycache__" and not folder.name.startswith(".")
+    )
+
+
+def check_pipelines(requested: Iterable[str], available: Iterable[str]) -> None:
+    """Every requested pipeline is one of the ``available`` ones (or ``__default__``, all of them)."""
+    available = sorted(available)
+    for name in requested:
+        if name != "__default__" and name not in available:
             raise RunOptionError(
                 f"Unknown pipeline '{name}'.{did_you_mean(name, available)}",
                 f"Pipelines: {listing(available)} (leave --pipelines out to run them all).",
             )
-    return sum((registered[name] for name in names), Pipeline([]))
 
 
 def _check_names(option: str, kind: str, given: Iterable[str], existing: set[str], described: str) -> None:

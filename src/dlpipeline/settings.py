@@ -1,10 +1,7 @@
 """Kedro project settings."""
 
-from pathlib import Path
-
-from kedro.config import OmegaConfigLoader
-from kedro.utils import find_kedro_project
-
+from dlpipeline import config
+from dlpipeline.heap import FreezeStartUpObjects, freeze_long_lived_objects
 from dlpipeline.hooks import (
     CheckTrackingServer,
     CloseMlflowRuns,
@@ -23,26 +20,11 @@ HOOKS = (
     ShowRunsInMlflowUi(),
     RecordRunInDvc(),
     ReportOnWhatExists(),
+    FreezeStartUpObjects(),
 )
 
+# Defined in dlpipeline.config, so code outside a session reads the configuration the same way.
+CONFIG_LOADER_CLASS = config.CONFIG_LOADER_CLASS
+CONFIG_LOADER_ARGS = config.CONFIG_LOADER_ARGS
 
-def sqlite_uri(filename: str) -> str:
-    """Absolute ``sqlite:///`` URI of ``filename`` in the project root.
-
-    Used as ``${sqlite_uri:mlflow.db}`` in mlflow.yml. The project root is found from the
-    working directory (so a notebook in ``notebooks/`` shares the project's store), and an
-    absolute URI keeps MLflow's cached store right when one process runs several projects.
-    """
-    root = find_kedro_project(Path.cwd()) or Path.cwd()
-    return f"sqlite:///{(root / filename).as_posix()}"
-
-
-CONFIG_LOADER_CLASS = OmegaConfigLoader
-CONFIG_LOADER_ARGS = {
-    "base_env": "base",
-    "default_run_env": "local",
-    # An environment overrides single keys of conf/base (deep merge), not whole blocks: a catalog
-    # entry's filepath moves to s3:// in an environment while its type and schema stay in base.
-    "merge_strategy": {"parameters": "soft", "mlflow": "soft", "catalog": "soft"},
-    "custom_resolvers": {"sqlite_uri": sqlite_uri},
-}
+freeze_long_lived_objects()  # Kedro, MLflow and pandas, imported above, live as long as the run

@@ -14,6 +14,7 @@ from dlpipeline.cli_checks import (
     check_pipelines,
     check_runner,
     did_you_mean,
+    pipeline_folders,
     sqlite_database,
 )
 
@@ -59,11 +60,9 @@ def test_an_environment_is_a_folder_of_the_configuration(tmp_path: Path):
 
 
 def test_pipelines_tags_nodes_namespaces_and_datasets_must_exist():
-    assert set(check_pipelines(["mlp"], {"mlp": PIPELINE, "__default__": PIPELINE}).nodes) == set(
-        PIPELINE.nodes
-    )
+    check_pipelines(["mlp", "__default__"], ["cnn", "mlp"])
     with pytest.raises(RunOptionError, match=r"Unknown pipeline 'mpl'\. Did you mean 'mlp'"):
-        check_pipelines(["mpl"], {"mlp": PIPELINE, "__default__": PIPELINE})
+        check_pipelines(["mpl"], ["cnn", "mlp"])
     check_filters(PIPELINE, ["mlp"], {"tags": ["data"], "node_names": ["mlp.split"], "namespaces": ["mlp"]})
     for options, message in [
         ({"tags": ["dat"]}, "--tags: no tag 'dat'"),
@@ -74,6 +73,12 @@ def test_pipelines_tags_nodes_namespaces_and_datasets_must_exist():
     ]:
         with pytest.raises(RunOptionError, match=re.escape(message)):
             check_filters(PIPELINE, ["mlp"], options)
+
+
+def test_the_pipelines_named_without_importing_them_are_those_kedro_registers():
+    from dlpipeline.pipeline_registry import register_pipelines
+
+    assert pipeline_folders("dlpipeline") == sorted(set(register_pipelines()) - {"__default__"})
 
 
 def test_a_missing_or_empty_store_is_fine_and_only_sqlite_uris_are_checked(tmp_path: Path):

@@ -1,0 +1,34 @@
+"""Start-up objects kept out of the garbage collector's full passes.
+
+A ``kedro run`` imports torch, MLflow, SQLAlchemy, pandas, scikit-learn and matplotlib and
+builds every pipeline: millions of objects that live as long as the process. CPython's
+collector walks all of them at each full (oldest-generation) collection, and the
+allocation-heavy start-up triggers about ten such passes, the later ones 0.2 to 0.4 s each:
+about 1.7 s of a 10 s smoke run of the mlp pipeline, measured with ``gc.callbacks``.
+Freezing moves the objects alive at that moment into a permanent generation that collections
+skip; objects made afterwards, the nodes' own, are collected as usual.
+
+The project freezes at three points of a run's start: after the settings (Kedro, MLflow,
+pandas), after the pipelines are built (torch, scikit-learn, the node modules) and before the
+first node (the catalog and the tracking store).
+"""
+
+import gc
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
+
+def freeze_long_lived_objects() -> None:
+    """Exclude every object alive now from later collections (``gc.freeze``)."""
+    gc.freeze()
+
+
+class FreezeStartUpObjects:
+    """Freezes what the run's start built, once the catalog and the tracking store exist."""
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Called after the catalog, the MLflow store and the parent run are made, before any node."""
+        del run_params
+        freeze_long_lived_objects()
