@@ -656,6 +656,12 @@ def machine_description(smoke: bool) -> dict[str, Any]:
     }
 
 
+def kept_rows(previous: list[Row], new: list[Row]) -> list[Row]:
+    """The ``previous`` rows that ``new`` does not replace (same workload and same contention)."""
+    replaced = {(row["workload"], row.get("contended", 0)) for row in new}
+    return [row for row in previous if (row["workload"], row.get("contended", 0)) not in replaced]
+
+
 def main(argv: list[str] | None = None) -> list[Row]:
     """Parse the command line, run the chosen workloads, print and save the results."""
     parser = argparse.ArgumentParser(
@@ -678,6 +684,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
         help="run every workload beside N busy torch processes (started and stopped here)",
     )
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "benchmarks/results.json")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="keep the output file's other rows; replace those of the same workload and --contended",
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.workloads.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(WORKLOADS))
@@ -700,6 +711,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
             )
     print_table(rows)
     rows = [{**row, "machine": machine_description(args.smoke)} for row in rows]
+    if args.append and args.output.exists():
+        rows = kept_rows(json.loads(args.output.read_text()), rows) + rows
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(rows, indent=2) + "\n")
     print(f"written: {args.output}")

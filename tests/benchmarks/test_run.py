@@ -1,5 +1,6 @@
 """The benchmark harness runs on a tiny workload and writes the documented results file."""
 
+import importlib
 import json
 import subprocess
 import sys
@@ -106,3 +107,19 @@ def test_contended_rows_say_how_many_busy_processes_ran_beside_them_and_where(tm
         row["machine"]["device"] == "cpu" or row["machine"]["device"].startswith("cuda:") for row in rows
     )
     assert "beside 1 busy processes" in result.stderr
+
+
+def test_appending_replaces_only_the_rows_of_the_same_workload_and_contention(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "benchmarks"))  # as `python benchmarks/run.py` sees it
+    kept_rows = importlib.import_module("run").kept_rows
+
+    previous = [
+        {"workload": "cnn", "contended": 0, "ours_s": 1.0},
+        {"workload": "cnn", "contended": 2, "ours_s": 2.0},
+        {"workload": "overhead", "contended": 0, "ours_s": 8.0},
+    ]
+    new = [{"workload": "cnn", "contended": 2, "ours_s": 1.5}]
+
+    assert kept_rows(previous, new) == [previous[0], previous[2]]
