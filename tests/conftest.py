@@ -67,3 +67,19 @@ def viz_graph(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     built = built_once(session_folder(tmp_path_factory) / "viz_build", build)
     return json.loads((built / "project/build/api/main").read_text())
+
+
+@pytest.fixture(scope="session")
+def mlp_and_report_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project copy where ``kedro run --pipelines mlp,report --env smoke`` ran, once per session.
+
+    Shared like ``smoke_run`` (tests must not write into it): the report's checks and the browser
+    that opens it read the same run.
+    """
+
+    def run(folder: Path) -> None:
+        project = copy_project(folder / "project")
+        result = kedro_cli("run", "--pipelines", "mlp,report", "--env", "smoke", cwd=project)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    return built_once(session_folder(tmp_path_factory) / "mlp_and_report_run", run) / "project"

@@ -74,12 +74,20 @@ def data_stages() -> list[str]:
     ]
 
 
+@pytest.fixture(scope="module")
+def regenerated_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh clone where every data stage was reproduced on the base parameters (one ``dvc repro``)."""
+    clone = fresh_clone(tmp_path_factory.mktemp("regenerated") / "clone")
+    run("dvc", "repro", "--force", "--single-item", *data_stages(), cwd=clone, env={"KEDRO_ENV": "base"})
+    return clone
+
+
 @pytest.mark.parametrize("stage", data_stages())
-def test_regenerated_datasets_reproduce_the_committed_hashes_byte_for_byte(tmp_path: Path, stage: str):
+def test_regenerated_datasets_reproduce_the_committed_hashes_byte_for_byte(
+    regenerated_clone: Path, stage: str
+):
     committed = locked_outs(PROJECT_ROOT / "dvc.lock", stage)
-    clone = fresh_clone(tmp_path / "clone")
-    run("dvc", "repro", "--force", "--single-item", stage, cwd=clone, env={"KEDRO_ENV": "base"})
-    assert locked_outs(clone / "dvc.lock", stage) == committed
+    assert locked_outs(regenerated_clone / "dvc.lock", stage) == committed
 
 
 @pytest.fixture(scope="module")

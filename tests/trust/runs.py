@@ -13,12 +13,20 @@ def smoke_run(pipeline: str) -> tuple[str, ...]:
 
 
 def run_statuses(project: Path) -> list[str]:
-    """Status of every MLflow run in the project's store, oldest first (empty without a store)."""
+    """Status of every MLflow run in the project's store, oldest first.
+
+    Empty without a store, and while a starting run has created the file but not its tables yet.
+    """
     database = project / "mlflow.db"
     if not database.exists():
         return []
     with sqlite3.connect(database) as connection:
-        return [status for (status,) in connection.execute("SELECT status FROM runs ORDER BY start_time")]
+        try:
+            return [status for (status,) in connection.execute("SELECT status FROM runs ORDER BY start_time")]
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return []
+            raise
 
 
 PARENT_TAGS = "SELECT run_uuid, value FROM tags WHERE key = 'mlflow.parentRunId'"

@@ -41,20 +41,25 @@ def test_sigterm_or_ctrl_c_during_training_marks_the_run_killed_and_the_next_run
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 120
-        training_inputs = project_copy / "data/05_model_input" / pipeline
-        while "RUNNING" not in run_statuses(project_copy) or not any(training_inputs.rglob("*.*")):
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the training never started"
-            time.sleep(0.5)
-        time.sleep(2)  # well into the (endless) training
-        process.send_signal(interruption)
         try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            tail = log.read_text()[-3000:]
-            pytest.fail(f"the run did not stop within 60 s of {interruption.name}:\n{tail}")
+            deadline = time.monotonic() + 120
+            training_inputs = project_copy / "data/05_model_input" / pipeline
+            while "RUNNING" not in run_statuses(project_copy) or not any(training_inputs.rglob("*.*")):
+                assert process.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, "the training never started"
+                time.sleep(0.5)
+            time.sleep(2)  # well into the (endless) training
+            process.send_signal(interruption)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                tail = log.read_text()[-3000:]
+                pytest.fail(f"the run did not stop within 60 s of {interruption.name}:\n{tail}")
+        finally:
+            if process.poll() is None:  # the test failed before the run stopped: never leave it training
+                process.kill()
+                process.wait(timeout=60)
     assert process.returncode == 130
     assert run_statuses(project_copy) == ["KILLED"], log.read_text()[-3000:]
     assert "1 MLflow run(s) marked KILLED" in log.read_text()
