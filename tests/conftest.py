@@ -1,11 +1,14 @@
-"""Shared fixtures: a throw-away copy of the project, one smoke run per pipeline, a Dask cluster."""
+"""Shared fixtures: a throw-away copy of the project, one smoke run per pipeline, the kedro-viz
+build, a Dask cluster."""
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.helpers import copy_project, smoke_run_in_copy
+from tests.helpers import copy_project, kedro_cli, smoke_run_in_copy
+from tests.shared_runs import built_once, session_folder
 
 # Before any test module imports torch: dlpipeline sets the OpenMP wait policy torch reads once.
 import dlpipeline  # noqa: F401
@@ -27,16 +30,14 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """``smoke_run(name)``: a project copy where ``kedro run --pipelines <name> --env smoke`` ran.
 
-    Each pipeline runs once per test session, shared by every test that reads its outputs.
+    Each pipeline runs once per test session, shared by every test that reads its outputs, on
+    every xdist worker: the first worker to ask runs it in a folder they all share (under a
+    lock), the others wait for it and read the same copy. Tests must not write into it.
     """
-    runs: dict[str, Path] = {}
 
     def run(pipeline: str) -> Path:
-        if pipeline not in runs:
-            runs[pipeline] = smoke_run_in_copy(
-                tmp_path_factory.mktemp(f"smoke_{pipeline}") / "project", pipeline
-            )
-        return runs[pipeline]
+        folder = session_folder(tmp_path_factory) / f"smoke_{pipeline}"
+        return built_once(folder, lambda built: smoke_run_in_copy(built / "project", pipeline)) / "project"
 
     return run
 
@@ -53,3 +54,32 @@ def dask_scheduler() -> Iterator[str]:
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     ) as cluster:
         yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="session")
+def viz_graph(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """What ``kedro viz build`` wrote for the project (``build/api/main``), built once per session."""
+
+    def build(folder: Path) -> None:
+        project = copy_project(folder / "project")
+        result = kedro_cli("viz", "build", cwd=project)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    built = built_once(session_folder(tmp_path_factory) / "viz_build", build)
+    return json.loads((built / "project/build/api/main").read_text())
+
+
+@pytest.fixture(scope="session")
+def mlp_and_report_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project copy where ``kedro run --pipelines mlp,report --env smoke`` ran, once per session.
+
+    Shared like ``smoke_run`` (tests must not write into it): the report's checks and the browser
+    that opens it read the same run.
+    """
+
+    def run(folder: Path) -> None:
+        project = copy_project(folder / "project")
+        result = kedro_cli("run", "--pipelines", "mlp,report", "--env", "smoke", cwd=project)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    return built_once(session_folder(tmp_path_factory) / "mlp_and_report_run", run) / "project"

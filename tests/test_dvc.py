@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -73,12 +74,20 @@ def data_stages() -> list[str]:
     ]
 
 
+@pytest.fixture(scope="module")
+def regenerated_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh clone where every data stage was reproduced on the base parameters (one ``dvc repro``)."""
+    clone = fresh_clone(tmp_path_factory.mktemp("regenerated") / "clone")
+    run("dvc", "repro", "--force", "--single-item", *data_stages(), cwd=clone, env={"KEDRO_ENV": "base"})
+    return clone
+
+
 @pytest.mark.parametrize("stage", data_stages())
-def test_regenerated_datasets_reproduce_the_committed_hashes_byte_for_byte(tmp_path: Path, stage: str):
+def test_regenerated_datasets_reproduce_the_committed_hashes_byte_for_byte(
+    regenerated_clone: Path, stage: str
+):
     committed = locked_outs(PROJECT_ROOT / "dvc.lock", stage)
-    clone = fresh_clone(tmp_path / "clone")
-    run("dvc", "repro", "--force", "--single-item", stage, cwd=clone, env={"KEDRO_ENV": "base"})
-    assert locked_outs(clone / "dvc.lock", stage) == committed
+    assert locked_outs(regenerated_clone / "dvc.lock", stage) == committed
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +95,23 @@ def reproduced_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     clone = fresh_clone(tmp_path_factory.mktemp("dvc") / "clone")
     run("dvc", "repro", cwd=clone, env={"KEDRO_ENV": "smoke"})
     return clone
+
+
+@dataclass(frozen=True)
+class KedroRun:
+    """A fresh clone where a plain ``kedro run`` ran, and what that command printed."""
+
+    clone: Path
+    output: str
+
+
+@pytest.fixture(scope="module")
+def kedro_run(tmp_path_factory: pytest.TempPathFactory) -> KedroRun:
+    """``kedro run`` (every pipeline, smoke env) in a fresh clone: no ``dvc repro`` there."""
+    clone = fresh_clone(tmp_path_factory.mktemp("kedro_run") / "clone")
+    result = kedro_cli("run", cwd=clone, env={"KEDRO_ENV": "smoke"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return KedroRun(clone, result.stdout + result.stderr)
 
 
 def test_a_fresh_clone_reproduces_everything_then_is_up_to_date(reproduced_clone: Path):
@@ -105,20 +131,14 @@ def test_metrics_and_plots_are_declared_to_dvc(reproduced_clone: Path):
     assert "accuracy_table.csv" in plots
 
 
-def test_every_stage_rerun_on_the_same_inputs_writes_the_same_bytes(reproduced_clone: Path):
+def test_every_stage_rerun_on_the_same_inputs_writes_the_same_bytes(
+    reproduced_clone: Path, kedro_run: KedroRun
+):
+    # Every stage ran twice from nothing on the same inputs: by `dvc repro` in one fresh clone,
+    # by `kedro run` (which records its outputs in dvc.lock) in another.
     for stage in data_stages() + train_stages():
-        before = locked_outs(reproduced_clone / "dvc.lock", stage)
-        run(
-            "dvc",
-            "repro",
-            "--force",
-            "--single-item",
-            stage,
-            cwd=reproduced_clone,
-            env={"KEDRO_ENV": "smoke"},
-        )
-        assert locked_outs(reproduced_clone / "dvc.lock", stage) == before, stage
-    assert changed_stages(reproduced_clone) == set()
+        rerun = locked_outs(kedro_run.clone / "dvc.lock", stage)
+        assert rerun == locked_outs(reproduced_clone / "dvc.lock", stage), stage
 
 
 def test_dvc_metrics_show_a_dozen_headline_figures_per_pipeline(reproduced_clone: Path):
@@ -135,13 +155,11 @@ def leaves(tree: dict | float) -> list[float]:
     return [tree]
 
 
-def test_kedro_run_keeps_dvc_in_step_so_dvc_repro_reruns_nothing(tmp_path: Path):
-    clone = fresh_clone(tmp_path / "clone")
-    result = kedro_cli("run", cwd=clone, env={"KEDRO_ENV": "smoke"})
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "Recorded in dvc.lock" in result.stdout + result.stderr
-    assert changed_stages(clone) == set()
-    assert "Data and pipelines are up to date." in run("dvc", "repro", cwd=clone, env={"KEDRO_ENV": "smoke"})
+def test_kedro_run_keeps_dvc_in_step_so_dvc_repro_reruns_nothing(kedro_run: KedroRun):
+    assert "Recorded in dvc.lock" in kedro_run.output
+    assert changed_stages(kedro_run.clone) == set()
+    second = run("dvc", "repro", cwd=kedro_run.clone, env={"KEDRO_ENV": "smoke"})
+    assert "Data and pipelines are up to date." in second
 
 
 def test_a_training_parameter_reruns_training_only(reproduced_clone: Path):

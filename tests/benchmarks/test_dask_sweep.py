@@ -15,6 +15,8 @@ def test_the_dask_benchmark_times_both_sweeps_and_finds_the_same_results(tmp_pat
             sys.executable,
             "benchmarks/dask_sweep.py",
             "--smoke",
+            "--epochs",  # what is checked holds for any number of epochs: one keeps the test short
+            "1",
             "--address",
             dask_scheduler,
             "--output",

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from tests.browser.browsing import Tab
-from tests.helpers import SMOKE, copy_project, kedro_cli
 
 REPORT = Path("data/08_reporting/index.html")
 VERDICTS = {"supported", "not supported", "mixed", "not measured", "not run yet"}
@@ -17,12 +16,9 @@ MIN_CLAIMS = 15
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``kedro run --pipelines mlp,report --env smoke`` in a project copy; the report's path."""
-    project = copy_project(tmp_path_factory.mktemp("report") / "project")
-    result = kedro_cli("run", "--pipelines", "mlp,report", "--env", SMOKE, cwd=project)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return project / REPORT
+def report(mlp_and_report_run: Path) -> Path:
+    """The report's path after ``kedro run --pipelines mlp,report --env smoke``."""
+    return mlp_and_report_run / REPORT
 
 
 def test_every_claim_has_its_section_and_every_picture_loads(report: Path, tab: Tab):

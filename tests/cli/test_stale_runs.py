@@ -24,7 +24,12 @@ def statuses(database: Path) -> list[str]:
     if not database.exists():
         return []
     with sqlite3.connect(database) as connection:
-        return [status for (status,) in connection.execute("SELECT status FROM runs ORDER BY start_time")]
+        try:
+            return [status for (status,) in connection.execute("SELECT status FROM runs ORDER BY start_time")]
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):  # a starting run created the file, not its tables yet
+                return []
+            raise
 
 
 def owner_tags(database: Path) -> dict[str, str]:
@@ -47,15 +52,20 @@ def test_a_run_killed_hard_is_marked_killed_by_the_next_run(project_copy: Path, 
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 120
-        training_inputs = project_copy / "data/05_model_input/mlp"
-        while "RUNNING" not in statuses(database) or not any(training_inputs.rglob("*.*")):
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the training never started"
-            time.sleep(0.5)
-        time.sleep(2)  # well into the (endless) training
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
+        try:
+            deadline = time.monotonic() + 120
+            training_inputs = project_copy / "data/05_model_input/mlp"
+            while "RUNNING" not in statuses(database) or not any(training_inputs.rglob("*.*")):
+                assert process.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, "the training never started"
+                time.sleep(0.5)
+            time.sleep(2)  # well into the (endless) training
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:  # the test failed before the kill: never leave it training
+                process.kill()
+                process.wait(timeout=60)
     assert statuses(database) == ["RUNNING"]
     assert owner_tags(database) == {HOST_TAG: host(), PID_TAG: str(process.pid)}
 

@@ -42,13 +42,11 @@ def test_the_report_runs_before_any_experiment_and_says_what_to_run(project_copy
 
 
 def test_after_an_experiment_its_claims_get_verdicts_and_embedded_figures_logged_on_the_parent(
-    project_copy: Path,
+    mlp_and_report_run: Path,
 ):
-    result = kedro_cli("run", "--pipelines", "mlp,report", "--env", "smoke", cwd=project_copy)
-    assert result.returncode == 0, result.stderr[-3000:]
-    html = (project_copy / PAGE).read_text()
+    html = (mlp_and_report_run / PAGE).read_text()
     by_claim = verdicts(html)
-    parameters = yaml.safe_load((project_copy / "conf/base/parameters_report.yml").read_text())
+    parameters = yaml.safe_load((mlp_and_report_run / "conf/base/parameters_report.yml").read_text())
     claims = parameters["report"]["notes"]["claims"]
     mlp_claims = [claim["id"] for claim in claims if claim["pipeline"] == "mlp"]
     # The smoke sweep trains only some widths: a claim about a width it lacks is "not measured".
@@ -59,8 +57,8 @@ def test_after_an_experiment_its_claims_get_verdicts_and_embedded_figures_logged
     assert by_claim["cnn-spatial-patterns"] == "not run yet"
     assert html.count('src="data:image/png;base64,') >= len(mlp_claims)
     assert not re.search(r'src="(?!data:)', html)
-    assert "report/index.html" in logged_artifacts(project_copy)
-    assert "report/verdicts.csv" in logged_artifacts(project_copy)
+    assert "report/index.html" in logged_artifacts(mlp_and_report_run)
+    assert "report/verdicts.csv" in logged_artifacts(mlp_and_report_run)
 
 
 def test_in_a_whole_run_the_report_comes_after_everything_it_reads():
