@@ -15,21 +15,9 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 from tests.helpers import kedro_cli
+from tests.trust.runs import run_statuses
 
 from dlpipeline.run_owner import HOST_TAG, PID_TAG, START_TAG, host, mark_stale_runs_killed, process_start
-
-
-def statuses(database: Path) -> list[str]:
-    """Status of every run in the store, oldest first (empty without a store)."""
-    if not database.exists():
-        return []
-    with sqlite3.connect(database) as connection:
-        try:
-            return [status for (status,) in connection.execute("SELECT status FROM runs ORDER BY start_time")]
-        except sqlite3.OperationalError as error:
-            if "no such table" in str(error):  # a starting run created the file, not its tables yet
-                return []
-            raise
 
 
 def owner_tags(database: Path) -> dict[str, str]:
@@ -55,7 +43,7 @@ def test_a_run_killed_hard_is_marked_killed_by_the_next_run(project_copy: Path, 
         try:
             deadline = time.monotonic() + 120
             training_inputs = project_copy / "data/05_model_input/mlp"
-            while "RUNNING" not in statuses(database) or not any(training_inputs.rglob("*.*")):
+            while "RUNNING" not in run_statuses(project_copy) or not any(training_inputs.rglob("*.*")):
                 assert process.poll() is None, log.read_text()[-3000:]
                 assert time.monotonic() < deadline, "the training never started"
                 time.sleep(0.5)
@@ -66,7 +54,7 @@ def test_a_run_killed_hard_is_marked_killed_by_the_next_run(project_copy: Path, 
             if process.poll() is None:  # the test failed before the kill: never leave it training
                 process.kill()
                 process.wait(timeout=60)
-    assert statuses(database) == ["RUNNING"]
+    assert run_statuses(project_copy) == ["RUNNING"]
     assert owner_tags(database) == {HOST_TAG: host(), PID_TAG: str(process.pid)}
 
     result = kedro_cli("run", "--pipelines", "mlp", "--env", "smoke", "--tags", "data", cwd=project_copy)
@@ -75,11 +63,11 @@ def test_a_run_killed_hard_is_marked_killed_by_the_next_run(project_copy: Path, 
     assert len(notices) == 1
     assert "Marked 1 MLflow run(s) KILLED" in notices[0]
     assert "no longer exists" in notices[0]
-    assert statuses(database) == ["KILLED", "FINISHED"]
+    assert run_statuses(project_copy) == ["KILLED", "FINISHED"]
 
     again = kedro_cli("run", "--pipelines", "mlp", "--env", "smoke", "--tags", "data", cwd=project_copy)
     assert "KILLED" not in again.stderr
-    assert statuses(database) == ["KILLED", "FINISHED", "FINISHED"]
+    assert run_statuses(project_copy) == ["KILLED", "FINISHED", "FINISHED"]
 
 
 def a_dead_pid() -> int:
