@@ -69,6 +69,16 @@ def test_relu_zeroes_the_negatives_and_max_pooling_keeps_each_window_maximum():
     torch.testing.assert_close(pooled, relu.unflatten(-1, (4, 2)).unflatten(-3, (4, 2)).amax(dim=(-1, -3)))
 
 
+@pytest.mark.parametrize(("members", "channels"), [(1, 1), (3, 1), (2, 3)])
+def test_every_block_runs_in_channels_last_memory_whatever_the_members_and_channels(members, channels):
+    # Pooling in the default layout is several times slower on a CPU. With one member and
+    # one channel the input's strides fit both layouts, which must not decide for torch.
+    spec = ConvNetSpec(in_shape=(channels, 8, 8), n_classes=10, filters=(16, 32))
+    stages = ConvNetEnsemble(spec, list(range(members))).trace(images(shape=(channels, 8, 8)))
+    for name, maps in stages:  # (members, n, channels, rows, cols): the channels are innermost
+        assert maps.stride(2) == 1, name
+
+
 def test_the_dense_layer_sees_the_flattened_last_feature_maps():
     spec = ConvNetSpec(DIGIT, 10, filters=(32, 64), dense_units=128)
     assert spec.block_shapes == [(32, 4, 4), (64, 2, 2)]

@@ -144,13 +144,22 @@ class ConvNetEnsemble(nn.Module):
         """Each member's own copy of the input channels, ``(n, members * channels, rows, cols)``.
 
         Channels-last memory makes the grouped convolutions and pooling of tiny images about
-        twice as fast on a CPU as the default layout. The copies are written straight into it
-        (one pass, none at all for one member and one channel, whose layouts coincide).
+        twice as fast on a CPU as the default layout (max pooling alone, ten times). The
+        copies are written straight into a new channels-last tensor: with one member and one
+        channel the input's strides fit both layouts, and torch then keeps the default
+        layout for every later layer.
         """
         n, channels, rows, cols = images.shape
-        per_pixel = images.permute(0, 2, 3, 1).unsqueeze(3).expand(n, rows, cols, self.members, channels)
-        member_maps = per_pixel.reshape(n, rows, cols, self.members * channels).permute(0, 3, 1, 2)
-        return member_maps.contiguous(memory_format=torch.channels_last)
+        member_maps = torch.empty(
+            (n, self.members * channels, rows, cols),
+            dtype=images.dtype,
+            device=images.device,
+            memory_format=torch.channels_last,
+        )
+        member_maps.unflatten(1, (self.members, channels)).copy_(
+            images.unsqueeze(1).expand(n, self.members, channels, rows, cols)
+        )
+        return member_maps
 
     def _convolve(self, maps: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """One grouped convolution with same padding: member ``i`` sees only its own channels."""
