@@ -3,12 +3,12 @@
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-from dlpipeline.heap import freeze_long_lived_objects
+from dlpipeline.heap import long_lived_objects_made
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register every ``pipelines/<name>/pipeline.py`` under ``<name>``; ``kedro run`` runs all."""
-    pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
-    freeze_long_lived_objects()  # the node modules and what they import live as long as the run
+    with long_lived_objects_made():  # the node modules and what they import live as long as the run
+        pipelines = find_pipelines(raise_errors=True)
+        pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines
