@@ -90,15 +90,24 @@ def alternating_medians(
     """Time ``ours`` and ``peer`` in turns, ``repeats`` times each: medians and last results of both.
 
     Taking turns puts a change in the machine's load (other work starting or stopping) on
-    both sides alike, where timing one side after the other would put it on one.
+    both sides alike, where timing one side after the other would put it on one. Who goes
+    first swaps every round, so neither side always runs on the caches and memory the
+    other left behind.
     """
-    ours_times, peer_times, ours_result, peer_result = [], [], None, None
-    for _ in range(repeats):
-        seconds, ours_result = median_seconds(ours, 1)
-        ours_times.append(seconds)
-        seconds, peer_result = median_seconds(peer, 1)
-        peer_times.append(seconds)
-    return statistics.median(ours_times), ours_result, statistics.median(peer_times), peer_result
+    times: dict[str, list[float]] = {"ours": [], "peer": []}
+    results: dict[str, Any] = {}
+    sides = {"ours": ours, "peer": peer}
+    for round_index in range(repeats):
+        order = ("ours", "peer") if round_index % 2 == 0 else ("peer", "ours")
+        for side in order:
+            seconds, results[side] = median_seconds(sides[side], 1)
+            times[side].append(seconds)
+    return (
+        statistics.median(times["ours"]),
+        results["ours"],
+        statistics.median(times["peer"]),
+        results["peer"],
+    )
 
 
 def base_parameters(pipeline: str, smoke: bool) -> dict[str, Any]:
@@ -211,12 +220,9 @@ def overhead(repeats: int, smoke: bool) -> list[Row]:
         plain_script = [python, str(Path(__file__).with_name("plain_mlp.py"))]
         kedro_run = [python, "-m", "kedro", "run", "--pipelines", "mlp", "--env", "smoke"]
         first_s = timed_command(kedro_run, copy)  # creates mlflow.db (schema migrations)
-        # Alternated, so a change in the machine's load falls on both sides alike.
-        plain_times, kedro_times = [], []
-        for _ in range(repeats):
-            plain_times.append(timed_command(plain_script, copy))
-            kedro_times.append(timed_command(kedro_run, copy))
-    plain_s, warm_s = statistics.median(plain_times), statistics.median(kedro_times)
+        warm_s, _, plain_s, _ = alternating_medians(
+            lambda: timed_command(kedro_run, copy), lambda: timed_command(plain_script, copy), repeats
+        )
     return [
         {
             "workload": "overhead",

@@ -123,3 +123,21 @@ def test_appending_replaces_only_the_rows_of_the_same_workload_and_contention(
     new = [{"workload": "cnn", "contended": 2, "ours_s": 1.5}]
 
     assert kept_rows(previous, new) == [previous[0], previous[2]]
+
+
+def test_ours_and_the_peer_take_turns_and_swap_who_goes_first_every_round(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "benchmarks"))
+    alternating_medians = importlib.import_module("run").alternating_medians
+    calls: list[str] = []
+
+    def side(name: str):
+        def call() -> str:
+            calls.append(name)
+            return f"{name} result"
+
+        return call
+
+    _, ours_result, _, peer_result = alternating_medians(side("ours"), side("peer"), repeats=4)
+
+    assert calls == ["ours", "peer", "peer", "ours", "ours", "peer", "peer", "ours"]
+    assert (ours_result, peer_result) == ("ours result", "peer result")
