@@ -151,12 +151,15 @@ class MLPEnsemble(nn.Module):
 
 
 def _first_layer(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """The first layer of every member; shared ``(n, d)`` inputs take one matrix product for all."""
-    if features.dim() == 3:
-        return torch.baddbmm(bias, features, weight)
-    members, fan_in, fan_out = weight.shape
-    stacked = features @ weight.permute(1, 0, 2).reshape(fan_in, members * fan_out)
-    return stacked.reshape(len(features), members, fan_out).transpose(0, 1) + bias
+    """The first layer of every member, ``(members, n, fan_out)``; shared ``(n, d)`` inputs are not copied.
+
+    Each member's product is written straight into its own contiguous block. One shared
+    matrix product would leave the members interleaved row by row, and every later layer,
+    activation and gradient of the sweep then ran about 30 % slower on a CPU.
+    """
+    if features.dim() == 2:
+        features = features.expand(weight.shape[0], *features.shape)
+    return torch.baddbmm(bias, features, weight)
 
 
 def _needs_mask(activation: nn.Module) -> bool:
