@@ -10,12 +10,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 from tests.helpers import kedro_cli
-from tests.trust.runs import run_statuses
+from tests.trust.runs import run_statuses, training_in_progress
 
 from dlpipeline.run_owner import HOST_TAG, PID_TAG, START_TAG, host, mark_stale_runs_killed, process_start
 
@@ -40,20 +39,9 @@ def test_a_run_killed_hard_is_marked_killed_by_the_next_run(project_copy: Path, 
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-        try:
-            deadline = time.monotonic() + 120
-            training_inputs = project_copy / "data/05_model_input/mlp"
-            while "RUNNING" not in run_statuses(project_copy) or not any(training_inputs.rglob("*.*")):
-                assert process.poll() is None, log.read_text()[-3000:]
-                assert time.monotonic() < deadline, "the training never started"
-                time.sleep(0.5)
-            time.sleep(2)  # well into the (endless) training
+        with training_in_progress(process, project_copy, "mlp", log):
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=60)
-        finally:
-            if process.poll() is None:  # the test failed before the kill: never leave it training
-                process.kill()
-                process.wait(timeout=60)
     assert run_statuses(project_copy) == ["RUNNING"]
     assert owner_tags(database) == {HOST_TAG: host(), PID_TAG: str(process.pid)}
 

@@ -2,6 +2,10 @@
 
 import json
 import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +31,30 @@ def run_statuses(project: Path) -> list[str]:
             if "no such table" in str(error):
                 return []
             raise
+
+
+@contextmanager
+def training_in_progress(
+    process: subprocess.Popen, project: Path, pipeline: str, log: Path
+) -> Iterator[subprocess.Popen]:
+    """Enter once ``process`` (an endless ``kedro run``) is well into training; it never outlives the block.
+
+    Training has begun when the store holds a RUNNING run and the pipeline's model inputs
+    exist; the block starts 2 s later. A process the block did not stop is killed on exit.
+    """
+    try:
+        deadline = time.monotonic() + 120
+        training_inputs = project / "data/05_model_input" / pipeline
+        while "RUNNING" not in run_statuses(project) or not any(training_inputs.rglob("*.*")):
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the training never started"
+            time.sleep(0.5)
+        time.sleep(2)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)
 
 
 PARENT_TAGS = "SELECT run_uuid, value FROM tags WHERE key = 'mlflow.parentRunId'"

@@ -4,12 +4,11 @@ RUNNING), and the next run starts clean."""
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from tests.helpers import EXPERIMENTS, project_env, run_session, trust_cases
-from tests.trust.runs import run_statuses, smoke_run
+from tests.trust.runs import run_statuses, smoke_run, training_in_progress
 
 ENDLESS_TRAINING = {pipeline: trust_cases(pipeline).ENDLESS_TRAINING for pipeline in EXPERIMENTS}
 """Per pipeline, a ``--params`` override that keeps its first training node busy (its trust cases)."""
@@ -41,25 +40,13 @@ def test_sigterm_or_ctrl_c_during_training_marks_the_run_killed_and_the_next_run
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-        try:
-            deadline = time.monotonic() + 120
-            training_inputs = project_copy / "data/05_model_input" / pipeline
-            while "RUNNING" not in run_statuses(project_copy) or not any(training_inputs.rglob("*.*")):
-                assert process.poll() is None, log.read_text()[-3000:]
-                assert time.monotonic() < deadline, "the training never started"
-                time.sleep(0.5)
-            time.sleep(2)  # well into the (endless) training
+        with training_in_progress(process, project_copy, pipeline, log):
             process.send_signal(interruption)
             try:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                process.kill()
                 tail = log.read_text()[-3000:]
                 pytest.fail(f"the run did not stop within 60 s of {interruption.name}:\n{tail}")
-        finally:
-            if process.poll() is None:  # the test failed before the run stopped: never leave it training
-                process.kill()
-                process.wait(timeout=60)
     assert process.returncode == 130
     assert run_statuses(project_copy) == ["KILLED"], log.read_text()[-3000:]
     assert "1 MLflow run(s) marked KILLED" in log.read_text()
