@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch import nn
 
 from dlpipeline.models.recurrent import (
     RecurrentModel,
@@ -45,6 +46,28 @@ def test_padding_after_a_sequence_never_changes_its_outputs(cell):
         torch.testing.assert_close(padded[row], alone[0])
         alone_steps = every(with_mask(inputs[row : row + 1], [length], length))
         torch.testing.assert_close(steps[row, :length], alone_steps[0])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("readout", ["last", "every"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_outputs_and_gradients_are_exactly_those_of_the_batch_first_cell(cell, readout, masked):
+    torch.manual_seed(2)
+    model = RecurrentModel(cell, 3, 8, 2, readout=readout, masked=masked)
+    batch_first = getattr(nn, cell.upper())(3, 8, batch_first=True)
+    batch_first.load_state_dict(model.recurrent.state_dict())
+    inputs = torch.randn(6, 11, 3)
+    features = with_mask(inputs, [11, 4, 1, 7, 11, 9], 11) if masked else inputs
+    ours = model(features)
+    ours.square().sum().backward()
+    cell_inputs, mask = split_mask(features, masked)
+    outputs, _ = batch_first(cell_inputs)
+    expected = model.head(outputs) if readout == "every" else model.head(last_valid_step(outputs, mask))
+    model.head.zero_grad()
+    expected.square().sum().backward()
+    assert torch.equal(ours, expected)
+    for name, parameter in batch_first.named_parameters():
+        assert torch.equal(model.recurrent.get_parameter(name).grad, parameter.grad), name
 
 
 def test_the_mask_is_the_last_channel_and_selects_each_last_valid_step():

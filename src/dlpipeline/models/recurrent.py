@@ -69,7 +69,7 @@ class RecurrentModel(nn.Module):
         self.cell = cell
         self.readout = readout
         self.masked = masked
-        self.recurrent = CELLS[cell](input_size, hidden_size, batch_first=True)
+        self.recurrent = CELLS[cell](input_size, hidden_size)
         self.head = nn.Linear(hidden_size, output_size)
         if cell == "lstm":
             with torch.no_grad():
@@ -79,7 +79,13 @@ class RecurrentModel(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Outputs at the last valid step, or at every step."""
         inputs, mask = split_mask(features, self.masked)
-        outputs, _ = self.recurrent(inputs)
+        # The cell runs time-major, as its kernels store their outputs: read out at the
+        # last step, the gradient then reaches them in that layout, where a batch-first
+        # cell copies it across every step and sequence on each backward pass.
+        steps_first, _ = self.recurrent(inputs.transpose(0, 1))
+        if self.readout == "last" and mask is None:
+            return self.head(steps_first[-1])
+        outputs = steps_first.transpose(0, 1)
         if self.readout == "every":
             return self.head(outputs)
         return self.head(last_valid_step(outputs, mask))
