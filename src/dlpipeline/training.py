@@ -164,10 +164,11 @@ def _train(
     for epoch in range(config.epochs):
         epoch_loss = torch.zeros((), device=device)
         for batch in batches():
+            optimiser.zero_grad(set_to_none=True)
             batch_features = features[batch]
             batch_loss = loss_fn(model(batch_features), targets[batch])
-            optimiser.zero_grad(set_to_none=True)
-            batch_loss.sum().backward()
+            # a scalar loss goes to backward as it is: summing it adds a node to every step's graph
+            (batch_loss if batch_loss.dim() == 0 else batch_loss.sum()).backward()
             if config.max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimiser.step()
