@@ -6,8 +6,9 @@
     python benchmarks/run.py --workloads mlp_sweep,cnn --contended 2   # beside 2 busy processes
 
 Each workload is timed ``--repeats`` times (median reported) in the same process and on
-the same machine as its peer; with ``--contended N``, ``N`` busy torch processes run beside
-both (``benchmarks/contention.py``). The table is printed and written to
+the same machine as its peer, the two taking turns; the sequence workload runs the two loops
+in lock-step, one step each in turn (:func:`lock_step_lstms`). With ``--contended N``, ``N``
+busy torch processes run beside both (``benchmarks/contention.py``). The table is printed and written to
 ``benchmarks/results.json`` (``--output``): a list with one object per workload with ``workload``,
 ``ours_s``, ``peer``, ``peer_s``, ``ratio`` (= ours_s / peer_s), ``quality_ok`` (ours
 reached at least the peer's quality), ``contended``, ``machine`` (with the ``device``) and
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -451,10 +452,23 @@ def adding_task(data: AddingDataParams, seq_len: int) -> AddingTask:
 
 
 def train_ours_lstm(
-    task: AddingTask, model: torch.nn.Module, config: TrainConfig, seed: int, target: float
+    task: AddingTask,
+    model: torch.nn.Module,
+    config: TrainConfig,
+    seed: int,
+    target: float,
+    after_loss: Callable[[], None] = lambda: None,
 ) -> dict:
-    """The project's path: the pipeline's LSTM trained by ``fit``, its test MSE after every epoch."""
+    """The project's path: the pipeline's LSTM trained by ``fit``, its test MSE after every epoch.
+
+    ``after_loss`` runs at every step once its loss is computed, before its backward pass.
+    """
     errors: list[float] = []
+
+    def loss_then(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        loss = nn.functional.mse_loss(outputs, targets)
+        after_loss()
+        return loss
 
     def evaluate(trained: torch.nn.Module) -> dict[str, float]:
         errors.append(nn.functional.mse_loss(trained(task.test_features), task.test_targets).item())
@@ -463,7 +477,7 @@ def train_ours_lstm(
         return {"test_mse": errors[-1]}
 
     with contextlib.suppress(TargetReachedError):
-        fit(model, task.features, task.targets, nn.functional.mse_loss, config, seed, evaluate_epoch=evaluate)
+        fit(model, task.features, task.targets, loss_then, config, seed, evaluate_epoch=evaluate)
     return {"test_mse": errors[-1], "epochs": len(errors)}
 
 
@@ -481,13 +495,15 @@ class PlainLSTM(nn.Module):
         return self.linear(outputs[:, -1])
 
 
-def train_plain_lstm(
+def plain_lstm_steps(
     task: AddingTask, initial: dict[str, torch.Tensor], config: TrainConfig, seed: int, target: float
-) -> dict:
+) -> Iterator[dict | None]:
     """The plain PyTorch script: Adam, shuffled mini-batches, gradient clipping, test MSE every epoch.
 
-    It starts from ``initial`` (ours' initial weights, renamed) and draws its batch order
-    from ``seed`` the way ``fit`` does, so only the loops differ.
+    It pauses (yields ``None``) at every step once its loss is computed, before its backward
+    pass, and yields its quality last. It starts from ``initial`` (ours' initial weights,
+    renamed) and draws its batch order from ``seed`` the way ``fit`` does, so only the loops
+    differ.
     """
     network = PlainLSTM(task.features.shape[-1], initial["lstm.weight_hh_l0"].shape[1])
     network.load_state_dict(initial)
@@ -500,13 +516,64 @@ def train_plain_lstm(
         for batch in torch.randperm(len(task.features), generator=generator).split(config.batch_size):
             optimiser.zero_grad()
             loss = nn.functional.mse_loss(network(task.features[batch]), task.targets[batch])
+            yield None
             loss.backward()
             nn.utils.clip_grad_norm_(network.parameters(), config.max_grad_norm or float("inf"))
             optimiser.step()
         network.eval()
         with torch.no_grad():
             error = nn.functional.mse_loss(network(task.test_features), task.test_targets).item()
-    return {"test_mse": error, "epochs": epoch}
+    yield {"test_mse": error, "epochs": epoch}
+
+
+@dataclass
+class LockStep:
+    """A paused loop advanced by one step at a time, the time of its own steps added up."""
+
+    steps: Iterator[dict | None]
+    clock: Callable[[], float] = time.perf_counter
+    seconds: float = 0.0
+    result: dict | None = None
+
+    def advance(self) -> None:
+        """Run the loop to its next pause (nothing once it has finished)."""
+        if self.result is not None:
+            return
+        started = self.clock()
+        outcome = next(self.steps)
+        self.seconds += self.clock() - started
+        self.result = outcome
+
+    def finish(self) -> dict:
+        """Run the loop to its end; its final result."""
+        while self.result is None:
+            self.advance()
+        return self.result
+
+
+def lock_step_lstms(
+    task: AddingTask,
+    model: torch.nn.Module,
+    initial: dict[str, torch.Tensor],
+    config: TrainConfig,
+    seed: int,
+    target: float,
+) -> tuple[float, dict, float, dict]:
+    """Ours and the plain loop in lock-step: seconds and quality of each.
+
+    Every time ours has computed a step's loss, the plain loop runs to the same point of its
+    next step; both pause there, before the backward pass, so each side finds the caches as
+    the other left them. A change in the machine's speed, which on a shared host comes and
+    goes within a second, then falls on both sides' steps alike. Each side is timed on its own
+    steps (ours: the whole run less the plain loop's steps inside it).
+    """
+    peer = LockStep(plain_lstm_steps(task, initial, config, seed, target))
+    with torch_threads(config.threads):  # the same thread count for both: the loops are compared
+        started = time.perf_counter()
+        ours_quality = train_ours_lstm(task, model, config, seed, target, after_loss=peer.advance)
+        ours_s = time.perf_counter() - started - peer.seconds
+        peer_quality = peer.finish()
+    return ours_s, ours_quality, peer.seconds, peer_quality
 
 
 def sequence(repeats: int, smoke: bool) -> list[Row]:
@@ -534,22 +601,17 @@ def sequence(repeats: int, smoke: bool) -> list[Row]:
         for name, value in fresh_model().state_dict().items()
     }
     warm_up = config.model_copy(update={"epochs": 1})
-    train_ours_lstm(task, fresh_model(), warm_up, seed, target)
-    train_plain_lstm(task, initial, warm_up, seed, target)
-
-    def peer() -> dict:
-        with torch_threads(config.threads):  # the same thread count as ours: the loops are compared
-            return train_plain_lstm(task, initial, config, seed, target)
-
-    ours_s, ours_quality, peer_s, peer_quality = alternating_medians(
-        lambda: train_ours_lstm(task, fresh_model(), config, seed, target), peer, repeats
-    )
+    lock_step_lstms(task, fresh_model(), initial, warm_up, seed, target)
+    runs = [lock_step_lstms(task, fresh_model(), initial, config, seed, target) for _ in range(repeats)]
+    ours_s, peer_s = statistics.median(run[0] for run in runs), statistics.median(run[2] for run in runs)
+    ours_quality, peer_quality = runs[-1][1], runs[-1][3]
     return [
         {
             "workload": "sequence",
             "configuration": f"adding problem T={seq_len}: lstm, hidden {hidden_size}, "
             f"{len(task.features)} training sequences, batch {config.batch_size}, lr {config.learning_rate}, "
-            f"clip {config.max_grad_norm}, seed {seed}, threads {thread_note(config)}",
+            f"clip {config.max_grad_norm}, seed {seed}, threads {thread_note(config)}, "
+            "ours and the plain loop in lock-step",
             "ours_s": round(ours_s, 3),
             "peer": "plain PyTorch nn.LSTM + nn.Linear loop (same data, init, Adam, batches, clipping)",
             "peer_s": round(peer_s, 3),
@@ -562,6 +624,7 @@ def sequence(repeats: int, smoke: bool) -> list[Row]:
                 f"(at most {max_epochs} epochs)",
                 "ours": ours_quality,
                 "peer": peer_quality,
+                "ratio_per_run": [round(run[0] / run[2], 3) for run in runs],
             },
         }
     ]

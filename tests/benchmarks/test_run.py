@@ -1,6 +1,7 @@
 """The benchmark harness runs on a tiny workload and writes the documented results file."""
 
 import importlib
+import itertools
 import json
 import subprocess
 import sys
@@ -141,3 +142,26 @@ def test_ours_and_the_peer_take_turns_and_swap_who_goes_first_every_round(monkey
 
     assert calls == ["ours", "peer", "peer", "ours", "ours", "peer", "peer", "ours"]
     assert (ours_result, peer_result) == ("ours result", "peer result")
+
+
+def test_in_lock_step_the_peer_runs_one_step_per_call_timed_on_its_own_steps(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "benchmarks"))
+    lock_step = importlib.import_module("run").LockStep
+    ticks = itertools.count()
+    steps_taken: list[int] = []
+
+    def peer_steps():
+        for step in range(3):
+            steps_taken.append(step)
+            yield None
+        yield {"epochs": 1}
+
+    peer = lock_step(peer_steps(), clock=lambda: float(next(ticks)))
+    peer.advance()
+    peer.advance()
+    assert steps_taken == [0, 1]
+    assert peer.result is None
+    assert peer.finish() == {"epochs": 1}
+    peer.advance()  # a finished loop takes no more steps and no more time
+    assert steps_taken == [0, 1, 2]
+    assert peer.seconds == 4.0  # one tick for each of its four runs to a pause or the end
