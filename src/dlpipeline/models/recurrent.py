@@ -79,9 +79,9 @@ class RecurrentModel(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Outputs at the last valid step, or at every step."""
         inputs, mask = split_mask(features, self.masked)
-        # The cell runs time-major, as its kernels store their outputs: read out at the
-        # last step, the gradient then reaches them in that layout, where a batch-first
-        # cell copies it across every step and sequence on each backward pass.
+        # Time-major, the layout the cell's kernels work in: a batch-first cell returns a
+        # transposed view, and the gradient of a last-step readout (zeros at every other
+        # step) is then copied back into that layout on each backward pass.
         steps_first, _ = self.recurrent(inputs.transpose(0, 1))
         if self.readout == "last" and mask is None:
             return self.head(steps_first[-1])
