@@ -34,6 +34,7 @@ import torch
 
 from dlpipeline.config import load_parameters
 from dlpipeline.executor import ExecutorParams
+from dlpipeline.training import with_fixed_threads
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.cnn import data as cnn_data
 from dlpipeline.pipelines.cnn import train as cnn_train
@@ -68,7 +69,7 @@ def largest_difference(first: dict[str, TrainedModule], second: dict[str, Traine
     if first.keys() != second.keys():
         raise ValueError(f"the sweeps trained different configurations: {sorted(first)} vs {sorted(second)}")
     return max(
-        float((first[name].info[key] - second[name].info[key]).abs().max())
+        float((first[name].trained_history.of(key) - second[name].trained_history.of(key)).abs().max())
         for name in first
         for key in COMPARED
     )
@@ -84,7 +85,10 @@ def results_megabytes(trained: dict[str, TrainedModule]) -> float:
     return megabytes(
         tensor
         for ensemble in trained.values()
-        for tensor in (*ensemble.module.state_dict().values(), *(ensemble.info[key] for key in COMPARED))
+        for tensor in (
+            *ensemble.module.state_dict().values(),
+            *(ensemble.trained_history.of(key) for key in COMPARED),
+        )
     )
 
 
@@ -114,7 +118,7 @@ def measure(
         "configurations": f"{len(experiments.configurations)} x {experiments.n_seeds} seeds",
         "epochs": training.train.epochs,
         "local_s": round(local_s, 2),
-        "torch_threads_per_configuration": cnn_train.with_thread_count(training.train).threads,
+        "torch_threads_per_configuration": with_fixed_threads(training.train).threads,
         "dask_s": round(dask_s, 2),
         "dask_workers": "existing cluster" if address else f"{workers} processes x 1 thread",
         "cluster_start_s": round(start_up_s, 2),

@@ -31,7 +31,8 @@ from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from matplotlib.figure import Figure
 
-from dlpipeline.models.checkpoint import MACHINE_FACTS, TrainedModule, from_payload, to_payload
+from dlpipeline.models.checkpoint import TrainedModule, from_payload, to_payload
+from dlpipeline.records import Timing
 from dlpipeline.schema import TableSchema, problems
 
 TABLE_FORMATS = (".csv", ".parquet")
@@ -247,22 +248,6 @@ class FigureDataset(_AtomicLocalSave, MatplotlibDataset):
 class JSONDataset(_AtomicLocalSave, KedroJSONDataset):
     """A JSON document (``save_args`` go to :func:`json.dump`; kedro's default indent is 2)."""
 
-    def __init__(
-        self,
-        filepath: str,
-        save_args: dict[str, Any] | None = None,
-        credentials: dict[str, Any] | None = None,
-        fs_args: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(
-            filepath=filepath,
-            save_args=save_args,
-            credentials=credentials,
-            fs_args=fs_args,
-            metadata=metadata,
-        )
-
     def load(self) -> Any:
         """The parsed document; raise :class:`DataValidationError` if it is missing or not JSON."""
         try:
@@ -286,7 +271,7 @@ class ModelDataset(_AtomicLocalSave, AbstractVersionedDataset[Models, Models]):
 
     Loading never unpickles code (``weights_only=True``); a damaged, truncated or foreign
     file raises :class:`DataValidationError` in one line that names it. Training times
-    (:data:`~dlpipeline.models.checkpoint.MACHINE_FACTS`) go to ``timings_filepath``, a JSON
+    (each model's :class:`~dlpipeline.records.Timing`) go to ``timings_filepath``, a JSON
     file outside DVC, so the model file's bytes depend only on code, data and parameters;
     without that file they load as NaN.
     """
@@ -310,7 +295,7 @@ class ModelDataset(_AtomicLocalSave, AbstractVersionedDataset[Models, Models]):
         )
         self._timings_filepath = timings_filepath
         self._timings = (
-            JSONDataset(timings_filepath, save_args={"indent": 1}, credentials=credentials, fs_args=fs_args)
+            JSONDataset(filepath=timings_filepath, save_args={"indent": 1}, credentials=credentials, fs_args=fs_args)
             if timings_filepath
             else None
         )
@@ -330,21 +315,20 @@ class ModelDataset(_AtomicLocalSave, AbstractVersionedDataset[Models, Models]):
             reason = str(error).strip().split(". ")[0].splitlines()[0] if str(error).strip() else repr(error)
             raise DataValidationError(f"{shown} cannot be read as trained models: {reason}") from error
         timings = self._read_timings()
-        unknown = dict.fromkeys(MACHINE_FACTS, float("nan"))
         return {
-            name: trained.with_info(**{**unknown, **timings.get(name, {})})
+            name: trained.replace(timing=Timing.from_mapping(timings.get(name, {})))
             for name, trained in models.items()
         }
 
     def save(self, data: Models) -> None:
-        """Write the modules (atomically if local); the bytes depend only on weights, arguments and info."""
+        """Write the modules (atomically if local); its bytes depend on weights, arguments, records."""
         buffer = io.BytesIO()  # in memory, so the archive's inner name never varies with the file name
         torch.save(to_payload(data), buffer)
         # The save path is asked for inside the atomic block: there it is the hidden sibling.
         with self._atomically(), self._fs.open(self._save_path_str(), "wb") as file:
             file.write(buffer.getvalue())
         if self._timings is not None:
-            self._timings.save({name: trained.machine_facts for name, trained in data.items()})
+            self._timings.save({name: trained.timing.as_dict() for name, trained in data.items()})
 
     def _save_path_str(self) -> str:
         return get_filepath_str(self._get_save_path(), self._protocol)

@@ -1,22 +1,28 @@
-"""Where a sweep's independent trainings run: one after another in this process, or on a Dask cluster.
+"""Where a sweep's independent trainings run: in this process, on threads, or on a Dask cluster.
 
-A sweep describes each configuration as a task and hands :func:`run_tasks` one function
-that trains a task on data every task shares. ``kind: local`` calls it in order here;
-``kind: dask`` sends the shared data once to every worker of a Dask distributed cluster,
-submits one task per configuration and waits for their results, which come back to this
-process (the driver): only the driver logs to MLflow and writes files, so workers need
-the project's code and nothing else. A task that fails, here or on a worker, stops the
-sweep with a :class:`TaskFailedError` naming its configuration; the tasks still queued
-are cancelled.
+A sweep describes each configuration as a task and hands :func:`run_tasks` one function that
+trains a task on data every task shares. ``kind: local`` calls it in order here; ``kind:
+threads`` runs ``workers`` tasks at once on threads of this process (torch releases the
+interpreter lock while it computes); ``kind: dask`` sends the shared data once to every
+worker of a Dask distributed cluster, submits one task per configuration and waits for their
+results, which come back to this process (the driver): only the driver logs to MLflow and
+writes files, so workers need the project's code and nothing else. A task that fails, here
+or on a worker, stops the sweep with a :class:`TaskFailedError` naming its configuration;
+the tasks still queued are cancelled, and tasks running on other threads stop at their next
+epoch (the training loop polls :func:`stop_requested`), as they do when the run is
+interrupted.
 
 The scheduler address comes from ``executor.address`` or, when that is null, from the
 environment variable :data:`SCHEDULER_VARIABLE`, so a parameters file need not name a host.
 """
 
+import contextvars
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,7 +33,7 @@ SCHEDULER_VARIABLE = "DLPIPELINE_DASK_SCHEDULER"
 """Environment variable holding the Dask scheduler address when ``executor.address`` is null."""
 CONNECT_TIMEOUT_SECONDS = 30
 
-ExecutorKind = Literal["local", "dask"]
+ExecutorKind = Literal["local", "threads", "dask"]
 Shared = TypeVar("Shared")
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -39,8 +45,11 @@ class ExecutorParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: ExecutorKind = Field(
-        default="local", description="local: one after another in this process; dask: on a Dask cluster"
+        default="local",
+        description="local: one after another in this process; threads: `workers` at once on threads "
+        "of this process; dask: on a Dask cluster",
     )
+    workers: int = Field(default=2, ge=1, le=64, description="threads: tasks trained at once")
     address: str | None = Field(
         default=None,
         min_length=1,
@@ -60,6 +69,20 @@ class ExecutorParams(BaseModel):
 
 IN_THIS_PROCESS = ExecutorParams()
 """The default: every task in this process, one after another."""
+
+
+_STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("stop", default=None)
+"""The stop signal of the sweep whose task runs on this thread (none outside a threaded sweep)."""
+
+
+class StopRequestedError(Exception):
+    """Raised inside a task when its sweep is being stopped (another task failed, or an interrupt)."""
+
+
+def stop_requested() -> bool:
+    """Whether the threaded sweep running this task is being stopped (always false elsewhere)."""
+    stop = _STOP.get()
+    return stop is not None and stop.is_set()
 
 
 class TaskFailedError(RuntimeError):
@@ -83,6 +106,8 @@ def run_tasks(
     """
     if executor.kind == "dask":
         return _run_on_dask(function, shared, tasks, executor.scheduler_address())
+    if executor.kind == "threads" and executor.workers > 1 and len(tasks) > 1:
+        return _run_on_threads(function, shared, tasks, executor.workers)
     results = {}
     for label, task in tasks.items():
         try:
@@ -90,6 +115,36 @@ def run_tasks(
         except Exception as cause:
             raise TaskFailedError(label, "in this process", cause) from cause
     return results
+
+
+def _run_on_threads(
+    function: Callable[[Shared, Task], Result], shared: Shared, tasks: Mapping[str, Task], workers: int
+) -> dict[str, Result]:
+    """Run ``workers`` tasks at a time on threads; the first failure or an interrupt stops the others."""
+    stop = threading.Event()
+
+    def run_one(label: str) -> Result:
+        _STOP.set(stop)
+        try:
+            return function(shared, tasks[label])
+        except StopRequestedError:
+            raise
+        except Exception as cause:
+            raise TaskFailedError(label, "on a thread", cause) from cause
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="sweep") as pool:
+        futures = {label: pool.submit(contextvars.copy_context().run, run_one, label) for label in tasks}
+        try:
+            done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
+            failures = [future.exception() for future in done if future.exception() is not None]
+            if failures:  # the first real failure, not a task that stopped because of it
+                failed = [error for error in failures if not isinstance(error, StopRequestedError)]
+                raise (failed or failures)[0]
+            return {label: future.result() for label, future in futures.items()}
+        except BaseException:
+            stop.set()  # running tasks end at their next epoch, so the pool can close
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _run_on_dask(

@@ -22,11 +22,11 @@ from mlflow.entities import Metric, Param, RunStatus
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_SOURCE_NAME
 
+from dlpipeline.records import ParamValue
+
 logger = logging.getLogger(__name__)
 
 MLFLOW_BATCH_LIMIT = 1000  # MLflow's maximum number of metrics in one log_batch call
-
-ParamValue = str | int | float | bool
 
 
 @dataclass

@@ -1,5 +1,10 @@
 """The one seeded, device-aware training loop that every torch model of dlpipeline uses.
 
+:func:`train_configuration` is how every pipeline trains a configuration: seed, build (the
+pipeline's model factory), fit, and return the model with its typed
+:class:`~dlpipeline.records.TrainingRecord`, :class:`~dlpipeline.records.History` and
+:class:`~dlpipeline.records.Timing`. :func:`fit` is the loop inside it.
+
 A model may hold several independent members (an ensemble trained as one batched
 module, see :mod:`dlpipeline.models.mlp`); its loss function then returns one loss per
 member. The loop minimises their sum, which leaves each member's Adam update exactly
@@ -9,16 +14,19 @@ what it would be alone, and records every member's loss at every epoch.
 import logging
 import os
 import random
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from dlpipeline.executor import StopRequestedError, stop_requested
+from dlpipeline.models.checkpoint import TrainedModule, count_parameters
+from dlpipeline.records import History, ParamValue, Timing, TrainingRecord, effective_batch_size, seeds_tuple
 from dlpipeline.threads import ThreadSetting, resolve_threads
 
 logger = logging.getLogger(__name__)
@@ -64,16 +72,6 @@ class TrainConfig(BaseModel):
         return betas
 
 
-@dataclass(frozen=True)
-class FitHistory:
-    """What :func:`fit` recorded: the training loss and any per-epoch evaluations, on the CPU."""
-
-    loss: torch.Tensor
-    """``(epochs, *loss_shape)``: each epoch's mean training loss (per member for ensembles)."""
-    evaluations: dict[str, torch.Tensor] = field(default_factory=dict)
-    """``name → (epochs, ...)``: what the epoch evaluator returned after every epoch."""
-
-
 def resolve_device(requested: DeviceName) -> torch.device:
     """Map ``auto`` / ``cpu`` / ``cuda`` to a torch device; ``auto`` prefers CUDA."""
     if requested == "cuda" and not torch.cuda.is_available():
@@ -109,18 +107,30 @@ def fit(
     seed: int,
     description: str = "model",
     evaluate_epoch: EpochEvaluator | None = None,
-) -> FitHistory:
+) -> History:
     """Train ``model`` in place with Adam and return what was recorded on the way.
 
     ``loss_fn(outputs, targets)`` returns a scalar or one loss per ensemble member.
     ``seed`` fixes the mini-batch order; the model's initial weights are the caller's.
     ``evaluate_epoch(model)``, if given, runs after every epoch (e.g. validation loss and
-    accuracy) and its values are stacked into :attr:`FitHistory.evaluations`.
+    accuracy) under the names of :class:`~dlpipeline.records.History`, stacked over epochs.
     ``config.threads`` applies while this model trains (``auto`` is resolved now, from the
     machine's load); torch's setting is restored after.
     """
     with torch_threads(config.threads):
         return _train(model, features, targets, loss_fn, config, seed, description, evaluate_epoch)
+
+
+def with_fixed_threads(train: TrainConfig) -> TrainConfig:
+    """``train`` with ``threads`` set: as configured, else this process's torch thread count.
+
+    How many threads share a CPU kernel changes the order of its float sums, so a sweep gives
+    every task the same count wherever it runs: a Dask worker (whose own default is its Dask
+    threads, usually 1) then trains to the same weights as this process would.
+    """
+    return (
+        train if train.threads is not None else train.model_copy(update={"threads": torch.get_num_threads()})
+    )
 
 
 @contextmanager
@@ -148,8 +158,8 @@ def _train(
     seed: int,
     description: str,
     evaluate_epoch: EpochEvaluator | None,
-) -> FitHistory:
-    """The loop of :func:`fit`, on the threads it chose."""
+) -> History:
+    """The loop of :func:`fit`, on the threads it chose; it stops when its executor asks it to."""
     device = resolve_device(config.device)
     model.to(device)
     features, targets = features.to(device), targets.to(device)
@@ -174,6 +184,8 @@ def _train(
             optimiser.step()
             epoch_loss = epoch_loss + batch_loss.detach() * (len(batch_features) / len(features))
         history.append(epoch_loss)
+        if stop_requested():
+            raise StopRequestedError(f"{description}: stopped at epoch {epoch + 1}")
         if evaluate_epoch is not None:
             _record(evaluations, _evaluate(model, evaluate_epoch))
         if time.perf_counter() - last_report > PROGRESS_INTERVAL_SECONDS:
@@ -187,9 +199,8 @@ def _train(
             )
     model.eval()
     logger.debug("%s: trained in %.2f s", description, time.perf_counter() - started)
-    return FitHistory(
-        loss=torch.stack(history).cpu(),
-        evaluations={name: torch.stack(values).cpu() for name, values in evaluations.items()},
+    return History.measured(
+        torch.stack(history).cpu(), {name: torch.stack(values).cpu() for name, values in evaluations.items()}
     )
 
 
@@ -233,3 +244,70 @@ def predict(model: torch.nn.Module, features: torch.Tensor, device: DeviceName =
     target_device = resolve_device(device)
     model.to(target_device)
     return model(features.to(target_device)).cpu()
+
+
+About = TypeVar("About")
+_BUILDING = threading.Lock()
+"""Held while a model is seeded and built: its initial weights come from its seed alone, even when
+other configurations are built on other threads at the same time."""
+
+
+def train_configuration(
+    build: Callable[[], TrainedModule],
+    features: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn: LossFunction,
+    config: TrainConfig,
+    seeds: Sequence[int],
+    description: str,
+    *,
+    evaluate_epoch: EpochEvaluator | None = None,
+    members: int = 1,
+    about: About | None = None,
+    settings: Mapping[str, ParamValue] | None = None,
+) -> TrainedModule[About]:
+    """Seed, build, fit and record one configuration: how every pipeline trains a model.
+
+    ``build()`` (the pipeline's model factory) runs right after seeding with ``seeds[0]``, so
+    the initial weights (and any dropout masks) depend on the seeds alone. The model trains
+    with :func:`fit` on ``features`` and ``targets`` and comes back on the CPU with its
+    record (``members`` networks share its parameters; ``settings`` are the pipeline's own
+    training settings), its per-epoch history, ``about`` (the pipeline's description of the
+    configuration) and its timing. Torch's thread count is fixed for the whole training and
+    recorded, so a rerun elsewhere (a Dask worker) can train to the same weights.
+    """
+    with _BUILDING:
+        seed_everything(seeds[0])
+        trained = build()
+    device = resolve_device(config.device)
+    with torch_threads(config.threads):
+        threads = torch.get_num_threads()
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        history = fit(
+            trained.module,
+            features,
+            targets,
+            loss_fn,
+            config.model_copy(update={"threads": threads}),
+            seeds[0],
+            description,
+            evaluate_epoch,
+        )
+        timing = Timing(time.perf_counter() - started, time.thread_time() - cpu_started)
+    trained.module.cpu()
+    record = TrainingRecord(
+        seeds=seeds_tuple(seeds),
+        epochs=config.epochs,
+        epochs_run=history.epochs,
+        learning_rate=config.learning_rate,
+        batch_size=effective_batch_size(config.batch_size, len(features)),
+        optimizer="adam",
+        n_train=len(features),
+        n_params=count_parameters(trained.module, members),
+        device=device.type,
+        threads=threads,
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        settings=dict(settings or {}),
+    )
+    return trained.replace(record=record, history=history, about=about, timing=timing)

@@ -1,59 +1,74 @@
-"""Trained models as data: what rebuilds a module (its class and arguments) and its weights.
+"""Trained models as data: what rebuilds a module (its class and arguments), its weights, its record.
 
 A pipeline wraps each trained network in a :class:`TrainedModule` and returns a
 ``{name: TrainedModule}`` mapping; the catalog's ``ModelDataset`` writes it as one file
 and reads it back with ``torch.load(weights_only=True)``, so evaluation, plots, the
 notebook and reports use the trained weights without retraining, and loading a model file
-never runs code from it. Only classes of :mod:`dlpipeline.models` are rebuilt.
+never runs code from it. Only classes of :mod:`dlpipeline` are rebuilt.
 
-``info`` carries what a later node needs about the training (seeds, loss histories, which
-ensemble members were kept): numbers, strings, lists, dicts, tensors and numpy arrays.
+Beside the weights, a trained module carries typed facts (:mod:`dlpipeline.records`): how
+it was trained (:class:`~dlpipeline.records.TrainingRecord`), what it measured per epoch
+(:class:`~dlpipeline.records.History`), the pipeline's own description of the
+configuration (``about``, a dataclass of that pipeline) and, outside the file, its
+:class:`~dlpipeline.records.Timing`.
 """
 
 import dataclasses
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import torch
 from torch import nn
 
-FORMAT_VERSION = 1
-MACHINE_FACTS = ("train_seconds", "cpu_seconds")
-"""``info`` keys that depend on the machine and the clock, not on code, data and parameters.
+from dlpipeline.records import History, Timing, TrainingRecord
 
-They are never written into a model file, so the file is a function of what produced it
-(DVC sees the same bytes when a stage runs again); ``ModelDataset`` keeps them aside.
-"""
+FORMAT_VERSION = 2
 REBUILDABLE_PACKAGE = "dlpipeline."
-"""Classes (modules and their spec dataclasses) are imported from this package only."""
+"""Classes (modules, their spec dataclasses and records) are imported from this package only."""
+
+About = TypeVar("About")
 
 
 @dataclass(frozen=True)
-class TrainedModule:
-    """A trained torch module, the constructor arguments that rebuild it, and facts about its training."""
+class TrainedModule(Generic[About]):
+    """A trained torch module, the constructor arguments that rebuild it, and the facts of its training."""
 
     module: nn.Module
     kwargs: Mapping[str, Any]
-    info: Mapping[str, Any] = field(default_factory=dict)
+    record: TrainingRecord | None = None
+    """How it was trained; ``None`` only for a module not trained yet."""
+    history: History | None = None
+    """Per-epoch measurements; ``None`` when training recorded none (scikit-learn)."""
+    about: About | None = None
+    """The pipeline's own description of the configuration (a frozen dataclass of that pipeline)."""
+    timing: Timing = field(default_factory=Timing)
+    """Training times on this machine: never written into the model file."""
 
     @classmethod
-    def build(
-        cls, module_class: type[nn.Module], info: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> "TrainedModule":
+    def build(cls, module_class: type[nn.Module], **kwargs: Any) -> "TrainedModule":
         """A fresh ``module_class(**kwargs)``, remembering ``kwargs`` so it can be rebuilt later."""
-        return cls(module_class(**kwargs), kwargs, info or {})
+        return cls(module_class(**kwargs), kwargs)
 
-    def with_info(self, **info: Any) -> "TrainedModule":
-        """The same module with ``info`` added to what it records."""
-        return dataclasses.replace(self, info={**self.info, **info})
+    def replace(self, **changes: Any) -> "TrainedModule[About]":
+        """The same trained module with ``changes`` to its fields (``record``, ``about``, ``timing``, …)."""
+        return dataclasses.replace(self, **changes)
 
     @property
-    def machine_facts(self) -> dict[str, float]:
-        """The :data:`MACHINE_FACTS` in ``info`` (training times)."""
-        return {key: float(self.info[key]) for key in MACHINE_FACTS if key in self.info}
+    def trained_record(self) -> TrainingRecord:
+        """:attr:`record`, which every saved model has; an error for a module never trained."""
+        if self.record is None:
+            raise ValueError(f"{type(self.module).__name__} has no training record: it was never trained")
+        return self.record
+
+    @property
+    def trained_history(self) -> History:
+        """:attr:`history`; an error naming the module when training recorded none."""
+        if self.history is None:
+            raise ValueError(f"{type(self.module).__name__} has no per-epoch history")
+        return self.history
 
 
 def to_payload(models: Mapping[str, TrainedModule]) -> dict[str, Any]:
@@ -67,7 +82,9 @@ def to_payload(models: Mapping[str, TrainedModule]) -> dict[str, Any]:
                 "state_dict": {
                     key: value.detach().cpu() for key, value in trained.module.state_dict().items()
                 },
-                "info": _encode({k: v for k, v in trained.info.items() if k not in MACHINE_FACTS}),
+                "record": _encode(trained.record),
+                "history": _encode(trained.history),
+                "about": _encode(trained.about),
             }
             for name, trained in models.items()
         },
@@ -86,7 +103,13 @@ def from_payload(payload: Any) -> dict[str, TrainedModule]:
         kwargs = _decode(entry["kwargs"])
         module = _import(entry["class"])(**kwargs)
         module.load_state_dict(entry["state_dict"])
-        models[name] = TrainedModule(module.eval(), kwargs, _decode(entry["info"]))
+        models[name] = TrainedModule(
+            module.eval(),
+            kwargs,
+            record=_decode(entry["record"]),
+            history=_decode(entry["history"]),
+            about=_decode(entry["about"]),
+        )
     return models
 
 

@@ -5,10 +5,10 @@
 - :func:`median_seed_index` and :func:`over_seeds`: the typical seed (the lower median, not
   the best), and a metric's median / mean / std / min / max over seeds.
 - :func:`nested_metrics`: a result table as the nested JSON that ``dvc metrics`` reads.
-- :class:`TrainingRecord` and :func:`child_run`: what every MLflow child run logs about how
-  its models were trained, always under the same names — params ``seed``, ``n_seeds``,
-  ``epochs``, ``learning_rate``, ``batch_size``, ``optimizer``; metrics ``train_seconds``,
-  ``n_params``.
+- :func:`child_run`: what every MLflow child run logs about how its models were trained,
+  read from their :class:`~dlpipeline.records.TrainingRecord` and always under the same
+  names — params ``seed``, ``n_seeds``, ``epochs``, ``learning_rate``, ``batch_size``,
+  ``optimizer``; metrics ``train_seconds``, ``n_params``.
 """
 
 from collections.abc import Mapping, Sequence
@@ -20,8 +20,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 
-from dlpipeline.tracking import ChildRun, ParamValue
-from dlpipeline.training import MAX_SEED, TrainConfig
+from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.records import ParamValue
+from dlpipeline.tracking import ChildRun
+from dlpipeline.training import MAX_SEED
 
 
 class StrictParams(BaseModel):
@@ -72,51 +74,6 @@ def nested_metrics(table: pd.DataFrame, keys: Sequence[str], columns: Sequence[s
 
 
 @dataclass(frozen=True)
-class TrainingRecord:
-    """How one configuration's models were trained, under the names every pipeline uses."""
-
-    seeds: tuple[int, ...]
-    epochs: int
-    learning_rate: float
-    batch_size: int
-    optimizer: str
-    train_seconds: float
-    n_params: int
-
-    @classmethod
-    def from_config(
-        cls, train: TrainConfig, seeds: Sequence[int], n_train: int, train_seconds: float, n_params: int
-    ) -> "TrainingRecord":
-        """The record of a configuration trained by the shared loop on ``n_train`` rows."""
-        return cls(
-            seeds=tuple(seeds),
-            epochs=train.epochs,
-            learning_rate=train.learning_rate,
-            batch_size=min(train.batch_size or n_train, n_train),
-            optimizer="adam",
-            train_seconds=train_seconds,
-            n_params=n_params,
-        )
-
-    @property
-    def params(self) -> dict[str, ParamValue]:
-        """``seed`` (the first), ``n_seeds``, ``epochs``, ``learning_rate``, ``batch_size``, ``optimizer``."""
-        return {
-            "seed": self.seeds[0],
-            "n_seeds": len(self.seeds),
-            "epochs": self.epochs,
-            "learning_rate": self.learning_rate,
-            "batch_size": self.batch_size,
-            "optimizer": self.optimizer,
-        }
-
-    @property
-    def metrics(self) -> dict[str, float]:
-        """``train_seconds`` and ``n_params`` (of one network)."""
-        return {"train_seconds": self.train_seconds, "n_params": float(self.n_params)}
-
-
-@dataclass(frozen=True)
 class RunContent:
     """What a child run logs beyond its training record."""
 
@@ -127,12 +84,22 @@ class RunContent:
     texts: Mapping[str, str] = field(default_factory=dict)
 
 
-def child_run(name: str, training: TrainingRecord, content: RunContent) -> ChildRun:
-    """One MLflow child run: the shared training names first, then the pipeline's own."""
+def child_run(name: str, trained: TrainedModule, content: RunContent) -> ChildRun:
+    """One MLflow child run of a trained model: its record's shared names first, then the pipeline's own.
+
+    Params come from the model's :class:`~dlpipeline.records.TrainingRecord` (what it was
+    trained with, never today's parameters); metrics ``train_seconds`` (its timing) and
+    ``n_params`` (one network) join the pipeline's own.
+    """
+    record = trained.trained_record
     return ChildRun(
         name=name,
-        params={**training.params, **content.params},
-        metrics={**training.metrics, **content.metrics},
+        params={**record.params, **content.params},
+        metrics={
+            "train_seconds": trained.timing.train_seconds,
+            "n_params": float(record.n_params),
+            **content.metrics,
+        },
         metric_histories=content.histories,
         figures=content.figures,
         texts=content.texts,

@@ -46,7 +46,7 @@ def create_pipeline() -> Pipeline:
             node(report.plot_learning_curves, "results", "learning_curves_plot", name="plot_learning_curves"),
             node(
                 report.build_child_runs,
-                ["results", "test_images", "params:data", "params:training"],
+                ["results", "test_images", "params:data"],
                 "child_runs",
                 name="build_child_runs",
             ),

@@ -48,7 +48,7 @@ def featured_seed(
     images, labels = table_to_images(test_images)
     predictions = member_predictions(trained.module, test_images)
     member = median_seed_index((predictions == labels).mean(axis=1))
-    seed = trained.info["seeds"][member]
+    seed = trained.trained_record.seeds[member]
     return FeaturedSeed(
         experiments.featured, trained.module, member, seed, images, labels, predictions[member]
     )

@@ -8,10 +8,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.data.digits import table_to_images
-from dlpipeline.pipelines.cnn.params import ImageDataParams, TrainingParams
+from dlpipeline.pipelines.cnn.params import ImageDataParams
 from dlpipeline.pipelines.cnn.plots import confusion_figure
-from dlpipeline.pipelines.cnn.train import SPLITS, ConfigResult
-from dlpipeline.pipelines.common import RunContent, TrainingRecord, child_run
+from dlpipeline.pipelines.cnn.train import SPLITS, EnsembleAccuracy
+from dlpipeline.pipelines.common import RunContent, child_run
 from dlpipeline.plotting import LearningCurves, learning_curves_figure, seed_strip_figure
 from dlpipeline.tracking import ChildRun, ParamValue
 
@@ -29,7 +29,7 @@ RUN_METRICS = (
 """What each child run logs from its table row, besides the shared ``train_seconds`` and ``n_params``."""
 
 
-def experiment_table(results: list[ConfigResult]) -> pd.DataFrame:
+def experiment_table(results: list[EnsembleAccuracy]) -> pd.DataFrame:
     """One row per configuration: its settings, size and accuracies over seeds (times are in MLflow)."""
     rows = []
     for result in results:
@@ -51,7 +51,7 @@ def experiment_table(results: list[ConfigResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _settings(result: ConfigResult) -> dict[str, ParamValue]:
+def _settings(result: EnsembleAccuracy) -> dict[str, ParamValue]:
     """The architecture as it is reported: CNN-only settings are ``n/a`` for an MLP."""
     spec, is_cnn = result.spec, result.spec.model == "cnn"
     return {
@@ -74,7 +74,7 @@ def experiment_metrics(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     return {"test_accuracy": {str(name): float(value) for name, value in by_configuration.items()}}
 
 
-def plot_experiments(results: list[ConfigResult]) -> Figure:
+def plot_experiments(results: list[EnsembleAccuracy]) -> Figure:
     """Train, validation and test accuracy of every configuration and seed, side by side."""
     categories = [f"{result.name}\n{result.spec.n_params:,} params" for result in results]
     return seed_strip_figure(
@@ -85,7 +85,7 @@ def plot_experiments(results: list[ConfigResult]) -> Figure:
     )
 
 
-def plot_learning_curves(results: list[ConfigResult]) -> Figure:
+def plot_learning_curves(results: list[EnsembleAccuracy]) -> Figure:
     """Training against validation loss per epoch for every configuration (mean over seeds)."""
     return learning_curves_figure(
         {result.name: _curves(result) for result in results},
@@ -93,11 +93,11 @@ def plot_learning_curves(results: list[ConfigResult]) -> Figure:
     )
 
 
-def _curves(result: ConfigResult) -> LearningCurves:
+def _curves(result: EnsembleAccuracy) -> LearningCurves:
     """A configuration's mean loss curves, with its median test accuracy in the corner."""
     return LearningCurves(
-        train_loss=result.history["loss"].mean(dim=1).numpy(),
-        val_loss=result.history["val_loss"].mean(dim=1).numpy(),
+        train_loss=result.history.loss.mean(dim=1).numpy(),
+        val_loss=result.history.of("val_loss").mean(dim=1).numpy(),
         corner_text=f"test {result.median('test'):.3f}",
     )
 
@@ -113,32 +113,31 @@ def _data_params(data: ImageDataParams) -> dict[str, ParamValue]:
 
 
 def build_child_runs(
-    results: list[ConfigResult],
+    results: list[EnsembleAccuracy],
     test_images: pd.DataFrame,
     data: ImageDataParams,
-    training: TrainingParams,
 ) -> list[ChildRun]:
-    """One MLflow child run per configuration: settings, accuracies, loss curves and figures."""
+    """One MLflow child run per configuration: settings, accuracies, loss curves and figures.
+
+    How each configuration was trained (epochs, learning rate, augmentation, weight decay, …)
+    comes from its model's record, not from today's parameters.
+    """
     _, labels = table_to_images(test_images)
     runs = []
     for result, row in zip(results, experiment_table(results).to_dict("records"), strict=True):
-        record = TrainingRecord.from_config(
-            training.train, result.seeds, result.n_train, result.train_seconds, result.spec.n_params
-        )
         shown = result.shown
         content = RunContent(
             params={
                 **_settings(result),
                 "seeds": f"{result.seeds[0]}..{result.seeds[-1]}",
                 **_data_params(data),
-                "augment": training.augment,
-                "weight_decay": training.train.weight_decay,
+                "weight_decay": result.record.weight_decay,
             },
             metrics={key: float(row[key]) for key in RUN_METRICS},
             histories={
-                "epoch_train_loss": result.history["loss"].mean(dim=1).tolist(),
-                "epoch_val_loss": result.history["val_loss"].mean(dim=1).tolist(),
-                "epoch_val_accuracy": result.history["val_accuracy"].mean(dim=1).tolist(),
+                "epoch_train_loss": result.history.loss.mean(dim=1).tolist(),
+                "epoch_val_loss": result.history.of("val_loss").mean(dim=1).tolist(),
+                "epoch_val_accuracy": result.history.of("val_accuracy").mean(dim=1).tolist(),
             },
             figures={
                 "learning_curves.png": learning_curves_figure(
@@ -153,5 +152,5 @@ def build_child_runs(
                 ),
             },
         )
-        runs.append(child_run(result.name, record, content))
+        runs.append(child_run(result.name, result.model, content))
     return runs

@@ -8,8 +8,8 @@ configuration name; evaluation reads them back from there. Each configuration is
 task of :mod:`dlpipeline.executor`: trained here, or on a Dask cluster (``cnn.executor``).
 """
 
+import functools
 import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,21 +23,20 @@ from dlpipeline.models.cnn import ConvNetEnsemble, ConvNetSpec
 from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.pipelines.cnn.params import Architecture, ExperimentParams, TrainingParams
 from dlpipeline.pipelines.common import median_seed_index
+from dlpipeline.records import History, TrainingRecord
 from dlpipeline.training import (
     DeviceName,
     EpochEvaluator,
     TrainConfig,
-    fit,
     predict,
     resolve_device,
-    seed_everything,
+    train_configuration,
+    with_fixed_threads,
 )
 
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
-HISTORIES = ("loss", "val_loss", "val_accuracy")
-"""What every trained ensemble's ``info`` records per epoch, each ``(epochs, seeds)``."""
 
 
 # --- training -------------------------------------------------------------------------
@@ -61,6 +60,7 @@ class ConfigurationTask:
     architecture: Architecture
     seeds: tuple[int, ...]
     train: TrainConfig
+    augment: str
 
 
 def train_configurations(
@@ -72,20 +72,20 @@ def train_configurations(
 ) -> dict[str, TrainedModule]:
     """Train every configuration for every seed (one batched ensemble each) where ``executor`` says.
 
-    Each configuration is an independent task (:func:`train_configuration`) on a fixed number
-    of torch threads (:func:`with_thread_count`), so it trains to the same weights in this
-    process or on a Dask worker. Returns the ensembles by
-    configuration name, each with its ``seeds``, ``n_train`` (training images after
-    augmentation), ``train_seconds`` and per-epoch ``loss``, ``val_loss`` and ``val_accuracy``
-    in its ``info``.
+    Each configuration is an independent task (:func:`train_ensemble`) on a fixed number of
+    torch threads (:func:`~dlpipeline.training.with_fixed_threads`), so it trains to the same
+    weights in this process, on a thread or on a Dask worker. Returns the ensembles by
+    configuration name, each with its record (``n_train``: training images after
+    augmentation; ``augment`` among its settings) and per-epoch ``loss``, ``val_loss`` and
+    ``val_accuracy``, each ``(epochs, seeds)``.
     """
     data = training_data(train_images, val_images, training)
-    train = with_thread_count(training.train)
+    train = with_fixed_threads(training.train)
     tasks = {
-        name: ConfigurationTask(name, architecture, tuple(experiments.seeds), train)
+        name: ConfigurationTask(name, architecture, tuple(experiments.seeds), train, training.augment)
         for name, architecture in experiments.architectures.items()
     }
-    trained = run_tasks(train_configuration, data, tasks, executor)
+    trained = run_tasks(train_ensemble, data, tasks, executor)
     for index, (name, ensemble) in enumerate(trained.items(), start=1):
         logger.info(
             "[%d/%d] %s (%s params): %d seeds in %.1f s, median validation accuracy %.3f",
@@ -94,22 +94,10 @@ def train_configurations(
             name,
             f"{ensemble.kwargs['spec'].n_params:,}",
             len(experiments.seeds),
-            ensemble.info["train_seconds"],
-            float(ensemble.info["val_accuracy"][-1].median()),
+            ensemble.timing.train_seconds,
+            float(ensemble.trained_history.of("val_accuracy")[-1].median()),
         )
     return trained
-
-
-def with_thread_count(train: TrainConfig) -> TrainConfig:
-    """``train`` with ``threads`` set: as configured, else this process's torch thread count.
-
-    How many threads share a CPU kernel changes the order of its float sums, so every task
-    gets the same count wherever it runs: a Dask worker (whose own default is its Dask
-    threads, usually 1) then trains to the same weights as this process would.
-    """
-    return (
-        train if train.threads is not None else train.model_copy(update={"threads": torch.get_num_threads()})
-    )
 
 
 def training_data(
@@ -119,7 +107,7 @@ def training_data(
     return TrainingData(*training_tensors(train_images, training), *as_tensors(*table_to_images(val_images)))
 
 
-def train_configuration(data: TrainingData, task: ConfigurationTask) -> TrainedModule:
+def train_ensemble(data: TrainingData, task: ConfigurationTask) -> TrainedModule:
     """Train one configuration for all its seeds as one batched ensemble with the shared loop.
 
     The global seed is set to the first seed before the ensemble exists (dropout masks start
@@ -129,27 +117,18 @@ def train_configuration(data: TrainingData, task: ConfigurationTask) -> TrainedM
     """
     in_shape = tuple(data.features.shape[1:])
     spec = network_spec(task.architecture, in_shape, int(data.targets.max()) + 1)
-    seed_everything(task.seeds[0])
-    ensemble = TrainedModule.build(ConvNetEnsemble, spec=spec, seeds=list(task.seeds))
     device = resolve_device(task.train.device)
-    started = time.perf_counter()
-    history = fit(
-        ensemble.module,
+    return train_configuration(
+        functools.partial(TrainedModule.build, ConvNetEnsemble, spec=spec, seeds=list(task.seeds)),
         data.features,
         data.targets,
         ensemble_cross_entropy,
         task.train,
-        seed=task.seeds[0],
-        description=task.name,
+        task.seeds,
+        task.name,
         evaluate_epoch=_validation(data.val_features.to(device), data.val_targets.to(device)),
-    )
-    ensemble.module.cpu()
-    return ensemble.with_info(
-        seeds=list(task.seeds),
-        n_train=len(data.features),
-        train_seconds=time.perf_counter() - started,
-        loss=history.loss,
-        **{key: history.evaluations[key] for key in HISTORIES[1:]},
+        members=len(task.seeds),
+        settings={"augment": task.augment},
     )
 
 
@@ -199,21 +178,32 @@ def _validation(features: torch.Tensor, labels: torch.Tensor) -> EpochEvaluator:
 
 
 @dataclass(frozen=True)
-class ConfigResult:
+class EnsembleAccuracy:
     """A trained configuration as the reports need it: how it was trained, its accuracy, its guesses."""
 
     name: str
     spec: ConvNetSpec
-    seeds: tuple[int, ...]
-    n_train: int
-    """Training images the loop saw per epoch (after augmentation)."""
-    train_seconds: float
-    history: dict[str, torch.Tensor]
-    """``loss``, ``val_loss`` and ``val_accuracy``, each ``(epochs, seeds)``."""
+    model: TrainedModule
+    """The trained ensemble, whose record and history say how it was trained."""
     accuracy: dict[str, np.ndarray]
     """Split (``train`` / ``val`` / ``test``) → accuracy of every seed."""
     test_predictions: np.ndarray
     """``(seeds, n_test)`` predicted classes."""
+
+    @property
+    def record(self) -> TrainingRecord:
+        """How the ensemble was trained."""
+        return self.model.trained_record
+
+    @property
+    def history(self) -> History:
+        """``loss``, ``val_loss`` and ``val_accuracy`` per epoch, each ``(epochs, seeds)``."""
+        return self.model.trained_history
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds of the ensemble's members."""
+        return self.record.seeds
 
     @property
     def shown(self) -> int:
@@ -231,7 +221,7 @@ def evaluate_configurations(
     val_images: pd.DataFrame,
     test_images: pd.DataFrame,
     training: TrainingParams,
-) -> list[ConfigResult]:
+) -> list[EnsembleAccuracy]:
     """Accuracy of every configuration and seed on the train, validation and test splits."""
     tables = dict(zip(SPLITS, (train_images, val_images, test_images), strict=True))
     labels = {split: table_to_images(table)[1] for split, table in tables.items()}
@@ -242,13 +232,10 @@ def evaluate_configurations(
             for split, table in tables.items()
         }
         results.append(
-            ConfigResult(
+            EnsembleAccuracy(
                 name=name,
                 spec=trained.kwargs["spec"],
-                seeds=tuple(trained.info["seeds"]),
-                n_train=trained.info["n_train"],
-                train_seconds=trained.info["train_seconds"],
-                history={key: trained.info[key] for key in HISTORIES},
+                model=trained,
                 accuracy={split: (predictions[split] == labels[split]).mean(axis=1) for split in SPLITS},
                 test_predictions=predictions["test"],
             )

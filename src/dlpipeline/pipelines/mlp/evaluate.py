@@ -15,13 +15,15 @@ import torch
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.common import median_seed_index
+from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
 from dlpipeline.pipelines.mlp.params import Flavour, SweepParams
 from dlpipeline.plotting import BoundaryGrid, mesh_over
+from dlpipeline.records import TrainingRecord
 from dlpipeline.training import predict
 
 
 @dataclass(frozen=True)
-class ConfigResult:
+class SweepResult:
     """One configuration's accuracy for every seed and the boundary of a typical seed."""
 
     name: str
@@ -36,12 +38,22 @@ class ConfigResult:
     @property
     def hidden_layers(self) -> tuple[int, ...]:
         """The widths of the hidden layers."""
-        return tuple(self.model.info["hidden_layers"])
+        return self.about.hidden_layers
+
+    @property
+    def about(self) -> MLPConfiguration:
+        """Which configuration of the sweep the model is."""
+        return self.model.about
+
+    @property
+    def record(self) -> TrainingRecord:
+        """How the configuration's models were trained."""
+        return self.model.trained_record
 
     @property
     def seeds(self) -> tuple[int, ...]:
         """The seeds the configuration was trained with, one per ensemble member."""
-        return tuple(self.model.info["seeds"])
+        return self.record.seeds
 
 
 def predicted_labels(model: TrainedModule, features: np.ndarray) -> np.ndarray:
@@ -57,7 +69,7 @@ def evaluate_sweep(
     train_points: pd.DataFrame,
     test_points: pd.DataFrame,
     sweep: SweepParams,
-) -> list[ConfigResult]:
+) -> list[SweepResult]:
     """Accuracy of every seed on train and test, and the boundary of the median-test-accuracy seed."""
     train_features, train_labels = features_and_labels(train_points)
     test_features, test_labels = features_and_labels(test_points)
@@ -72,13 +84,13 @@ def evaluate_sweep(
             shown = median_seed_index(test_accuracy)
             mesh_labels = predicted_labels(model, mesh)[shown].reshape(xx.shape)
             results.append(
-                ConfigResult(
+                SweepResult(
                     name=name,
                     flavour=flavour,
                     model=model,
                     train_accuracy=train_accuracy,
                     test_accuracy=test_accuracy,
-                    shown_seed=model.info["seeds"][shown],
+                    shown_seed=model.trained_record.seeds[shown],
                     boundary=BoundaryGrid(xx, yy, mesh_labels),
                 )
             )

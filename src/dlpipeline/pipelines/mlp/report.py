@@ -4,9 +4,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.data.toy2d import features_and_labels
-from dlpipeline.pipelines.common import RunContent, TrainingRecord, child_run
-from dlpipeline.pipelines.mlp.evaluate import ConfigResult
-from dlpipeline.pipelines.mlp.params import Flavour, ToyDataParams, widths_text
+from dlpipeline.pipelines.common import RunContent, child_run
+from dlpipeline.pipelines.mlp.evaluate import SweepResult
+from dlpipeline.pipelines.mlp.params import ToyDataParams, widths_text
 from dlpipeline.plotting import (
     BoundaryPanel,
     SeedSpread,
@@ -15,17 +15,13 @@ from dlpipeline.plotting import (
     loss_curves_figure,
     spread_over_seeds_figure,
 )
+from dlpipeline.records import ParamValue
 from dlpipeline.tracking import ChildRun
 
-BAYES_ACCURACY_CIRCLES = 0.994  # make_circles(noise=0.1, factor=0.5), see DESIGN.md
-FLAVOUR_PARAMS: dict[Flavour, tuple[str, ...]] = {
-    "torch": ("weight_decay", "restarts"),
-    "sklearn": ("solver", "max_iter", "unconverged_seeds"),
-}
-"""What each flavour's child runs log of its models' info, beyond the shared training names."""
+BAYES_ACCURACY_CIRCLES = 0.994  # make_circles(noise=0.1, factor=0.5): the best any classifier can do
 
 
-def accuracy_table(results: list[ConfigResult]) -> pd.DataFrame:
+def accuracy_table(results: list[SweepResult]) -> pd.DataFrame:
     """One row per configuration: accuracy mean / std / min over seeds (training times are in MLflow)."""
     return pd.DataFrame(
         [
@@ -82,7 +78,7 @@ def _total_neurons(hidden_neurons: str) -> int:
     return sum(int(width) for width in hidden_neurons.split("x"))
 
 
-def plot_accuracy_vs_neurons(results: list[ConfigResult], data: ToyDataParams) -> Figure:
+def plot_accuracy_vs_neurons(results: list[SweepResult], data: ToyDataParams) -> Figure:
     """Test accuracy against hidden neurons per flavour: mean ± std, worst seed, every seed."""
     series = []
     for flavour in dict.fromkeys(result.flavour for result in results):
@@ -109,7 +105,7 @@ def _is_notes_circles(data: ToyDataParams) -> bool:
     return (data.name, data.noise, data.factor) == ("circles", 0.1, 0.5)
 
 
-def plot_boundary_grid(results: list[ConfigResult], train_points: pd.DataFrame) -> Figure:
+def plot_boundary_grid(results: list[SweepResult], train_points: pd.DataFrame) -> Figure:
     """Every configuration's decision boundary: one row per flavour, one column per width."""
     features, labels = features_and_labels(train_points)
     rows: dict[str, list[BoundaryPanel]] = {}
@@ -131,7 +127,7 @@ def neurons_text(hidden_layers: tuple[int, ...]) -> str:
     return f"{widths_text(hidden_layers)} neuron{'' if hidden_layers == (1,) else 's'}"
 
 
-def score_text(result: ConfigResult) -> str:
+def score_text(result: SweepResult) -> str:
     """The corner text: this seed's test accuracy and the mean ± std over all seeds."""
     shown = result.seeds.index(result.shown_seed)
     return (
@@ -140,17 +136,17 @@ def score_text(result: ConfigResult) -> str:
     )
 
 
-def plot_torch_loss(results: list[ConfigResult]) -> Figure:
+def plot_torch_loss(results: list[SweepResult]) -> Figure:
     """Mean training loss over seeds per epoch, one curve per torch configuration."""
     curves = {
-        neurons_text(result.hidden_layers): result.model.info["loss_history"].mean(axis=1)
+        neurons_text(result.hidden_layers): result.model.history.loss.numpy().mean(axis=1)
         for result in results
-        if "loss_history" in result.model.info
+        if result.model.history is not None
     }
     return loss_curves_figure(curves, title="torch: training loss (mean over seeds, best restart)")
 
 
-def boundary_figure(result: ConfigResult, train_points: pd.DataFrame) -> Figure:
+def boundary_figure(result: SweepResult, train_points: pd.DataFrame) -> Figure:
     """The decision boundary of the configuration's median seed over the training points."""
     features, labels = features_and_labels(train_points)
     return decision_boundary_figure(
@@ -163,35 +159,19 @@ def boundary_figure(result: ConfigResult, train_points: pd.DataFrame) -> Figure:
 
 
 def build_child_runs(
-    results: list[ConfigResult], train_points: pd.DataFrame, data: ToyDataParams
+    results: list[SweepResult], train_points: pd.DataFrame, data: ToyDataParams
 ) -> list[ChildRun]:
     """One MLflow child run per configuration × flavour: how it was trained, its accuracy, its boundary."""
     return [
-        child_run(result.name, training_record(result), _run_content(result, train_points, data))
-        for result in results
+        child_run(result.name, result.model, _run_content(result, train_points, data)) for result in results
     ]
 
 
-def training_record(result: ConfigResult) -> TrainingRecord:
-    """How the configuration's models were trained, from their info, under the shared names."""
-    info = result.model.info
-    return TrainingRecord(
-        seeds=result.seeds,
-        epochs=info["epochs"],
-        learning_rate=info["learning_rate"],
-        batch_size=info["batch_size"],
-        optimizer=info["optimizer"],
-        train_seconds=info["train_seconds"],
-        n_params=info["n_params"],
-    )
-
-
-def _run_content(result: ConfigResult, train_points: pd.DataFrame, data: ToyDataParams) -> RunContent:
+def _run_content(result: SweepResult, train_points: pd.DataFrame, data: ToyDataParams) -> RunContent:
     """The child run's own params (architecture, data, flavour settings), accuracies and figure."""
-    info = result.model.info
     histories = {}
-    if "loss_history" in info:
-        histories["loss"] = info["loss_history"].mean(axis=1).tolist()
+    if result.model.history is not None:
+        histories["loss"] = result.model.history.loss.numpy().mean(axis=1).tolist()
     return RunContent(
         params={
             "flavour": result.flavour,
@@ -200,7 +180,7 @@ def _run_content(result: ConfigResult, train_points: pd.DataFrame, data: ToyData
             "activation": result.model.kwargs["activation"],
             "seeds": f"{result.seeds[0]}..{result.seeds[-1]}",
             **{f"data_{key}": value for key, value in data.model_dump().items()},
-            **{key: info[key] for key in FLAVOUR_PARAMS[result.flavour]},
+            **_flavour_params(result),
         },
         metrics={
             "train_accuracy": float(result.train_accuracy.mean()),
@@ -211,3 +191,10 @@ def _run_content(result: ConfigResult, train_points: pd.DataFrame, data: ToyData
         histories=histories,
         figures={"decision_boundary.png": boundary_figure(result, train_points)},
     )
+
+
+def _flavour_params(result: SweepResult) -> dict[str, ParamValue]:
+    """What one flavour logs beyond its record: torch's weight decay, scikit-learn's unconverged seeds."""
+    if result.flavour == "torch":
+        return {"weight_decay": result.record.weight_decay}
+    return {"unconverged_seeds": int(result.about.unconverged_seeds or 0)}

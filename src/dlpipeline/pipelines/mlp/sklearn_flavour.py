@@ -18,7 +18,9 @@ from sklearn.neural_network import MLPClassifier
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.mlp import ActivationName, MLPEnsemble, parameters_per_network, sklearn_layers
+from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
 from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, model_name, widths_text
+from dlpipeline.records import Timing, TrainingRecord, seeds_tuple
 
 logger = logging.getLogger(__name__)
 
@@ -32,19 +34,25 @@ def fit_sklearn_sweep(
 ) -> dict[str, TrainedModule]:
     """Fit ``MLPClassifier`` per configuration and seed: ``{"sklearn-<widths>": one member per seed}``.
 
-    Each model's info holds ``seeds``, ``hidden_layers``, ``train_seconds``, ``solver``,
-    ``max_iter``, ``unconverged_seeds`` (how many stopped at ``max_iter``) and how it was
-    trained under the shared names (``epochs`` = ``max_iter``, ``learning_rate``,
-    ``batch_size``, ``optimizer`` = the solver, ``n_params``).
+    Each model's record says how it was trained under the shared names (``epochs`` =
+    ``max_iter``, ``optimizer`` = the solver; ``solver`` and ``max_iter`` among its settings);
+    its ``about`` counts the seeds that stopped at ``max_iter``. scikit-learn records no
+    per-epoch history.
     """
     features, labels = features_and_labels(train_points)
     models = {}
     for index, widths in enumerate(sweep.architectures, start=1):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         classifiers = fit_classifiers(features, labels, widths, sweep, sklearn_params)
-        seconds = time.perf_counter() - started
-        trained = classifiers_as_module(classifiers, sweep).with_info(
-            train_seconds=seconds, **_how_trained(classifiers, sklearn_params, n_train=len(features))
+        timing = Timing(time.perf_counter() - started, time.process_time() - cpu_started)
+        trained = classifiers_as_module(classifiers, sweep).replace(
+            record=training_record(classifiers, sweep, sklearn_params, n_train=len(features)),
+            about=MLPConfiguration(
+                "sklearn",
+                tuple(widths),
+                unconverged_seeds=sum(int(c.n_iter_ >= sklearn_params.max_iter) for c in classifiers),
+            ),
+            timing=timing,
         )
         models[model_name("sklearn", widths)] = trained
         logger.info(
@@ -53,8 +61,8 @@ def fit_sklearn_sweep(
             len(sweep.architectures),
             widths_text(widths),
             len(sweep.seeds),
-            seconds,
-            trained.info["unconverged_seeds"],
+            timing.train_seconds,
+            trained.about.unconverged_seeds,
         )
     return models
 
@@ -88,7 +96,6 @@ def classifiers_as_module(classifiers: list[MLPClassifier], sweep: SweepParams) 
     widths = list(first.hidden_layer_sizes)
     trained = TrainedModule.build(
         MLPEnsemble,
-        info={"seeds": sweep.seeds, "hidden_layers": widths},
         in_features=first.n_features_in_,
         member_widths=[widths] * len(classifiers),
         out_features=max(first.n_outputs_, 2),  # one logistic unit z becomes the logits [0, z]
@@ -102,23 +109,23 @@ def classifiers_as_module(classifiers: list[MLPClassifier], sweep: SweepParams) 
     return trained
 
 
-def _how_trained(
-    classifiers: list[MLPClassifier], sklearn_params: SklearnParams, n_train: int
-) -> dict[str, str | int | float]:
-    """The classifiers' settings under the shared names, plus solver, max_iter and unconverged seeds."""
+def training_record(
+    classifiers: list[MLPClassifier], sweep: SweepParams, sklearn_params: SklearnParams, n_train: int
+) -> TrainingRecord:
+    """How the classifiers (one per seed) were fitted, under the shared names."""
     first = classifiers[0]
-    return {
-        "epochs": sklearn_params.max_iter,
-        "learning_rate": float(first.learning_rate_init),
-        "batch_size": _batch_size(first, n_train),
-        "optimizer": sklearn_params.solver,
-        "n_params": parameters_per_network(
-            [first.n_features_in_, *first.hidden_layer_sizes, first.n_outputs_]
-        ),
-        "solver": sklearn_params.solver,
-        "max_iter": sklearn_params.max_iter,
-        "unconverged_seeds": sum(c.n_iter_ >= sklearn_params.max_iter for c in classifiers),
-    }
+    return TrainingRecord(
+        seeds=seeds_tuple(sweep.seeds),
+        epochs=sklearn_params.max_iter,
+        epochs_run=max(int(c.n_iter_) for c in classifiers),
+        learning_rate=float(first.learning_rate_init),
+        batch_size=_batch_size(first, n_train),
+        optimizer=sklearn_params.solver,
+        n_train=n_train,
+        n_params=parameters_per_network([first.n_features_in_, *first.hidden_layer_sizes, first.n_outputs_]),
+        weight_decay=float(first.alpha),
+        settings={"solver": sklearn_params.solver, "max_iter": sklearn_params.max_iter},
+    )
 
 
 def _batch_size(classifier: MLPClassifier, n_train: int) -> int:

@@ -8,8 +8,9 @@ kept members are then copied out, padding trimmed, into an ensemble of their own
 member per seed): that is the trained model the catalog saves as ``torch-<widths>``.
 """
 
+import dataclasses
+import functools
 import logging
-import time
 
 import pandas as pd
 import torch
@@ -18,8 +19,10 @@ from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.models.mlp import MLPEnsemble, parameters_per_network
+from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
 from dlpipeline.pipelines.mlp.params import SweepParams, TorchParams, model_name, widths_text
-from dlpipeline.training import fit, seed_everything
+from dlpipeline.records import History, Timing
+from dlpipeline.training import train_configuration
 
 logger = logging.getLogger(__name__)
 
@@ -31,26 +34,30 @@ def fit_torch_sweep(
 ) -> dict[str, TrainedModule]:
     """Train the sweep with the shared loop: ``{"torch-<widths>": one member per seed}``, in sweep order.
 
-    Each model's info holds ``seeds``, ``hidden_layers``, ``loss_history`` (epochs × seeds,
-    of the kept members), ``train_seconds`` and how it was trained (``epochs``,
-    ``learning_rate``, ``batch_size``, ``optimizer``, ``n_params``, ``weight_decay``,
-    ``restarts``, ``kept_restarts``).
+    Each model's record is its batch's (``restarts`` among its settings) with its own seeds
+    and parameter count; its history holds the kept members' losses (epochs × seeds); its
+    ``about`` is an :class:`MLPConfiguration` with the kept restarts. The batch's training
+    time is shared out equally between its configurations.
     """
-    seed_everything(sweep.first_seed)
     features, labels = _as_tensors(train_points)
     n_classes = int(labels.max()) + 1
     models: dict[tuple[int, ...], TrainedModule] = {}
     for architectures in _by_depth(sweep.architectures):
-        batched, losses, seconds = _train_as_one_batch(
-            architectures, features, labels, n_classes, sweep, torch_params
-        )
+        batched = _train_as_one_batch(architectures, features, labels, n_classes, sweep, torch_params)
+        losses = batched.trained_history.loss
         for index, widths in enumerate(architectures):
             kept = kept_member_indices(losses[-1], index, len(sweep.seeds), torch_params.restarts)
-            models[widths] = _kept_members(batched, kept, widths, sweep, torch_params.restarts).with_info(
-                loss_history=losses[:, kept].numpy(),
-                train_seconds=seconds / len(architectures),
-                n_params=parameters_per_network([IN_FEATURES, *widths, n_classes]),
-                **_how_trained(torch_params, n_train=len(features)),
+            models[widths] = _kept_members(batched, kept, widths, sweep, torch_params.restarts).replace(
+                record=dataclasses.replace(
+                    batched.trained_record,
+                    seeds=tuple(sweep.seeds),
+                    n_params=parameters_per_network([IN_FEATURES, *widths, n_classes]),
+                ),
+                history=History(loss=losses[:, kept]),
+                timing=Timing(
+                    batched.timing.train_seconds / len(architectures),
+                    batched.timing.cpu_seconds / len(architectures),
+                ),
             )
             logger.info(
                 "torch %s neurons: final training loss %.3f (mean over seeds, best restart)",
@@ -67,8 +74,8 @@ def _train_as_one_batch(
     n_classes: int,
     sweep: SweepParams,
     torch_params: TorchParams,
-) -> tuple[MLPEnsemble, torch.Tensor, float]:
-    """Train architectures (one depth) × seeds × restarts as one ensemble: the model, its losses, seconds.
+) -> TrainedModule:
+    """Train architectures (one depth) × seeds × restarts as one ensemble, with its record and losses.
 
     Members are ordered architecture, then seed, then restart; member seed ``seed * 1000 + restart``.
     """
@@ -77,18 +84,25 @@ def _train_as_one_batch(
     member_seeds = [
         seed * 1000 + restart for _ in architectures for seed in seeds for restart in range(restarts)
     ]
-    started = time.perf_counter()
-    model = MLPEnsemble(IN_FEATURES, member_widths, n_classes, sweep.activation, member_seeds)
-    losses = fit(
-        model,
+    batched = train_configuration(
+        functools.partial(
+            TrainedModule.build,
+            MLPEnsemble,
+            in_features=IN_FEATURES,
+            member_widths=member_widths,
+            out_features=n_classes,
+            activation=sweep.activation,
+            seeds=member_seeds,
+        ),
         features,
         labels,
         ensemble_cross_entropy,
         torch_params.train,
-        seed=sweep.first_seed,
-        description=f"torch {len(architectures)} configurations",
-    ).loss
-    seconds = time.perf_counter() - started
+        seeds,
+        f"torch {len(architectures)} configurations",
+        members=len(member_seeds),
+        settings={"restarts": restarts},
+    )
     logger.info(
         "torch: %d configurations x %d seeds x %d restarts = %d networks trained as one batch "
         "in %.1f s (%d epochs)",
@@ -96,10 +110,10 @@ def _train_as_one_batch(
         len(seeds),
         restarts,
         len(member_seeds),
-        seconds,
+        batched.timing.train_seconds,
         torch_params.train.epochs,
     )
-    return model, losses, seconds
+    return batched
 
 
 def kept_member_indices(final_losses: torch.Tensor, index: int, n_seeds: int, restarts: int) -> torch.Tensor:
@@ -109,7 +123,7 @@ def kept_member_indices(final_losses: torch.Tensor, index: int, n_seeds: int, re
 
 
 def _kept_members(
-    batched: MLPEnsemble, kept: torch.Tensor, widths: tuple[int, ...], sweep: SweepParams, restarts: int
+    batched: TrainedModule, kept: torch.Tensor, widths: tuple[int, ...], sweep: SweepParams, restarts: int
 ) -> TrainedModule:
     """The ``kept`` members of ``batched`` (one per seed, hidden widths ``widths``) as a model of their own.
 
@@ -119,28 +133,14 @@ def _kept_members(
     kept_restarts = [int(member) % restarts for member in kept]
     trained = TrainedModule.build(
         MLPEnsemble,
-        info={"seeds": sweep.seeds, "hidden_layers": list(widths), "kept_restarts": kept_restarts},
         in_features=IN_FEATURES,
         member_widths=[list(widths)] * len(sweep.seeds),
-        out_features=batched.weights[-1].shape[-1],
+        out_features=batched.module.weights[-1].shape[-1],
         activation=sweep.activation,
         seeds=[seed * 1000 + restart for seed, restart in zip(sweep.seeds, kept_restarts, strict=True)],
     )
-    trained.module.load_layers(*batched.member_layers(kept, widths))
-    return trained
-
-
-def _how_trained(torch_params: TorchParams, n_train: int) -> dict[str, str | int | float]:
-    """The loop's settings under the shared names, plus the torch flavour's own (decay, restarts)."""
-    train = torch_params.train
-    return {
-        "epochs": train.epochs,
-        "learning_rate": train.learning_rate,
-        "batch_size": min(train.batch_size or n_train, n_train),
-        "optimizer": "adam",
-        "weight_decay": train.weight_decay,
-        "restarts": torch_params.restarts,
-    }
+    trained.module.load_layers(*batched.module.member_layers(kept, widths))
+    return trained.replace(about=MLPConfiguration("torch", tuple(widths), tuple(kept_restarts)))
 
 
 def _by_depth(architectures: list[tuple[int, ...]]) -> list[list[tuple[int, ...]]]:
