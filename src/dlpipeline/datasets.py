@@ -295,7 +295,9 @@ class ModelDataset(_AtomicLocalSave, AbstractVersionedDataset[Models, Models]):
         )
         self._timings_filepath = timings_filepath
         self._timings = (
-            JSONDataset(filepath=timings_filepath, save_args={"indent": 1}, credentials=credentials, fs_args=fs_args)
+            JSONDataset(
+                filepath=timings_filepath, save_args={"indent": 1}, credentials=credentials, fs_args=fs_args
+            )
             if timings_filepath
             else None
         )

@@ -311,3 +311,14 @@ def train_configuration(
         settings=dict(settings or {}),
     )
     return trained.replace(record=record, history=history, about=about, timing=timing)
+
+
+def initial_module(trained: TrainedModule) -> torch.nn.Module:
+    """``trained``'s module as :func:`train_configuration` built it, before any training.
+
+    Rebuilt from its arguments after the same seeding, so a model file need not carry a
+    second copy of the weights to show what training changed.
+    """
+    with _BUILDING:
+        seed_everything(trained.trained_record.seeds[0])
+        return type(trained.module)(**trained.kwargs).eval()

@@ -5,7 +5,6 @@ Every model × seed is trained at every length; the evidence for the vanishing g
 of one LSTM on one sequence.
 """
 
-import copy
 import logging
 
 import numpy as np
@@ -15,6 +14,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from dlpipeline.data.sequences import ADDING_BASELINE_MSE, adding_tensors
+from dlpipeline.executor import ExecutorParams
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.recurrent import hidden_gradient_norms, unroll
 from dlpipeline.pipelines.sequence.params import AddingAnalysisParams, AddingDataParams, ModelParams
@@ -25,13 +25,17 @@ from dlpipeline.pipelines.sequence.plots import (
 )
 from dlpipeline.pipelines.sequence.report import result_rows
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models
-from dlpipeline.training import TrainConfig
+from dlpipeline.training import TrainConfig, initial_module
 
 logger = logging.getLogger(__name__)
 
 
 def train_adding(
-    train: pd.DataFrame, test: pd.DataFrame, model_params: ModelParams, train_config: TrainConfig
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    model_params: ModelParams,
+    train_config: TrainConfig,
+    executor: ExecutorParams,
 ) -> TrainedModels:
     """Train every model × seed at every length of the sweep (targets: sum of the two marked values)."""
     trained: TrainedModels = {}
@@ -48,7 +52,7 @@ def train_adding(
             kind="regression",
             output_size=1,
         )
-        trained |= train_models(task, model_params, train_config)
+        trained |= train_models(task, model_params, train_config, executor)
     return trained
 
 
@@ -60,7 +64,7 @@ def adding_gradient_norms(
     Returns ``{"trained": {cell: (T,)}, "initial": {cell: (T,)}}``, averaged over the
     first ``n_probe`` test sequences.
     """
-    longest = max(trained.info["seq_len"] for trained in models.values())
+    longest = max(trained.about.seq_len for trained in models.values())
     features, targets = adding_tensors(test[test["seq_len"] == longest])
     features, targets = features[: data.n_probe], targets[: data.n_probe]
     profiles: dict[str, dict[str, np.ndarray]] = {"trained": {}, "initial": {}}
@@ -68,9 +72,7 @@ def adding_gradient_norms(
         found = _first(models, cell, longest)
         if found is None:
             continue
-        initial = copy.deepcopy(found.module)
-        initial.load_state_dict(found.info["initial_state"])
-        for stage, model in (("trained", found.module), ("initial", initial)):
+        for stage, model in (("trained", found.module), ("initial", initial_module(found))):
             norms = hidden_gradient_norms(model, features, targets, nn.functional.mse_loss)
             profiles[stage][cell] = norms.numpy()
         trained_norms = profiles["trained"][cell]
@@ -87,7 +89,7 @@ def adding_gradient_norms(
 
 def _first(models: TrainedModels, cell: str, seq_len: int) -> TrainedModule | None:
     """The first-seed model of ``cell`` at ``seq_len``, if it was trained."""
-    return next((m for m in models.values() if m.info["cell"] == cell and m.info["seq_len"] == seq_len), None)
+    return next((m for m in models.values() if (m.about.cell, m.about.seq_len) == (cell, seq_len)), None)
 
 
 def plot_gradient_norms(profiles: dict[str, dict[str, np.ndarray]]) -> Figure:
@@ -106,11 +108,11 @@ def plot_lstm_gates(models: TrainedModels, test: pd.DataFrame) -> Figure:
     "Solved" means a test MSE below a tenth of the baseline; if it solved none, the
     longest length is shown.
     """
-    lstms = [trained.info for trained in models.values() if trained.info["cell"] == "lstm"]
+    lstms = [trained.about for trained in models.values() if trained.about.cell == "lstm"]
     if not lstms:
         return _note_figure("no LSTM was trained on the adding problem")
-    solved = [info["seq_len"] for info in lstms if info["metrics"]["test_mse"] < ADDING_BASELINE_MSE / 10]
-    longest = max(solved or [info["seq_len"] for info in lstms])
+    solved = [run.seq_len for run in lstms if run.test_metrics["test_mse"] < ADDING_BASELINE_MSE / 10]
+    longest = max(solved or [run.seq_len for run in lstms])
     lstm = _first(models, "lstm", longest)
     features, targets = adding_tensors(test[test["seq_len"] == longest])
     with torch.no_grad():
@@ -133,12 +135,14 @@ def _note_figure(text: str) -> Figure:
 
 def plot_mse_vs_length(models: TrainedModels) -> Figure:
     """Final test MSE against sequence length per model, beside the predict-the-mean baseline."""
-    infos = [trained.info for trained in models.values()]
+    runs = [trained.about for trained in models.values()]
     per_cell: dict[str, tuple[list[int], list[np.ndarray]]] = {}
-    for cell in dict.fromkeys(info["cell"] for info in infos):
-        lengths = sorted({info["seq_len"] for info in infos if info["cell"] == cell})
+    for cell in dict.fromkeys(run.cell for run in runs):
+        lengths = sorted({run.seq_len for run in runs if run.cell == cell})
         values = [
-            np.array([i["metrics"]["test_mse"] for i in infos if (i["cell"], i["seq_len"]) == (cell, length)])
+            np.array(
+                [run.test_metrics["test_mse"] for run in runs if (run.cell, run.seq_len) == (cell, length)]
+            )
             for length in lengths
         ]
         per_cell[cell] = (lengths, values)

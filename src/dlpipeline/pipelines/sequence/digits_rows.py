@@ -4,6 +4,7 @@ import pandas as pd
 
 from dlpipeline.data.digits import LABEL_COLUMN
 from dlpipeline.data.sequences import digit_rows
+from dlpipeline.executor import ExecutorParams
 from dlpipeline.pipelines.sequence.params import ModelParams
 from dlpipeline.pipelines.sequence.report import result_rows
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models
@@ -11,7 +12,11 @@ from dlpipeline.training import TrainConfig
 
 
 def train_digits_rows(
-    train: pd.DataFrame, test: pd.DataFrame, model_params: ModelParams, train_config: TrainConfig
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    model_params: ModelParams,
+    train_config: TrainConfig,
+    executor: ExecutorParams,
 ) -> TrainedModels:
     """Classify each digit from its 8 rows read one per step."""
     train_features, train_labels = digit_rows(train)
@@ -26,7 +31,7 @@ def train_digits_rows(
         kind="classification",
         output_size=int(train_labels.max()) + 1,
     )
-    return train_models(task, model_params, train_config)
+    return train_models(task, model_params, train_config, executor)
 
 
 def digits_rows(models: TrainedModels, test: pd.DataFrame) -> pd.DataFrame:

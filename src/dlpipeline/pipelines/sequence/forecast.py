@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.data.sequences import padded_windows
+from dlpipeline.executor import ExecutorParams
 from dlpipeline.pipelines.sequence.params import ForecastDataParams, ModelParams
 from dlpipeline.pipelines.sequence.plots import SequencePanel, sequence_panels_figure
 from dlpipeline.pipelines.sequence.report import first_seeds, result_rows
@@ -21,6 +22,7 @@ def train_forecast(
     model_params: ModelParams,
     train_config: TrainConfig,
     data: ForecastDataParams,
+    executor: ExecutorParams,
 ) -> TrainedModels:
     """Predict the value ``horizon`` steps ahead at every step of variable-length (padded) windows."""
     train_features, train_targets = padded_windows(train, data.max_len)
@@ -37,7 +39,7 @@ def train_forecast(
         readout="every",
         causal=True,
     )
-    return train_models(task, model_params, train_config)
+    return train_models(task, model_params, train_config, executor)
 
 
 def persistence_mse(test: pd.DataFrame) -> float:
@@ -50,7 +52,7 @@ def plot_forecast(models: TrainedModels, test: pd.DataFrame, data: ForecastDataP
     features, targets = padded_windows(test, data.max_len)
     shown = [0, 1, 2][: len(features)]
     outputs = {
-        trained.info["cell"]: predict(trained.module, features[shown], "cpu")[..., 0]
+        trained.about.cell: predict(trained.module, features[shown], "cpu")[..., 0]
         for trained in first_seeds(models)
     }
     panels = []

@@ -4,6 +4,7 @@ Models learn with teacher forcing (the previous true value is an input); they ar
 on free-running generation, where each output is fed back as the next step's input.
 """
 
+import dataclasses
 import logging
 
 import pandas as pd
@@ -12,6 +13,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from dlpipeline.data.sequences import generation_tensors
+from dlpipeline.executor import ExecutorParams
 from dlpipeline.pipelines.sequence.params import ModelParams
 from dlpipeline.pipelines.sequence.plots import SequencePanel, sequence_panels_figure
 from dlpipeline.pipelines.sequence.report import first_seeds, result_rows
@@ -22,7 +24,11 @@ logger = logging.getLogger(__name__)
 
 
 def train_generate(
-    train: pd.DataFrame, test: pd.DataFrame, model_params: ModelParams, train_config: TrainConfig
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    model_params: ModelParams,
+    train_config: TrainConfig,
+    executor: ExecutorParams,
 ) -> TrainedModels:
     """Learn to generate ``sin(ω t)`` from ω (teacher forcing); test MSE is on free-running generation."""
     train_features, train_targets = generation_tensors(train)
@@ -39,14 +45,14 @@ def train_generate(
         readout="every",
         causal=True,
     )
-    models = train_models(task, model_params, train_config)
+    models = train_models(task, model_params, train_config, executor)
     for label, trained in models.items():
         generated = generate_free_running(trained.module, test_features[:, 0, 0], test_features.shape[1])
         free_running = float(((generated - test_targets[..., 0]) ** 2).mean())
-        logger.info("generate %s: free-running test MSE %.4f", trained.info["cell"], free_running)
-        teacher_forced = trained.info["metrics"]["test_mse"]
+        logger.info("generate %s: free-running test MSE %.4f", trained.about.cell, free_running)
+        teacher_forced = trained.about.test_metrics["test_mse"]
         metrics = {"test_mse": free_running, "test_mse_teacher_forced": teacher_forced}
-        models[label] = trained.with_info(metrics=metrics)
+        models[label] = trained.replace(about=dataclasses.replace(trained.about, test_metrics=metrics))
     return models
 
 
@@ -70,7 +76,7 @@ def plot_generated(models: TrainedModels, test: pd.DataFrame) -> Figure:
     order = torch.argsort(features[:, 0, 0])
     shown = order[torch.linspace(0, len(order) - 1, 3).long()]
     generated = {
-        trained.info["cell"]: generate_free_running(trained.module, features[shown, 0, 0], features.shape[1])
+        trained.about.cell: generate_free_running(trained.module, features[shown, 0, 0], features.shape[1])
         for trained in first_seeds(models)
     }
     panels = [

@@ -29,9 +29,6 @@ class ModelParams(SeedParams):
         default={}, description="per-cell hidden_size, to compare cells at similar parameter counts"
     )
     embedding_dim: int = Field(default=16, ge=1, le=4096, description="text only: size of a token's vector")
-    workers: int = Field(
-        default=1, ge=1, le=64, description="models trained at once, on threads (same results for any number)"
-    )
 
     def hidden_size_of(self, cell: ModelName) -> int:
         """The hidden size (or d_model) ``cell`` is built with."""

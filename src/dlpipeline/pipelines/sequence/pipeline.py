@@ -15,9 +15,14 @@ TASK_ROWS = ["adding.rows", "digits_rows.rows", "forecast.rows", "generate.rows"
 
 
 def _task(data_nodes: list[Node], train_nodes: list[Node], namespace: str) -> Pipeline:
-    """One task's nodes under ``namespace``: ``data_nodes`` tagged ``data``, ``train_nodes`` ``train``."""
+    """One task's nodes under ``namespace``: ``data_nodes`` tagged ``data``, ``train_nodes`` ``train``.
+
+    Every task trains where ``sequence.executor`` says (``params:executor`` in its nodes).
+    """
     return Pipeline(
-        [Pipeline(data_nodes, tags="data"), Pipeline(train_nodes, tags="train")], namespace=namespace
+        [Pipeline(data_nodes, tags="data"), Pipeline(train_nodes, tags="train")],
+        namespace=namespace,
+        parameters={"params:executor": "params:sequence.executor"},
     )
 
 
@@ -37,7 +42,12 @@ def adding_pipeline() -> Pipeline:
         node(data.split_adding, ["sequences", "params:data"], ["train", "test"], name="split_adding"),
     ]
     train_nodes = [
-        node(adding.train_adding, ["train", "test", "params:model", "params:train"], "models", name="train"),
+        node(
+            adding.train_adding,
+            ["train", "test", "params:model", "params:train", "params:executor"],
+            "models",
+            name="train",
+        ),
         node(
             adding.adding_gradient_norms,
             ["models", "test", "params:data", "params:analysis"],
@@ -62,7 +72,7 @@ def digits_rows_pipeline() -> Pipeline:
     train_nodes = [
         node(
             digits_rows.train_digits_rows,
-            ["train", "test", "params:model", "params:train"],
+            ["train", "test", "params:model", "params:train", "params:executor"],
             "models",
             name="train",
         ),
@@ -81,7 +91,7 @@ def forecast_pipeline() -> Pipeline:
     train_nodes = [
         node(
             forecast.train_forecast,
-            ["train", "test", "params:model", "params:train", "params:data"],
+            ["train", "test", "params:model", "params:train", "params:data", "params:executor"],
             "models",
             name="train",
         ),
@@ -102,7 +112,10 @@ def generate_pipeline() -> Pipeline:
     ]
     train_nodes = [
         node(
-            generate.train_generate, ["train", "test", "params:model", "params:train"], "models", name="train"
+            generate.train_generate,
+            ["train", "test", "params:model", "params:train", "params:executor"],
+            "models",
+            name="train",
         ),
         node(generate.plot_generated, ["models", "test"], "generated_plot", name="plot_generated"),
         node(generate.generate_rows, ["models", "test"], "rows", name="rows"),
@@ -120,7 +133,7 @@ def text_pipeline() -> Pipeline:
     train_nodes = [
         node(
             text.train_text,
-            ["train", "test", "params:model", "params:train", "params:data"],
+            ["train", "test", "params:model", "params:train", "params:data", "params:executor"],
             "models",
             name="train",
         ),

@@ -1,19 +1,17 @@
 """Reporting shared by every sequence task: result rows, the results table, metrics and child runs.
 
 Every node here reads the trained models from the catalog (``sequence.<task>.models``) and
-uses only what their ``info`` recorded (see :mod:`dlpipeline.pipelines.sequence.training`).
+uses only what they carry: their record, history and :class:`SequenceRun` (see
+:mod:`dlpipeline.pipelines.sequence.training`).
 """
-
-import dataclasses
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.common import RunContent, child_run
 from dlpipeline.pipelines.sequence.plots import metric_curves_figure
-from dlpipeline.pipelines.sequence.training import TrainedModels
+from dlpipeline.pipelines.sequence.training import SequenceModel, TrainedModels
 from dlpipeline.plotting import loss_curves_figure
 from dlpipeline.tracking import ChildRun
 
@@ -26,36 +24,31 @@ PATTERNS = {
 }
 
 
-def first_seeds(models: TrainedModels) -> list[TrainedModule]:
+def first_seeds(models: TrainedModels) -> list[SequenceModel]:
     """Each configuration's first-seed model, in training order (the one the figures show)."""
-    first = min(trained.info["seed"] for trained in models.values())
-    return [trained for trained in models.values() if trained.info["seed"] == first]
-
-
-def metric_name(trained: TrainedModule) -> str:
-    """The test metric a model is scored by (``test_accuracy`` or ``test_mse``): its first metric."""
-    return next(iter(trained.info["metrics"]))
-
-
-def _curve_label(trained: TrainedModule) -> str:
-    """``<cell> T=<length>``: one line of a figure."""
-    return f"{trained.info['cell']} T={trained.info['seq_len']}"
+    first = min(trained.about.seed for trained in models.values())
+    return [trained for trained in models.values() if trained.about.seed == first]
 
 
 def plot_losses(models: TrainedModels) -> Figure:
     """Training loss of every run (first seed of each model and length)."""
-    curves = {_curve_label(trained): trained.info["loss"] for trained in first_seeds(models)}
-    task = next(iter(models.values())).info["task"]
+    curves = {trained.about.label: trained.trained_history.loss.numpy() for trained in first_seeds(models)}
+    task = next(iter(models.values())).about.task
     return loss_curves_figure(curves, title=f"{task}: training loss per epoch")
 
 
 def plot_test_curves(models: TrainedModels) -> Figure:
     """The test metric after every epoch, per run (first seed)."""
-    first = next(iter(models.values()))
-    metric = metric_name(first)
-    curves = {_curve_label(trained): trained.info["test_history"] for trained in first_seeds(models)}
+    first = next(iter(models.values())).about
+    curves = {
+        trained.about.label: trained.trained_history.of(first.metric).numpy()
+        for trained in first_seeds(models)
+    }
     return metric_curves_figure(
-        curves, ylabel=metric, title=f"{first.info['task']}: {metric} per epoch", log=metric == "test_mse"
+        curves,
+        ylabel=first.metric,
+        title=f"{first.task}: {first.metric} per epoch",
+        log=first.metric == "test_mse",
     )
 
 
@@ -63,14 +56,14 @@ def result_rows(models: TrainedModels, baseline: float, baseline_name: str) -> p
     """One row per model × length: the test metric's median, spread and worst over seeds (times: MLflow)."""
     rows = []
     for (cell, seq_len), group in _grouped(models).items():
-        info = group[0].info
-        metric = metric_name(group[0])
-        values = np.array([trained.info["metrics"][metric] for trained in group])
+        run = group[0].about
+        metric = run.metric
+        values = np.array([trained.about.test_metrics[metric] for trained in group])
         worst = values.min() if metric == "test_accuracy" else values.max()
         rows.append(
             {
-                "task": info["task"],
-                "pattern": PATTERNS[info["task"]],
+                "task": run.task,
+                "pattern": PATTERNS[run.task],
                 "cell": cell,
                 "seq_len": seq_len,
                 "seeds": len(group),
@@ -88,11 +81,11 @@ def result_rows(models: TrainedModels, baseline: float, baseline_name: str) -> p
     return pd.DataFrame(rows)
 
 
-def _grouped(models: TrainedModels) -> dict[tuple[str, int], list[TrainedModule]]:
+def _grouped(models: TrainedModels) -> dict[tuple[str, int], list[SequenceModel]]:
     """Models grouped by (cell, length), in training order."""
-    groups: dict[tuple[str, int], list[TrainedModule]] = {}
+    groups: dict[tuple[str, int], list[SequenceModel]] = {}
     for trained in models.values():
-        groups.setdefault((trained.info["cell"], trained.info["seq_len"]), []).append(trained)
+        groups.setdefault((trained.about.cell, trained.about.seq_len), []).append(trained)
     return groups
 
 
@@ -133,10 +126,8 @@ def build_text_child_runs(models: TrainedModels, samples: pd.DataFrame) -> list[
     """The language models' child runs, each with the names it wrote and its bits per character."""
     runs = []
     for label, trained in models.items():
-        written = samples[
-            (samples["cell"] == trained.info["cell"]) & (samples["seed"] == trained.info["seed"])
-        ]
-        nats = trained.info["metrics"]["test_nll"]
+        written = samples[(samples["cell"] == trained.about.cell) & (samples["seed"] == trained.about.seed)]
+        nats = trained.about.test_metrics["test_nll"]
         extra = {
             "test_bits_per_char": nats / np.log(2),
             "samples_in_training": float(written["in_training"].mean()),
@@ -148,32 +139,30 @@ def build_text_child_runs(models: TrainedModels, samples: pd.DataFrame) -> list[
 
 def _child_run(
     label: str,
-    trained: TrainedModule,
+    trained: SequenceModel,
     extra_metrics: dict[str, float] | None = None,
     texts: dict[str, str] | None = None,
 ) -> ChildRun:
     """The child run of one trained model, under the shared training names and the sequence ones."""
-    info = trained.info
-    metric = metric_name(trained)
+    run, history = trained.about, trained.trained_history
+    loss = history.loss.numpy()
     content = RunContent(
         params={
-            "task": info["task"],
-            "pattern": PATTERNS[info["task"]],
-            "cell": info["cell"],
-            "seq_len": info["seq_len"],
-            "hidden_size": info["hidden_size"],
-            **info["settings"],
+            "task": run.task,
+            "pattern": PATTERNS[run.task],
+            "cell": run.cell,
+            "seq_len": run.seq_len,
+            "hidden_size": run.hidden_size,
+            **run.architecture,
         },
         metrics={
-            **info["metrics"],
-            "final_loss": float(info["loss"][-1]),
-            "cpu_seconds": info["cpu_seconds"],
+            **run.test_metrics,
+            "final_loss": float(loss[-1]),
+            "cpu_seconds": trained.timing.cpu_seconds,
             **(extra_metrics or {}),
         },
-        histories={"loss": info["loss"].tolist(), f"{metric}_per_epoch": info["test_history"].tolist()},
-        figures={"loss.png": loss_curves_figure({label: info["loss"]}, title=f"{label}: training loss")},
+        histories={"loss": loss.tolist(), f"{run.metric}_per_epoch": history.of(run.metric).tolist()},
+        figures={"loss.png": loss_curves_figure({label: loss}, title=f"{label}: training loss")},
         texts=texts or {},
     )
-    return child_run(
-        label, dataclasses.replace(info["training"], train_seconds=info["train_seconds"]), content
-    )
+    return child_run(label, trained, content)

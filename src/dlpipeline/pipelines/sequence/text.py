@@ -17,10 +17,11 @@ from dlpipeline.data.text import (
     bigram_nll,
     language_model_tensors,
 )
+from dlpipeline.executor import ExecutorParams
 from dlpipeline.models.char_lm import sample_texts
 from dlpipeline.pipelines.sequence.params import ModelParams, TextDataParams, TextSamplingParams
 from dlpipeline.pipelines.sequence.report import result_rows
-from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models
+from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models, with_about
 from dlpipeline.training import TrainConfig
 
 BIGRAM_SMOOTHING = 1.0
@@ -28,8 +29,8 @@ BIGRAM_SMOOTHING = 1.0
 
 
 def tokenizer_of(models: TrainedModels) -> CharTokenizer:
-    """The vocabulary the language models were trained with (kept in their ``info``)."""
-    return CharTokenizer(tuple(next(iter(models.values())).info["characters"]))
+    """The vocabulary the language models were trained with (kept in what each one is about)."""
+    return CharTokenizer(next(iter(models.values())).about.characters)
 
 
 def train_text(
@@ -38,6 +39,7 @@ def train_text(
     model_params: ModelParams,
     train_config: TrainConfig,
     data: TextDataParams,
+    executor: ExecutorParams,
 ) -> TrainedModels:
     """Every cell × seed as a next-character model of the training names."""
     tokenizer = CharTokenizer.from_texts(train["name"])
@@ -55,10 +57,9 @@ def train_text(
         readout="every",
         causal=True,
     )
-    models = train_models(task, model_params, train_config)
-    return {
-        label: trained.with_info(characters=list(tokenizer.characters)) for label, trained in models.items()
-    }
+    return with_about(
+        train_models(task, model_params, train_config, executor), characters=tokenizer.characters
+    )
 
 
 def bigram_test_nll(train: pd.DataFrame, test: pd.DataFrame) -> float:
@@ -86,8 +87,8 @@ def text_samples(models: TrainedModels, train: pd.DataFrame, sampling: TextSampl
         )
         rows += [
             {
-                "cell": trained.info["cell"],
-                "seed": int(trained.info["seed"]),
+                "cell": trained.about.cell,
+                "seed": trained.about.seed,
                 "sample": index,
                 "text": text,
                 "in_training": int(text in known),

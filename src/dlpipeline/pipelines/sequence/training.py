@@ -2,51 +2,66 @@
 
 Each task turns its tables into a :class:`TaskTensors` (features, targets, loss kind, how
 the model reads out) and :func:`train_models` trains every configured model × seed on it
-with the shared loop. The trained models are returned as ``{run label: TrainedModule}``,
-with everything later nodes need in each one's ``info``:
-
-``task``, ``cell``, ``seq_len``, ``seed``, ``hidden_size``
-    which configuration it is;
-``initial_state``
-    its weights before training (the gradient-norm analysis compares against them);
-``loss``, ``test_history``
-    the training loss and the test metric after every epoch;
-``metrics``
-    the test metric (``test_accuracy`` or ``test_mse``) at the end;
-``settings``
-    the Transformer's ``n_heads`` and ``n_layers`` (empty for recurrent cells);
-``training``
-    the :class:`~dlpipeline.pipelines.common.TrainingRecord` its MLflow child run logs;
-``train_seconds``, ``cpu_seconds``
-    wall-clock and CPU time of its training.
+through :func:`dlpipeline.training.train_configuration`, each model one task of the
+executor (``sequence.executor``: in order, on threads, or on a Dask cluster). The trained
+models are returned as ``{run label: TrainedModule}``, each with its record, its history
+(training ``loss`` and the test metric after every epoch, under the metric's name) and a
+:class:`SequenceRun` that says which configuration it is and what it scored.
 """
 
-import copy
+import dataclasses
+import functools
 import logging
-import math
-import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 from torch import nn
 
+from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams, run_tasks
 from dlpipeline.models.char_lm import CharLanguageModel, masked_cross_entropy
-from dlpipeline.models.checkpoint import TrainedModule, count_parameters
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.losses import masked_mse
 from dlpipeline.models.recurrent import Readout
 from dlpipeline.models.sequence import SequenceShape, build_model
-from dlpipeline.pipelines.common import TrainingRecord
 from dlpipeline.pipelines.sequence.params import ModelName, ModelParams
-from dlpipeline.training import TrainConfig, fit, predict, seed_everything, torch_threads
+from dlpipeline.training import TrainConfig, predict, train_configuration, with_fixed_threads
 
 logger = logging.getLogger(__name__)
 
 TaskKind = Literal["regression", "classification", "masked_regression", "language_model"]
-TrainedModels = dict[str, TrainedModule]
+
+
+@dataclass(frozen=True)
+class SequenceRun:
+    """The ``about`` of a trained sequence model: which configuration it is and what it scored."""
+
+    task: str
+    cell: ModelName
+    seq_len: int
+    seed: int
+    hidden_size: int
+    architecture: Mapping[str, int]
+    """The Transformer's ``n_heads`` and ``n_layers`` (empty for a recurrent cell)."""
+    test_metrics: Mapping[str, float]
+    """The task's test metric first (``test_accuracy``, ``test_mse`` or ``test_nll``), then any others."""
+    characters: tuple[str, ...] = ()
+    """A language model's vocabulary (text only)."""
+
+    @property
+    def metric(self) -> str:
+        """The test metric the model is scored by."""
+        return next(iter(self.test_metrics))
+
+    @property
+    def label(self) -> str:
+        """``<cell> T=<length>``: one line of a figure."""
+        return f"{self.cell} T={self.seq_len}"
+
+
+SequenceModel = TrainedModule[SequenceRun]
+TrainedModels = dict[str, SequenceModel]
 """Trained models by run label, such as ``adding-lstm-T100-s0``, in training order."""
 
 
@@ -130,111 +145,86 @@ def new_model(cell: ModelName, task: TaskTensors, model_params: ModelParams) -> 
     return build_model(cell, task.shape, hidden_size, model_params.n_heads, model_params.n_layers)
 
 
-class TrainingStoppedError(Exception):
-    """Raised inside a training thread when the run is being stopped (Ctrl-C, SIGTERM, a failure)."""
+@dataclass(frozen=True)
+class ModelJob:
+    """One model of a task's sweep: its cell, its seed, how it is sized and trained."""
+
+    cell: ModelName
+    seed: int
+    model_params: ModelParams
+    train: TrainConfig
 
 
-def train_models(task: TaskTensors, model_params: ModelParams, train: TrainConfig) -> TrainedModels:
-    """Train every configured model × seed on ``task`` with the shared loop.
-
-    Each model is built first, one by one, right after seeding with its seed, so its initial
-    weights are the seed's; then ``model_params.workers`` of them train at once, on threads.
-    Training draws nothing from the global random generators (mini-batches come from each
-    seed's own generator), so the results are the same for any number of workers. After
-    every epoch the test metric is recorded (monitoring only: nothing is selected on it).
-    """
-    fresh: dict[str, tuple[ModelName, int, TrainedModule]] = {}
-    for cell in model_params.cells:
-        for seed in model_params.seeds:
-            seed_everything(seed)
-            fresh[run_label(task.task, cell, task.seq_len, seed)] = (
-                cell,
-                seed,
-                new_model(cell, task, model_params),
-            )
-    stop = threading.Event()
-
-    def train_one(label: str) -> TrainedModule:
-        cell, seed, model = fresh[label]
-        return _train_one(cell, seed, model, task, model_params, train, stop)
-
-    if model_params.workers == 1:
-        return {label: train_one(label) for label in fresh}
-    with torch_threads(train.threads), ThreadPoolExecutor(model_params.workers) as pool:
-        futures = {label: pool.submit(train_one, label) for label in fresh}
-        try:
-            done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
-            for failed in (future for future in done if future.exception() is not None):
-                raise failed.exception()
-            return {label: future.result() for label, future in futures.items()}
-        except BaseException:
-            stop.set()  # the other threads stop at their next epoch, so the pool can close
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-
-
-def _train_one(
-    cell: ModelName,
-    seed: int,
-    trained: TrainedModule,
+def train_models(
     task: TaskTensors,
     model_params: ModelParams,
     train: TrainConfig,
-    stop: threading.Event,
-) -> TrainedModule:
-    """Train one fresh model of ``cell`` (built from ``seed``); ``stop`` ends it at the next epoch."""
+    executor: ExecutorParams = IN_THIS_PROCESS,
+) -> TrainedModels:
+    """Train every configured model × seed on ``task``, each a task of ``executor``.
+
+    Each model is seeded with its own seed right before it is built, and training draws
+    nothing from the global random generators (mini-batches come from each seed's own
+    generator): the results are the same in order, on any number of threads or on a Dask
+    cluster. After every epoch the test metric is recorded (monitoring only: nothing is
+    selected on it).
+    """
+    fixed = with_fixed_threads(train)
+    jobs = {
+        run_label(task.task, cell, task.seq_len, seed): ModelJob(cell, seed, model_params, fixed)
+        for cell in model_params.cells
+        for seed in model_params.seeds
+    }
+    return run_tasks(train_model, task, jobs, executor)
+
+
+def train_model(task: TaskTensors, job: ModelJob) -> SequenceModel:
+    """Train a fresh model of ``job.cell`` (built from ``job.seed``) on ``task``; score it on the test set."""
+    description = f"{task.task} {job.cell} T={task.seq_len} seed {job.seed}"
 
     def evaluate(model: nn.Module) -> dict[str, float]:
-        if stop.is_set():
-            raise TrainingStoppedError(f"{task.task} {cell} T={task.seq_len} seed {seed}: stopped")
         return {task.metric: score(task.kind, *_test_outputs(model, task))}
 
-    model = trained.module
-    initial_state = copy.deepcopy(model.state_dict())
-    started, cpu_started = time.perf_counter(), time.thread_time()
-    history = fit(
-        model,
+    trained = train_configuration(
+        functools.partial(new_model, job.cell, task, job.model_params),
         task.train_features,
         task.train_targets,
         loss_function(task.kind),
-        train,
-        seed=seed,
-        description=f"{task.task} {cell} T={task.seq_len} seed {seed}",
+        job.train,
+        [job.seed],
+        description,
         evaluate_epoch=evaluate,
     )
-    seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu_started
-    outputs = predict(model, task.test_features, train.device)
+    outputs = predict(trained.module, task.test_features, job.train.device)
     metrics = {task.metric: score(task.kind, outputs, task.test_targets)}
+    trained.module.cpu()
     logger.info(
-        "%s %s T=%d seed %d: %s %.4f (%.1f s, %.1f s CPU)",
-        task.task,
-        cell,
-        task.seq_len,
-        seed,
+        "%s: %s %.4f (%.1f s, %.1f s CPU)",
+        description,
         task.metric,
         metrics[task.metric],
-        seconds,
-        cpu_seconds,
+        trained.timing.train_seconds,
+        trained.timing.cpu_seconds,
     )
-    model.cpu()
-    n_train = len(task.train_features)
-    return trained.with_info(
-        task=task.task,
-        cell=cell,
-        seq_len=task.seq_len,
-        seed=seed,
-        hidden_size=model_params.hidden_size_of(cell),
-        initial_state=initial_state,
-        loss=history.loss.numpy(),
-        test_history=history.evaluations[task.metric].numpy(),
-        metrics=metrics,
-        settings=_architecture(cell, model_params),
-        # The record's clock reading stays NaN: the model file must not change with the clock
-        # (``train_seconds`` below is kept outside it and joins the record in the child run).
-        training=TrainingRecord.from_config(train, [seed], n_train, math.nan, count_parameters(model)),
-        train_seconds=seconds,
-        cpu_seconds=cpu_seconds,
+    return trained.replace(
+        about=SequenceRun(
+            task=task.task,
+            cell=job.cell,
+            seq_len=task.seq_len,
+            seed=job.seed,
+            hidden_size=job.model_params.hidden_size_of(job.cell),
+            architecture=_architecture(job.cell, job.model_params),
+            test_metrics=metrics,
+        )
     )
+
+
+def with_about(models: TrainedModels, **changes: object) -> TrainedModels:
+    """``models`` with ``changes`` to each one's :class:`SequenceRun` (new metrics, a vocabulary)."""
+    return {
+        label: trained.replace(about=dataclasses.replace(trained.about, **changes))
+        for label, trained in models.items()
+    }
 
 
 def _test_outputs(model: nn.Module, task: TaskTensors) -> tuple[torch.Tensor, torch.Tensor]:
