@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,25 @@ class ExecutorParams(BaseModel):
                 f"or the environment variable {SCHEDULER_VARIABLE}"
             )
         return address
+
+
+class IsolatedExecutorParams(ExecutorParams):
+    """An executor for sweeps whose training draws from torch's global random generator.
+
+    Dropout masks and sampled noise come from one generator per process: configurations
+    training at once on threads would take turns with it in no fixed order, so their results
+    would vary from run to run. Only ``local`` and ``dask`` (one task at a time per worker
+    process) are accepted.
+    """
+
+    @model_validator(mode="after")
+    def _one_task_per_process(self) -> "IsolatedExecutorParams":
+        if self.kind == "threads":
+            raise ValueError(
+                "kind 'threads' would let configurations share torch's global random generator "
+                "(dropout, sampled noise) in no fixed order: use local or dask"
+            )
+        return self
 
 
 IN_THIS_PROCESS = ExecutorParams()

@@ -20,8 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 
-from dlpipeline.models.checkpoint import TrainedModule
-from dlpipeline.records import ParamValue
+from dlpipeline.records import ParamValue, Timing, TrainingRecord
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import MAX_SEED
 
@@ -84,19 +83,18 @@ class RunContent:
     texts: Mapping[str, str] = field(default_factory=dict)
 
 
-def child_run(name: str, trained: TrainedModule, content: RunContent) -> ChildRun:
+def child_run(name: str, record: TrainingRecord, timing: Timing, content: RunContent) -> ChildRun:
     """One MLflow child run of a trained model: its record's shared names first, then the pipeline's own.
 
     Params come from the model's :class:`~dlpipeline.records.TrainingRecord` (what it was
     trained with, never today's parameters); metrics ``train_seconds`` (its timing) and
     ``n_params`` (one network) join the pipeline's own.
     """
-    record = trained.trained_record
     return ChildRun(
         name=name,
         params={**record.params, **content.params},
         metrics={
-            "train_seconds": trained.timing.train_seconds,
+            "train_seconds": timing.train_seconds,
             "n_params": float(record.n_params),
             **content.metrics,
         },

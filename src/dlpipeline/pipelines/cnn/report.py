@@ -152,5 +152,5 @@ def build_child_runs(
                 ),
             },
         )
-        runs.append(child_run(result.name, result.model, content))
+        runs.append(child_run(result.name, result.record, result.model.timing, content))
     return runs

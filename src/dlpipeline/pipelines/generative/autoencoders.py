@@ -1,12 +1,12 @@
 """The notes' claim "autoencoders: feature extraction & dimensionality reduction", tested against PCA.
 
 On the digits, for every code size: a linear autoencoder and a ReLU autoencoder (every seed in
-one ensemble, through the shared loop) against PCA, by test reconstruction error and by how
-well a logistic regression reads the digit from the codes. A denoising autoencoder learns to
-undo Gaussian noise on the pixels.
+one ensemble, through the shared loop, each one task of the executor) against PCA, by test
+reconstruction error and by how well a logistic regression reads the digit from the codes. A
+denoising autoencoder learns to undo Gaussian noise on the pixels.
 """
 
-import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -16,11 +16,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from dlpipeline.models.checkpoint import TrainedModule, count_parameters
+from dlpipeline.executor import IsolatedExecutorParams, run_tasks
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.generative import Autoencoder, reconstruction_loss
 from dlpipeline.pipelines.generative.params import AutoencoderParams
-from dlpipeline.pipelines.generative.training import TrainedModels, data_matrix
-from dlpipeline.training import fit, seed_everything
+from dlpipeline.pipelines.generative.training import EnsembleJob, TrainedModels, data_matrix, train_ensemble
+from dlpipeline.training import with_fixed_threads
 
 AUTOENCODERS = {"linear_ae": ([], "linear"), "autoencoder": (None, "relu")}
 """Model name → (hidden widths, or ``None`` for the configured ones; activation)."""
@@ -33,65 +34,70 @@ def model_key(model: str, code_size: int) -> str:
     return f"{model}-{code_size}"
 
 
-def _train_one(
+@dataclass(frozen=True)
+class AutoencoderRun:
+    """The ``about`` of a trained autoencoder: which kind, and its code size."""
+
+    model: str
+    latent_dim: int
+
+
+def _job(
     model: str,
     code_size: int,
     hidden: list[int],
     activation: str,
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
     autoencoders: AutoencoderParams,
-) -> TrainedModule:
-    """One autoencoder, every seed in one ensemble, trained to map ``inputs`` to ``targets``."""
-    seeds = autoencoders.seeds
-    seed_everything(seeds[0])
-    network = TrainedModule.build(
+    n_features: int,
+    noisy: bool = False,
+) -> EnsembleJob:
+    """One autoencoder, every seed in one ensemble: clean images to themselves, or noisy ones to clean."""
+    return EnsembleJob(
         Autoencoder,
-        n_features=inputs.shape[1],
-        code_size=code_size,
-        hidden=hidden,
-        activation=activation,
-        seeds=seeds,
-    )
-    started = time.perf_counter()
-    history = fit(
-        network.module,
-        inputs,
-        targets,
+        {"n_features": n_features, "code_size": code_size, "hidden": hidden, "activation": activation},
         reconstruction_loss,
-        autoencoders.train,
-        seeds[0],
+        with_fixed_threads(autoencoders.train),
+        tuple(autoencoders.seeds),
         model_key(model, code_size),
-    )
-    return network.with_info(
-        model=model,
-        latent_dim=code_size,
-        seeds=list(seeds),
-        loss=history.loss.numpy(),
-        n_train=len(inputs),
-        train_config=autoencoders.train.model_dump(),
-        n_params=count_parameters(network.module, members=len(seeds)),
-        train_seconds=time.perf_counter() - started,
+        AutoencoderRun(model, code_size),
+        inputs="noisy" if noisy else "clean",
+        targets="noisy_targets" if noisy else "clean",
     )
 
 
-def train_autoencoders(train: pd.DataFrame, autoencoders: AutoencoderParams) -> TrainedModels:
+def train_autoencoders(
+    train: pd.DataFrame, autoencoders: AutoencoderParams, executor: IsolatedExecutorParams
+) -> TrainedModels:
     """A linear and a ReLU autoencoder per code size, and a denoising autoencoder."""
     images = torch.tensor(data_matrix(train), dtype=torch.float32)
-    trained = {}
-    for code_size in autoencoders.code_sizes:
-        for model, (hidden, activation) in AUTOENCODERS.items():
-            widths = autoencoders.hidden if hidden is None else hidden
-            trained[model_key(model, code_size)] = _train_one(
-                model, code_size, widths, activation, images, images, autoencoders
-            )
+    n_features = images.shape[1]
+    jobs = {
+        model_key(model, code_size): _job(
+            model,
+            code_size,
+            autoencoders.hidden if hidden is None else hidden,
+            activation,
+            autoencoders,
+            n_features,
+        )
+        for code_size in autoencoders.code_sizes
+        for model, (hidden, activation) in AUTOENCODERS.items()
+    }
+    denoiser = _job(
+        DENOISING,
+        autoencoders.denoising_code_size,
+        autoencoders.hidden,
+        "relu",
+        autoencoders,
+        n_features,
+        True,
+    )
+    jobs[model_key(DENOISING, autoencoders.denoising_code_size)] = denoiser
     noise = torch.Generator().manual_seed(autoencoders.seeds[0])
     clean = images.repeat(NOISY_COPIES, 1)
     noisy = clean + autoencoders.denoising_noise * torch.randn(clean.shape, generator=noise)
-    trained[model_key(DENOISING, autoencoders.denoising_code_size)] = _train_one(
-        DENOISING, autoencoders.denoising_code_size, autoencoders.hidden, "relu", noisy, clean, autoencoders
-    )
-    return trained
+    tensors = {"clean": images, "noisy": noisy, "noisy_targets": clean}
+    return run_tasks(train_ensemble, tensors, jobs, executor)
 
 
 def fit_pca(train: pd.DataFrame, code_size: int) -> PCA:
@@ -160,7 +166,7 @@ def evaluate_autoencoders(
             trained = models[model_key(model, code_size)]
             train_codes, _ = autoencoder_codes(trained, train_images)
             codes, reconstructions = autoencoder_codes(trained, test_images)
-            for index, seed in enumerate(trained.info["seeds"]):
+            for index, seed in enumerate(trained.trained_record.seeds):
                 rows.append(
                     {
                         "model": model,

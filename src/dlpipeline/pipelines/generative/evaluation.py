@@ -48,7 +48,7 @@ def _references(dataset: str, seed: int, floor: dict[str, float], baseline: dict
 def test_negative_elbo(models: TrainedModels, test: pd.DataFrame) -> list[dict]:
     """The VAE's negative ELBO on the test split, in nats per example in the data's units, per seed."""
     vae = models["vae"]
-    shift, scale = vae.info["shift"], vae.info["scale"]
+    shift, scale = vae.about.shift, vae.about.scale
     inputs = torch.tensor((data_matrix(test) - shift) / scale, dtype=torch.float32)
     torch.manual_seed(0)  # one reparameterised draw per example, the same every time
     with torch.no_grad():
@@ -57,8 +57,8 @@ def test_negative_elbo(models: TrainedModels, test: pd.DataFrame) -> list[dict]:
     in_data_units = per_member + float(np.log(scale).sum())
     return [
         row
-        for seed, value in zip(vae.info["seeds"], in_data_units, strict=True)
-        for row in _rows(vae.info["dataset"], "vae", seed, {"negative_elbo": value})
+        for seed, value in zip(vae.trained_record.seeds, in_data_units, strict=True)
+        for row in _rows(vae.about.dataset, "vae", seed, {"negative_elbo": value})
     ]
 
 

@@ -21,20 +21,26 @@ def _part(
 ) -> Pipeline:
     """One part's nodes under ``namespace``: ``data_nodes`` tagged ``data``, ``train_nodes`` ``train``.
 
-    ``shared`` names datasets and parameters of other parts that this part reads as they are.
+    ``shared`` names datasets of other parts that this part reads as they are; every part
+    trains where ``generative.executor`` says (``params:executor`` in its nodes).
     """
     return Pipeline(
         [Pipeline(data_nodes, tags="data"), Pipeline(train_nodes, tags="train")],
         namespace=namespace,
-        inputs={name for name in shared if not name.startswith("params:")} or None,
-        parameters={name for name in shared if name.startswith("params:")} or None,
+        inputs=set(shared) or None,
+        parameters={"params:executor": "params:generative.executor"},
     )
 
 
 def _generator_nodes(score: Node) -> list[Node]:
     """Train, sample, score and draw the three generators of one dataset (``score`` is its scorer)."""
     return [
-        node(training.train_generators, ["train", "params:generators"], "models", name="train_generators"),
+        node(
+            training.train_generators,
+            ["train", "params:generators", "params:executor"],
+            "models",
+            name="train_generators",
+        ),
         node(training.draw_samples, ["models", "params:generators"], "samples", name="draw_samples"),
         score,
         node(plots.plot_samples, ["samples", "test"], "samples_plot", name="plot_samples"),
@@ -101,7 +107,12 @@ def autoencoders_pipeline() -> Pipeline:
     digits_train, digits_test = "generative.digits.train", "generative.digits.test"
     inputs = ["models", digits_train, digits_test, "params:model"]
     train_nodes = [
-        node(autoencoders.train_autoencoders, [digits_train, "params:model"], "models", name="train"),
+        node(
+            autoencoders.train_autoencoders,
+            [digits_train, "params:model", "params:executor"],
+            "models",
+            name="train",
+        ),
         node(autoencoders.evaluate_autoencoders, inputs, "scores", name="evaluate"),
         node(report.autoencoder_summary, "scores", "summary", name="summary"),
         node(plots.plot_autoencoder_comparison, "scores", "comparison_plot", name="plot_comparison"),

@@ -86,18 +86,18 @@ def plot_samples(samples: Samples, test: pd.DataFrame) -> Figure:
 def plot_gan_losses(models: TrainedModels) -> Figure:
     """The GAN's discriminator and generator losses per epoch, every seed."""
     gan = models["gan"]
-    loss = np.asarray(gan.info["loss"])  # (epochs, seeds, 2)
+    loss = gan.trained_history.loss.numpy()  # (epochs, seeds, 2)
     figure = Figure(figsize=(9, 3.6), layout="constrained")
     axes = figure.subplots(1, 2)
     for ax, (player, index) in zip(axes, [("discriminator", 0), ("generator", 1)], strict=True):
-        for member, seed in enumerate(gan.info["seeds"]):
+        for member, seed in enumerate(gan.trained_record.seeds):
             ax.plot(loss[:, member, index], label=f"seed {seed}", linewidth=1)
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{player} loss")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[0].axhline(2 * np.log(2), color="grey", linestyle="--", linewidth=1)  # D cannot tell: 2 ln 2
-    figure.suptitle(f"{gan.info['dataset']}: GAN losses (dashed: a discriminator that cannot tell, 2 ln 2)")
+    figure.suptitle(f"{gan.about.dataset}: GAN losses (dashed: a discriminator that cannot tell, 2 ln 2)")
     return figure
 
 
@@ -121,7 +121,7 @@ def plot_trajectory(samples: Samples, test: pd.DataFrame) -> Figure:
 def plot_latent_walk(models: TrainedModels, test: pd.DataFrame) -> Figure:
     """The VAE's decoder along straight lines between the codes of test images (first seed)."""
     vae = models["vae"]
-    shift, scale = vae.info["shift"], vae.info["scale"]
+    shift, scale = vae.about.shift, vae.about.scale
     images, labels = data_matrix(test), test["label"].to_numpy()
     firsts = [int(np.flatnonzero(labels == digit)[0]) for digit in range(10)]
     pairs = [(firsts[0], firsts[1]), (firsts[3], firsts[8]), (firsts[4], firsts[9]), (firsts[2], firsts[7])]

@@ -1,19 +1,18 @@
 """Reporting of the generative experiment: summary tables, DVC's headline metrics, MLflow child runs."""
 
 import time
-from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from dlpipeline.pipelines.common import RunContent, TrainingRecord, child_run, over_seeds
+from dlpipeline.pipelines.common import RunContent, child_run, over_seeds
 from dlpipeline.pipelines.generative.autoencoders import AUTOENCODERS, autoencoder_codes, fit_pca, model_key
 from dlpipeline.pipelines.generative.evaluation import REFERENCE
 from dlpipeline.pipelines.generative.params import AutoencoderParams
 from dlpipeline.pipelines.generative.plots import digit_rows_figure, plot_samples
 from dlpipeline.pipelines.generative.training import Samples, TrainedModels, data_matrix
+from dlpipeline.records import Timing, TrainingRecord
 from dlpipeline.tracking import ChildRun
-from dlpipeline.training import TrainConfig
 
 HEADLINE_CODE_SIZE = 8
 """The code size whose autoencoder figures DVC's metrics quote (the middle of the sweep)."""
@@ -69,18 +68,6 @@ def headline_metrics(generators: pd.DataFrame, autoencoders: pd.DataFrame) -> di
     }
 
 
-def _training_record(trained_info: Mapping, n_seeds_trained: int) -> TrainingRecord:
-    """The shared record of one ensemble, from what its training wrote into ``info``."""
-    seeds = trained_info["seeds"]
-    return TrainingRecord.from_config(
-        TrainConfig(**trained_info["train_config"]),
-        seeds[:n_seeds_trained],
-        n_train=trained_info["n_train"],
-        train_seconds=float(trained_info.get("train_seconds", float("nan"))),
-        n_params=trained_info["n_params"],
-    )
-
-
 def generator_child_runs(
     models: TrainedModels, samples: Samples, scores: pd.DataFrame, test: pd.DataFrame
 ) -> list[ChildRun]:
@@ -101,14 +88,10 @@ def generator_child_runs(
         content = RunContent(
             params=params,
             metrics={**measured, **references},
-            histories=_loss_histories(trained.info["loss"]),
+            histories=_loss_histories(trained.trained_history.loss.numpy()),
             figures={"samples.png": plot_samples(only_this, test)},
         )
-        runs.append(
-            child_run(
-                f"{model}-{samples.dataset}", _training_record(trained.info, len(samples.seeds)), content
-            )
-        )
+        runs.append(child_run(f"{model}-{samples.dataset}", trained.trained_record, trained.timing, content))
     return runs
 
 
@@ -137,19 +120,21 @@ def autoencoder_child_runs(
         measured |= over_seeds("downstream_accuracy", rows["downstream_accuracy"])
         if model in AUTOENCODERS:
             trained = models[model_key(model, int(latent_dim))]
-            record = _training_record(trained.info, len(rows))
-            histories = {"loss": np.asarray(trained.info["loss"])[:, 0].tolist()}
+            record, timing = trained.trained_record, trained.timing
+            histories = {"loss": trained.trained_history.loss.numpy()[:, 0].tolist()}
             reconstructed = autoencoder_codes(trained, images)[1][0]
         else:  # PCA: one exact fit, no optimiser; its time is the fit's own
             started = time.perf_counter()
             pca = fit_pca(train, int(latent_dim))
+            timing = Timing(train_seconds=time.perf_counter() - started)
             record = TrainingRecord(
                 seeds=(autoencoders.seeds[0],),
                 epochs=0,
+                epochs_run=0,
                 learning_rate=0.0,
                 batch_size=len(train),
                 optimizer="svd",
-                train_seconds=time.perf_counter() - started,
+                n_train=len(train),
                 n_params=int(latent_dim) * (images.shape[1] + 1),
             )
             histories = {}
@@ -164,5 +149,5 @@ def autoencoder_child_runs(
             histories=histories,
             figures={"reconstructions.png": figure},
         )
-        runs.append(child_run(f"{model}-{latent_dim}-digits", record, content))
+        runs.append(child_run(f"{model}-{latent_dim}-digits", record, timing, content))
     return runs

@@ -1,21 +1,26 @@
 """Training nodes of the generative experiment: the generators, the digit classifier, and sampling.
 
-Each generator family trains all its seeds as one ensemble through the shared loop. Models
-train on data shifted and scaled by the training split (``info["shift"]``, ``info["scale"]``);
+Each generator family trains all its seeds as one ensemble through
+:func:`dlpipeline.training.train_configuration`, one task of the executor
+(``generative.executor``: here, or on a Dask cluster). Models train on data shifted and
+scaled by the training split (their :class:`GeneratorRun` keeps ``shift`` and ``scale``);
 samples are mapped back to the data's units before anyone scores or draws them.
 """
 
-import time
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
 from dlpipeline.data.digits import pixel_columns
 from dlpipeline.data.toy2d import FEATURE_COLUMNS
-from dlpipeline.models.checkpoint import TrainedModule, count_parameters
+from dlpipeline.executor import IsolatedExecutorParams, run_tasks
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.generative import (
     DiffusionModel,
     FeatureClassifier,
@@ -24,10 +29,20 @@ from dlpipeline.models.generative import (
     own_objective,
 )
 from dlpipeline.pipelines.generative.params import FeatureClassifierParams, GeneratorParams
-from dlpipeline.training import TrainConfig, fit, predict, seed_everything
+from dlpipeline.training import LossFunction, TrainConfig, train_configuration, with_fixed_threads
 
 GENERATOR_NAMES = ("vae", "gan", "diffusion")
 TrainedModels = dict[str, TrainedModule]
+
+
+@dataclass(frozen=True)
+class GeneratorRun:
+    """The ``about`` of a trained generator: which one, on which set, and the standardisation it saw."""
+
+    dataset: str
+    model: str
+    shift: np.ndarray
+    scale: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,40 @@ class Samples:
     """``model → (seeds, n_samples, n_features)``."""
     trajectory: Mapping[int, np.ndarray]
     """The diffusion model's reverse process: steps left → ``(seeds, n_samples, n_features)``."""
+
+
+@dataclass(frozen=True)
+class EnsembleJob:
+    """One ensemble (every seed of one model) to train: what to build, on which data, how."""
+
+    module_class: type[nn.Module]
+    kwargs: Mapping[str, Any]
+    loss: LossFunction
+    train: TrainConfig
+    seeds: tuple[int, ...]
+    description: str
+    about: Any
+    inputs: str = "inputs"
+    """Which of the shared tensors the ensemble reads."""
+    targets: str | None = None
+    """Which shared tensor it reproduces; ``None`` for a model with its own objective."""
+
+
+def train_ensemble(tensors: Mapping[str, torch.Tensor], job: EnsembleJob) -> TrainedModule:
+    """Train one ensemble with the shared loop on ``tensors[job.inputs]`` (an executor task)."""
+    inputs = tensors[job.inputs]
+    targets = torch.zeros(len(inputs)) if job.targets is None else tensors[job.targets]
+    return train_configuration(
+        functools.partial(TrainedModule.build, job.module_class, seeds=list(job.seeds), **job.kwargs),
+        inputs,
+        targets,
+        job.loss,
+        job.train,
+        job.seeds,
+        job.description,
+        members=len(job.seeds),
+        about=job.about,
+    )
 
 
 def data_matrix(table: pd.DataFrame) -> np.ndarray:
@@ -59,22 +108,15 @@ def standardisation(data: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]
     return data.mean(axis=0), np.maximum(data.std(axis=0), 1e-8)
 
 
-def _fit_family(
-    module: torch.nn.Module, inputs: torch.Tensor, config: TrainConfig, seed: int, description: str
-) -> tuple[np.ndarray, float]:
-    """Train one ensemble by the shared loop on its own objective: loss history and seconds."""
-    started = time.perf_counter()
-    history = fit(module, inputs, torch.zeros(len(inputs)), own_objective, config, seed, description)
-    return history.loss.numpy(), time.perf_counter() - started
-
-
-def train_generators(train: pd.DataFrame, generators: GeneratorParams) -> TrainedModels:
+def train_generators(
+    train: pd.DataFrame, generators: GeneratorParams, executor: IsolatedExecutorParams
+) -> TrainedModels:
     """The VAE, the GAN and the diffusion model on ``train``, every seed of each in one ensemble."""
     dataset = generators.dataset
     data = data_matrix(train)
     shift, scale = standardisation(data, generators.standardise)
     inputs = torch.tensor((data - shift) / scale, dtype=torch.float32)
-    seeds, n_features = generators.seeds, data.shape[1]
+    n_features = data.shape[1]
     specs = {
         "vae": (
             VariationalAutoencoder,
@@ -96,31 +138,26 @@ def train_generators(train: pd.DataFrame, generators: GeneratorParams) -> Traine
             generators.diffusion.train,
         ),
     }
-    trained = {}
-    for name, (module_class, kwargs, config) in specs.items():
-        seed_everything(seeds[0])
-        model = TrainedModule.build(module_class, n_features=n_features, seeds=seeds, **kwargs)
-        loss, seconds = _fit_family(model.module, inputs, config, seeds[0], f"{dataset} {name}")
-        trained[name] = model.with_info(
-            dataset=dataset,
-            model=name,
-            seeds=list(seeds),
-            loss=loss,
-            shift=shift,
-            scale=scale,
-            n_train=len(data),
-            n_params=count_parameters(model.module, members=len(seeds)),
-            train_config=config.model_dump(),
-            train_seconds=seconds,
+    jobs = {
+        name: EnsembleJob(
+            module_class,
+            {"n_features": n_features, **kwargs},
+            own_objective,
+            with_fixed_threads(config),
+            tuple(generators.seeds),
+            f"{dataset} {name}",
+            GeneratorRun(dataset, name, shift, scale),
         )
-    return trained
+        for name, (module_class, kwargs, config) in specs.items()
+    }
+    return run_tasks(train_ensemble, {"inputs": inputs}, jobs, executor)
 
 
 def draw_samples(models: TrainedModels, generators: GeneratorParams) -> Samples:
     """``n_samples`` from every seed of every generator, in the data's units (seeded by the first seed)."""
-    first = next(iter(models.values()))
+    first = next(iter(models.values())).about
     generator = torch.Generator().manual_seed(generators.seeds[0])
-    n_samples, n_features = generators.n_samples, len(first.info["shift"])
+    n_samples, n_features = generators.n_samples, len(first.shift)
     n_steps = generators.diffusion.n_steps
     keep = sorted(
         {round(n_steps * k / (generators.trajectory_steps - 1)) for k in range(generators.trajectory_steps)}
@@ -132,12 +169,12 @@ def draw_samples(models: TrainedModels, generators: GeneratorParams) -> Samples:
     drawn["diffusion"], trajectory = models["diffusion"].module.sample(n_samples, n_features, generator, keep)
 
     def to_data_units(values: torch.Tensor) -> np.ndarray:
-        array = values.numpy().astype(np.float64) * first.info["scale"] + first.info["shift"]
+        array = values.numpy().astype(np.float64) * first.scale + first.shift
         return np.clip(array, *generators.sample_range) if generators.sample_range else array
 
     return Samples(
-        dataset=first.info["dataset"],
-        seeds=tuple(first.info["seeds"]),
+        dataset=first.dataset,
+        seeds=models[first.model].trained_record.seeds,
         by_model={name: to_data_units(drawn[name]) for name in GENERATOR_NAMES},
         trajectory={step: to_data_units(state) for step, state in trajectory.items()},
     )
@@ -148,28 +185,31 @@ def train_feature_classifier(
 ) -> TrainedModels:
     """The digit classifier whose last hidden layer is the Fréchet distance's feature space, trained once.
 
-    Returned as ``{"feature_classifier": model}``: the catalog writes every model file as a mapping.
+    Its history holds the validation accuracy after every epoch. Returned as
+    ``{"feature_classifier": model}``: the catalog writes every model file as a mapping.
     """
     images, labels = data_matrix(train), train["label"].to_numpy()
-    seed_everything(classifier.seed)
-    model = TrainedModule.build(
-        FeatureClassifier,
-        n_features=images.shape[1],
-        hidden=classifier.hidden,
-        n_classes=10,
-        seed=classifier.seed,
-    )
-    started = time.perf_counter()
-    history = fit(
-        model.module,
+    val_images = torch.tensor(data_matrix(val), dtype=torch.float32)
+    val_labels = torch.tensor(val["label"].to_numpy())
+
+    def validation_accuracy(model: nn.Module) -> dict[str, torch.Tensor]:
+        return {"val_accuracy": (model(val_images).argmax(-1) == val_labels).float().mean()}
+
+    model = train_configuration(
+        functools.partial(
+            TrainedModule.build,
+            FeatureClassifier,
+            n_features=images.shape[1],
+            hidden=classifier.hidden,
+            n_classes=10,
+            seed=classifier.seed,
+        ),
         torch.tensor(images, dtype=torch.float32),
         torch.tensor(labels),
         torch.nn.functional.cross_entropy,
         classifier.train,
-        classifier.seed,
+        [classifier.seed],
         "feature classifier",
+        evaluate_epoch=validation_accuracy,
     )
-    predicted = predict(model.module, torch.tensor(data_matrix(val), dtype=torch.float32), "cpu").argmax(-1)
-    val_accuracy = float((predicted.numpy() == val["label"].to_numpy()).mean())
-    info = {"loss": history.loss.numpy(), "val_accuracy": val_accuracy}
-    return {"feature_classifier": model.with_info(**info, train_seconds=time.perf_counter() - started)}
+    return {"feature_classifier": model}

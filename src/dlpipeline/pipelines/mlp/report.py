@@ -163,7 +163,8 @@ def build_child_runs(
 ) -> list[ChildRun]:
     """One MLflow child run per configuration × flavour: how it was trained, its accuracy, its boundary."""
     return [
-        child_run(result.name, result.model, _run_content(result, train_points, data)) for result in results
+        child_run(result.name, result.record, result.model.timing, _run_content(result, train_points, data))
+        for result in results
     ]
 
 

@@ -165,4 +165,4 @@ def _child_run(
         figures={"loss.png": loss_curves_figure({label: loss}, title=f"{label}: training loss")},
         texts=texts or {},
     )
-    return child_run(label, trained, content)
+    return child_run(label, trained.trained_record, trained.timing, content)
