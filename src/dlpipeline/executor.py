@@ -86,7 +86,7 @@ class IsolatedExecutorParams(ExecutorParams):
         return self
 
 
-IN_THIS_PROCESS = ExecutorParams()
+IN_THIS_PROCESS = IsolatedExecutorParams()
 """The default: every task in this process, one after another."""
 
 

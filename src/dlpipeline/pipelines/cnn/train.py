@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from dlpipeline.data.digits import table_to_images, with_shifted_copies
-from dlpipeline.executor import IsolatedExecutorParams, run_tasks
+from dlpipeline.executor import IN_THIS_PROCESS, IsolatedExecutorParams, run_tasks
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.cnn import ConvNetEnsemble, ConvNetSpec
 from dlpipeline.models.losses import ensemble_cross_entropy
@@ -68,7 +68,7 @@ def train_configurations(
     val_images: pd.DataFrame,
     experiments: ExperimentParams,
     training: TrainingParams,
-    executor: IsolatedExecutorParams = IsolatedExecutorParams(),
+    executor: IsolatedExecutorParams = IN_THIS_PROCESS,
 ) -> dict[str, TrainedModule]:
     """Train every configuration for every seed (one batched ensemble each) where ``executor`` says.
 
