@@ -1,11 +1,23 @@
 """The shared training loop: it learns, it is seeded, it picks its device."""
 
+import functools
+
 import pytest
 import torch
 from pydantic import ValidationError
 from torch import nn
 
-from dlpipeline.training import TrainConfig, fit, predict, resolve_device, seed_everything
+from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.records import TrainingRecord
+from dlpipeline.training import (
+    TrainConfig,
+    fit,
+    initial_module,
+    predict,
+    resolve_device,
+    seed_everything,
+    train_configuration,
+)
 
 
 def separable_problem() -> tuple[torch.Tensor, torch.Tensor]:
@@ -65,9 +77,9 @@ def test_the_epoch_evaluator_is_recorded_after_every_epoch_without_gradients():
         evaluate_epoch=validation,
     )
     assert history.loss.shape == (6,)
-    assert set(history.evaluations) == {"val_loss", "val_accuracy"}
-    assert history.evaluations["val_accuracy"].shape == (6,)
-    assert history.evaluations["val_loss"][-1] < history.evaluations["val_loss"][0]
+    assert history.of("val_accuracy").shape == (6,)
+    assert history.of("val_loss")[-1] < history.of("val_loss")[0]
+    assert history.test_accuracy is None  # only what the evaluator measured is recorded
     assert seen_grad_mode == [(False, False)] * 6
 
 
@@ -139,3 +151,75 @@ def test_adams_decay_rates_reach_the_optimiser(monkeypatch: pytest.MonkeyPatch):
     config = TrainConfig(epochs=1, adam_betas=(0.5, 0.99))
     fit(nn.Linear(2, 2), features, labels, mean_cross_entropy, config, seed=0)
     assert seen == [(0.5, 0.99)]
+
+
+def test_train_configuration_seeds_builds_fits_and_records_what_it_used():
+    features, labels = separable_problem()
+    config = TrainConfig(epochs=4, batch_size=32, learning_rate=0.05, threads=1, weight_decay=0.001)
+    trained = train_configuration(
+        functools.partial(TrainedModule.build, nn.Linear, in_features=2, out_features=2),
+        features,
+        labels,
+        mean_cross_entropy,
+        config,
+        [7],
+        "linear",
+        settings={"purpose": "test"},
+    )
+    assert trained.record == TrainingRecord(
+        seeds=(7,),
+        epochs=4,
+        epochs_run=4,
+        learning_rate=0.05,
+        batch_size=32,
+        optimizer="adam",
+        n_train=len(features),
+        n_params=6,
+        device="cpu",
+        threads=1,
+        weight_decay=0.001,
+        settings={"purpose": "test"},
+    )
+    assert trained.history.loss.shape == (4,)
+    assert trained.timing.train_seconds > 0
+
+
+def test_the_initial_module_is_the_one_training_started_from():
+    features, labels = separable_problem()
+    build = functools.partial(TrainedModule.build, nn.Linear, in_features=2, out_features=2)
+    seed_everything(3)
+    before = build().module.state_dict()
+    trained = train_configuration(
+        build, features, labels, mean_cross_entropy, TrainConfig(epochs=2), [3], "linear"
+    )
+    rebuilt = initial_module(trained).state_dict()
+    assert all(before[key].equal(rebuilt[key]) for key in before)
+    assert not trained.module.weight.equal(rebuilt["weight"])  # training moved the weights
+
+
+def test_an_epoch_measurement_outside_the_shared_names_is_refused():
+    features, labels = separable_problem()
+    with pytest.raises(ValueError, match=r"\['val_acc'\] have no place in History"):
+        fit(
+            nn.Linear(2, 2),
+            features,
+            labels,
+            mean_cross_entropy,
+            TrainConfig(epochs=1),
+            seed=0,
+            evaluate_epoch=lambda model: {"val_acc": 1.0},
+        )
+
+
+def test_a_full_batch_is_recorded_as_the_number_of_training_rows():
+    features, labels = separable_problem()
+    trained = train_configuration(
+        functools.partial(TrainedModule.build, nn.Linear, in_features=2, out_features=2),
+        features,
+        labels,
+        mean_cross_entropy,
+        TrainConfig(epochs=1, batch_size=None),
+        [0],
+        "linear",
+    )
+    assert trained.trained_record.batch_size == len(features)

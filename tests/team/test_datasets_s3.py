@@ -21,6 +21,7 @@ from tests.team.servers import start_moto_server, stop
 from dlpipeline.datasets import DataValidationError, FigureDataset, JSONDataset, ModelDataset, TableDataset
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.mlp import MLPEnsemble
+from dlpipeline.records import Timing
 
 BUCKET = "dlpipeline-data"
 POINTS_SCHEMA = {
@@ -104,7 +105,7 @@ def test_a_table_a_figure_and_a_json_round_trip_through_s3_with_the_bytes_of_a_l
         table = TableDataset(f"{root}/points.csv", schema=POINTS_SCHEMA, save_args={"index": False})
         table.save(points)
         pd.testing.assert_frame_equal(table.load(), points)
-        metrics = JSONDataset(f"{root}/metrics.json", save_args={"indent": 2})
+        metrics = JSONDataset(filepath=f"{root}/metrics.json", save_args={"indent": 2})
         metrics.save(report)
         assert metrics.load() == report
         plot = FigureDataset(f"{root}/plot.png", save_args={"dpi": 50})
@@ -117,7 +118,6 @@ def test_a_table_a_figure_and_a_json_round_trip_through_s3_with_the_bytes_of_a_l
 def test_models_and_their_timings_round_trip_through_s3(s3: dict[str, str]):
     network = TrainedModule.build(
         MLPEnsemble,
-        info={"seed": 0},
         in_features=2,
         member_widths=[[3]],
         out_features=1,
@@ -125,14 +125,14 @@ def test_models_and_their_timings_round_trip_through_s3(s3: dict[str, str]):
         seeds=[0],
     )
     models = ModelDataset(f"s3://{BUCKET}/models/net.pt", timings_filepath=f"s3://{BUCKET}/timings/net.json")
-    models.save({"net": network.with_info(train_seconds=1.5)})
+    models.save({"net": network.replace(timing=Timing(train_seconds=1.5))})
     loaded = models.load()["net"]
-    assert loaded.info["train_seconds"] == 1.5
+    assert loaded.timing.train_seconds == 1.5
     for mine, theirs in zip(
         network.module.state_dict().values(), loaded.module.state_dict().values(), strict=True
     ):
         assert mine.equal(theirs)
-    assert math.isnan(ModelDataset(f"s3://{BUCKET}/models/net.pt").load()["net"].info["train_seconds"])
+    assert math.isnan(ModelDataset(f"s3://{BUCKET}/models/net.pt").load()["net"].timing.train_seconds)
 
 
 def test_a_bad_table_on_s3_is_named_by_its_url_and_column_and_a_missing_one_by_its_url(s3: dict[str, str]):
@@ -184,6 +184,6 @@ def test_keys_from_the_catalog_credentials_reach_the_bucket_without_the_environm
         "secret": s3["AWS_SECRET_ACCESS_KEY"],
         "client_kwargs": {"endpoint_url": s3["AWS_ENDPOINT_URL"]},
     }
-    report = JSONDataset(f"s3://{BUCKET}/credentials/metrics.json", credentials=credentials)
+    report = JSONDataset(filepath=f"s3://{BUCKET}/credentials/metrics.json", credentials=credentials)
     report.save({"test_accuracy": 0.99})
     assert report.load() == {"test_accuracy": 0.99}

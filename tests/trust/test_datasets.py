@@ -24,6 +24,7 @@ from dlpipeline.datasets import (
 )
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.mlp import MLPEnsemble
+from dlpipeline.records import Timing
 
 Corruption = Callable[[Path], None]
 
@@ -231,7 +232,7 @@ def test_a_figure_that_fails_to_render_leaves_the_previous_image(tmp_path: Path)
 
 
 def test_a_json_report_that_fails_halfway_leaves_the_previous_file_and_no_debris(tmp_path: Path):
-    report = JSONDataset(str(tmp_path / "metrics.json"))
+    report = JSONDataset(filepath=str(tmp_path / "metrics.json"))
     report.save({"accuracy": 0.99})
     previous = (tmp_path / "metrics.json").read_bytes()
     with pytest.raises(DatasetError, match="not JSON serializable"):  # json.dump has begun writing
@@ -242,7 +243,7 @@ def test_a_json_report_that_fails_halfway_leaves_the_previous_file_and_no_debris
 
 def test_json_reports_round_trip_and_a_damaged_one_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
-    report = JSONDataset("metrics.json", save_args={"indent": 2})
+    report = JSONDataset(filepath="metrics.json", save_args={"indent": 2})
     report.save({"torch": {"5": {"test_accuracy": 0.99}}})
     assert report.load() == {"torch": {"5": {"test_accuracy": 0.99}}}
     Path("metrics.json").write_text('{"torch": {"5": ')
@@ -253,7 +254,6 @@ def test_json_reports_round_trip_and_a_damaged_one_is_named(tmp_path: Path, monk
 def test_a_model_file_holds_no_clock_readings_and_its_timings_come_back_beside_it(tmp_path: Path):
     network = TrainedModule.build(
         MLPEnsemble,
-        info={"seed": 0},
         in_features=2,
         member_widths=[[3]],
         out_features=1,
@@ -261,12 +261,12 @@ def test_a_model_file_holds_no_clock_readings_and_its_timings_come_back_beside_i
         seeds=[0],
     )
     dataset = ModelDataset(str(tmp_path / "models.pt"), timings_filepath=str(tmp_path / "timings.json"))
-    dataset.save({"net": network.with_info(train_seconds=1.5)})
+    dataset.save({"net": network.replace(timing=Timing(train_seconds=1.5))})
     first = (tmp_path / "models.pt").read_bytes()
-    dataset.save({"net": network.with_info(train_seconds=2.5)})
+    dataset.save({"net": network.replace(timing=Timing(train_seconds=2.5))})
     assert (tmp_path / "models.pt").read_bytes() == first  # what DVC tracks never changes with the clock
-    assert dataset.load()["net"].info["train_seconds"] == 2.5
-    assert math.isnan(ModelDataset(str(tmp_path / "models.pt")).load()["net"].info["train_seconds"])
+    assert dataset.load()["net"].timing.train_seconds == 2.5
+    assert math.isnan(ModelDataset(str(tmp_path / "models.pt")).load()["net"].timing.train_seconds)
 
 
 def test_a_figure_reads_back_as_its_png_bytes_and_a_foreign_file_is_named(

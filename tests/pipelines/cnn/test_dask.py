@@ -10,8 +10,7 @@ import torch
 from tests.helpers import run_session
 
 from dlpipeline.executor import SCHEDULER_VARIABLE, TaskFailedError
-from dlpipeline.pipelines.cnn.train import with_thread_count
-from dlpipeline.training import TrainConfig
+from dlpipeline.training import TrainConfig, with_fixed_threads
 
 MACHINE_METRICS = {"train_seconds"}
 """Child-run metrics that measure the machine, not the training."""
@@ -51,8 +50,8 @@ def on_dask(**executor: str) -> dict:
 
 
 def test_every_configuration_trains_on_the_drivers_torch_threads_unless_threads_are_set():
-    assert with_thread_count(TrainConfig(threads=None)).threads == torch.get_num_threads()
-    assert with_thread_count(TrainConfig(threads=3)).threads == 3
+    assert with_fixed_threads(TrainConfig(threads=None)).threads == torch.get_num_threads()
+    assert with_fixed_threads(TrainConfig(threads=3)).threads == 3
 
 
 def test_the_sweep_on_two_workers_gives_the_local_metrics_and_child_runs(

@@ -85,11 +85,13 @@ def test_training_gives_one_ensemble_per_configuration_with_its_seeds_and_curves
     for trained in models.values():
         assert isinstance(trained.module, ConvNetEnsemble)
         assert trained.kwargs["seeds"] == [0, 1, 2]
-        assert trained.info["seeds"] == [0, 1, 2]
-        assert trained.info["n_train"] == 240
-        assert trained.info["train_seconds"] > 0
+        assert trained.trained_record.seeds == (0, 1, 2)
+        assert trained.trained_record.n_train == 240
+        assert trained.trained_record.epochs_run == EPOCHS
+        assert trained.trained_record.n_params == trained.kwargs["spec"].n_params
+        assert trained.timing.train_seconds > 0
         for history in ("loss", "val_loss", "val_accuracy"):
-            assert trained.info[history].shape == (EPOCHS, SEEDS)
+            assert trained.trained_history.of(history).shape == (EPOCHS, SEEDS)
 
 
 def test_the_model_file_gives_back_modules_that_predict_exactly_as_the_trained_ones(
@@ -104,8 +106,11 @@ def test_the_model_file_gives_back_modules_that_predict_exactly_as_the_trained_o
             train.member_predictions(loaded.module, test_images),
             train.member_predictions(trained.module, test_images),
         )
+        assert loaded.record == trained.record
         for history in ("loss", "val_loss", "val_accuracy"):
-            torch.testing.assert_close(loaded.info[history], trained.info[history], rtol=0, atol=0)
+            torch.testing.assert_close(
+                loaded.trained_history.of(history), trained.trained_history.of(history), rtol=0, atol=0
+            )
 
 
 def test_a_truncated_model_file_is_refused_in_one_line_naming_it(saved_models, tmp_path):
@@ -185,7 +190,7 @@ def test_child_runs_carry_the_shared_training_names_the_settings_accuracies_curv
     results, split, data, training
 ):
     _, _, test_images = split
-    runs = report.build_child_runs(results, test_images, data, training)
+    runs = report.build_child_runs(results, test_images, data)
     assert [run.name for run in runs] == ["cnn", "cnn-no-pool", "mlp"]
     cnn, no_pool, mlp = runs
     assert {
@@ -207,13 +212,6 @@ def test_child_runs_carry_the_shared_training_names_the_settings_accuracies_curv
     assert required <= cnn.metrics.keys()
     assert all(len(values) == EPOCHS for values in cnn.metric_histories.values())
     assert set(cnn.figures) == {"learning_curves.png", "confusion_matrix.png"}
-
-
-def test_a_full_batch_is_logged_as_the_number_of_training_images(results, split, data):
-    _, _, test_images = split
-    full_batch = TrainingParams(augment="none", train=TrainConfig(epochs=EPOCHS, batch_size=None))
-    (run, *_) = report.build_child_runs(results, test_images, data, full_batch)
-    assert run.params["batch_size"] == 240
 
 
 def test_the_base_cnn_beats_the_bar_and_the_mlp_baseline():

@@ -1,6 +1,7 @@
 """The CNN experiment end to end on the smoke environment: files on disk and MLflow runs."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 from tests.data.test_idx import idx_bytes
-from tests.helpers import kedro_cli
+from tests.helpers import kedro_cli, run_session
 
 from dlpipeline.config import load_parameters
 from dlpipeline.datasets import ModelDataset
@@ -147,6 +148,30 @@ def test_every_child_run_names_how_it_was_trained_in_the_shared_words(runs: dict
     assert (n_params["cnn-filters-4x8"], n_params["mlp"]) == (1034, 53035)  # one network, not the ensemble
 
 
+def test_a_report_rerun_after_a_training_parameter_changed_states_what_the_models_were_trained_with(
+    project: Path, project_copy: Path
+):
+    shutil.copytree(project / "data", project_copy / "data", dirs_exist_ok=True)  # the trained models
+    changed = {"cnn": {"training": {"train": {"learning_rate": 0.5, "epochs": 99}}}}
+    run_session(
+        project_copy,
+        pipeline_names=["cnn"],
+        from_nodes=["cnn.evaluate_configurations"],
+        runtime_params=changed,
+    )
+    client = MlflowClient(tracking_uri=f"sqlite:///{project_copy / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("dlpipeline")
+    children = [
+        run for run in client.search_runs([experiment.experiment_id]) if "mlflow.parentRunId" in run.data.tags
+    ]
+    assert {child.info.run_name for child in children} == set(configurations(project))
+    for child in children:
+        assert (child.data.params["learning_rate"], child.data.params["epochs"]) == (
+            "0.003",
+            str(smoke_epochs(project)),
+        )
+
+
 def test_the_model_file_holds_every_configuration_and_reproduces_its_test_accuracy(project: Path):
     models = ModelDataset(str(project / "data/06_models/cnn/models.pt")).load()
     assert list(models) == configurations(project)
@@ -154,7 +179,7 @@ def test_the_model_file_holds_every_configuration_and_reproduces_its_test_accura
     test = pd.read_csv(project / "data/05_model_input/cnn/test.csv")
     for name, trained in models.items():
         assert isinstance(trained.module, ConvNetEnsemble)
-        assert trained.info["seeds"] == [0, 1]
+        assert trained.trained_record.seeds == (0, 1)
         accuracy = (member_predictions(trained.module, test) == test.label.to_numpy()).mean(axis=1)
         assert round(float(np.median(accuracy)), 6) == table.loc[name, "test_accuracy"]
 

@@ -126,7 +126,7 @@ def test_the_trained_models_load_and_generate_without_retraining(project: Path, 
     samples = models["gan"].module.sample(5, torch.Generator().manual_seed(0))
     assert samples.shape == (n_seeds, 5, 2)
     classifier = ModelDataset(str(project / "data/06_models/generative/digits_classifier.pt")).load()
-    assert 0 <= classifier["feature_classifier"].info["val_accuracy"] <= 1
+    assert 0 <= classifier["feature_classifier"].trained_history.of("val_accuracy")[-1] <= 1
 
 
 def test_a_child_run_per_generator_and_dataset_with_the_shared_names(children: list, params: dict):

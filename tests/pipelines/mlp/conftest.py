@@ -5,7 +5,7 @@ import pytest
 
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.mlp import data as data_nodes
-from dlpipeline.pipelines.mlp.evaluate import ConfigResult, evaluate_sweep
+from dlpipeline.pipelines.mlp.evaluate import SweepResult, evaluate_sweep
 from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams
 from dlpipeline.pipelines.mlp.sklearn_flavour import fit_sklearn_sweep
 from dlpipeline.pipelines.mlp.torch_flavour import fit_torch_sweep
@@ -51,6 +51,6 @@ def sklearn_models(split, sweep, sklearn_params) -> dict[str, TrainedModule]:
 
 
 @pytest.fixture(scope="package")
-def results(torch_models, sklearn_models, split, sweep) -> list[ConfigResult]:
+def results(torch_models, sklearn_models, split, sweep) -> list[SweepResult]:
     train, test = split
     return evaluate_sweep(torch_models, sklearn_models, train, test, sweep)

@@ -83,10 +83,10 @@ def test_each_flavour_saves_a_model_per_configuration_that_loads_in_one_line(
         assert labels.shape == (n_seeds, len(test_labels))
         row = table[(table.flavour == flavour) & (table.hidden_neurons == name.split("-", 1)[1])]
         assert float(row.test_accuracy.iloc[0]) == pytest.approx((labels == test_labels).mean(), abs=1e-6)
-        assert trained.info["seeds"] == list(range(n_seeds))
-        assert np.isnan(trained.info["train_seconds"])  # the model file holds no clock readings
+        assert trained.trained_record.seeds == tuple(range(n_seeds))
+        assert np.isnan(trained.timing.train_seconds)  # the model file holds no clock readings
     timed = ModelDataset(MODEL_FILES[flavour], timings_filepath=f"data/09_timings/mlp/{flavour}.json").load()
-    assert all(np.isfinite(trained.info["train_seconds"]) for trained in timed.values())
+    assert all(np.isfinite(trained.timing.train_seconds) for trained in timed.values())
 
 
 def test_the_accuracy_table_has_one_row_per_configuration_and_flavour(smoke_mlp_run: Path):

@@ -1,5 +1,6 @@
 """The MLP sweep's trained models: what each flavour saves, and that the saved models are the trained ones."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,6 @@ from tests.pipelines.mlp.conftest import SKLEARN_MAX_ITER, TORCH_EPOCHS
 from dlpipeline.config import load_parameters
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.datasets import DataValidationError, ModelDataset
-from dlpipeline.models.checkpoint import MACHINE_FACTS
 from dlpipeline.models.mlp import MLPEnsemble
 from dlpipeline.pipelines.mlp import data as data_nodes
 from dlpipeline.pipelines.mlp import torch_flavour
@@ -35,27 +35,30 @@ def test_each_flavour_saves_one_model_per_configuration_with_one_member_per_seed
     for trained in [*torch_models.values(), *sklearn_models.values()]:
         assert isinstance(trained.module, MLPEnsemble)
         assert trained.module.members == sweep.n_seeds
-        assert trained.info["seeds"] == sweep.seeds
-    assert torch_models["torch-6x6"].info["hidden_layers"] == [6, 6]
+        assert trained.trained_record.seeds == tuple(sweep.seeds)
+    assert torch_models["torch-6x6"].about.hidden_layers == (6, 6)
     assert [tuple(w.shape) for w in torch_models["torch-1"].module.weights] == [(3, 2, 1), (3, 1, 2)]
 
 
 def test_torch_models_record_the_loss_history_and_restart_of_each_kept_member(
     torch_models, sweep, torch_params
 ):
-    info = torch_models["torch-1"].info
-    assert info["loss_history"].shape == (TORCH_EPOCHS, sweep.n_seeds)
-    assert len(info["kept_restarts"]) == sweep.n_seeds
-    assert set(info["kept_restarts"]) <= set(range(torch_params.restarts))
-    assert info["train_seconds"] > 0
+    trained = torch_models["torch-1"]
+    assert trained.trained_history.loss.shape == (TORCH_EPOCHS, sweep.n_seeds)
+    assert len(trained.about.kept_restarts) == sweep.n_seeds
+    assert set(trained.about.kept_restarts) <= set(range(torch_params.restarts))
+    assert trained.trained_record.settings == {"restarts": torch_params.restarts}
+    assert trained.trained_record.n_params == 2 * 1 + 1 + 1 * 2 + 2  # 2 inputs → 1 neuron → 2 classes
+    assert trained.timing.train_seconds > 0
 
 
 def test_sklearn_models_record_the_solver_and_how_many_seeds_hit_max_iter(sklearn_models, sweep):
-    info = sklearn_models["sklearn-1"].info
-    assert (info["solver"], info["max_iter"]) == ("adam", SKLEARN_MAX_ITER)
-    assert 0 <= info["unconverged_seeds"] <= sweep.n_seeds
-    assert info["train_seconds"] > 0
-    assert "loss_history" not in info
+    trained = sklearn_models["sklearn-1"]
+    assert trained.trained_record.settings == {"solver": "adam", "max_iter": SKLEARN_MAX_ITER}
+    assert trained.trained_record.optimizer == "adam"
+    assert 0 <= trained.about.unconverged_seeds <= sweep.n_seeds
+    assert trained.timing.train_seconds > 0
+    assert trained.history is None  # scikit-learn keeps no per-epoch history
 
 
 def test_the_best_restart_is_the_lowest_final_training_loss_of_each_seed():
@@ -74,14 +77,13 @@ def test_the_saved_torch_members_predict_what_the_batched_ensemble_predicted(
     test_features = torch.tensor(features_and_labels(test)[0], dtype=torch.float32)
     depths = torch_flavour._by_depth(sweep.architectures)
     for architectures in depths:
-        batched, losses, _ = torch_flavour._train_as_one_batch(
-            architectures, features, labels, 2, sweep, torch_params
-        )
+        batched = torch_flavour._train_as_one_batch(architectures, features, labels, 2, sweep, torch_params)
+        losses = batched.trained_history.loss
         for index, widths in enumerate(architectures):
             kept = torch_flavour.kept_member_indices(losses[-1], index, sweep.n_seeds, torch_params.restarts)
             saved = torch_models["torch-" + "x".join(map(str, widths))]
             with torch.no_grad():
-                expected = batched(test_features)[kept].argmax(dim=-1).numpy()
+                expected = batched.module(test_features)[kept].argmax(dim=-1).numpy()
             np.testing.assert_array_equal(predicted_labels(saved, test_features.numpy()), expected)
 
 
@@ -126,7 +128,8 @@ def test_a_model_file_loads_back_modules_that_predict_the_same_labels(
     for name, trained in models.items():
         assert loaded[name].kwargs == trained.kwargs
         # Training times are kept outside the model file (see ModelDataset): only those differ.
-        assert loaded[name].info.keys() - set(MACHINE_FACTS) == trained.info.keys() - set(MACHINE_FACTS)
+        assert (loaded[name].record, loaded[name].about) == (trained.record, trained.about)
+        assert math.isnan(loaded[name].timing.train_seconds)
         np.testing.assert_array_equal(
             predicted_labels(loaded[name], features), predicted_labels(trained, features)
         )

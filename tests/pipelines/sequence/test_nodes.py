@@ -20,7 +20,8 @@ from dlpipeline.pipelines.sequence.params import (
     GenerateDataParams,
     ModelParams,
 )
-from dlpipeline.pipelines.sequence.training import TrainedModels
+from dlpipeline.pipelines.sequence.training import SequenceRun, TrainedModels
+from dlpipeline.records import Timing
 from dlpipeline.training import TrainConfig
 
 TINY_TRAIN = TrainConfig(epochs=3, learning_rate=0.01, batch_size=16, threads=1)
@@ -43,12 +44,12 @@ def test_every_model_trains_on_padded_forecast_windows_and_records_each_epoch(ce
     models, _, _ = tiny_forecast([cell], n_seeds=2)
     assert list(models) == [f"forecast-{cell}-T10-s0", f"forecast-{cell}-T10-s1"]
     for label, trained in models.items():
-        info = trained.info
-        assert (info["task"], info["cell"], info["seq_len"]) == ("forecast", cell, 10)
-        assert label.endswith(f"-s{info['seed']}")
-        assert info["loss"].shape == info["test_history"].shape == (3,)
-        assert info["metrics"]["test_mse"] >= 0
-        assert info["initial_state"].keys() == trained.module.state_dict().keys()
+        run = trained.about
+        assert (run.task, run.cell, run.seq_len) == ("forecast", cell, 10)
+        assert label.endswith(f"-s{run.seed}")
+        assert trained.trained_record.seeds == (run.seed,)
+        assert trained.trained_history.loss.shape == trained.trained_history.of("test_mse").shape == (3,)
+        assert run.test_metrics["test_mse"] >= 0
 
 
 def test_training_starts_from_the_seed_so_a_rerun_gives_the_same_model():
@@ -56,7 +57,7 @@ def test_training_starts_from_the_seed_so_a_rerun_gives_the_same_model():
     train, test = data.split_adding(data.generate_adding(params), params)
     model_params = ModelParams(cells=["gru"], hidden_size=4, n_seeds=1)
     first, second = (adding.train_adding(train, test, model_params, TINY_TRAIN) for _ in range(2))
-    assert first["adding-gru-T6-s0"].info["metrics"] == second["adding-gru-T6-s0"].info["metrics"]
+    assert first["adding-gru-T6-s0"].about.test_metrics == second["adding-gru-T6-s0"].about.test_metrics
 
 
 def test_a_model_file_gives_back_modules_that_predict_exactly_what_the_trained_ones_did(tmp_path: Path):
@@ -70,10 +71,9 @@ def test_a_model_file_gives_back_modules_that_predict_exactly_what_the_trained_o
         torch.testing.assert_close(
             loaded[label].module(features), trained.module.eval()(features), rtol=0, atol=0
         )
-        assert loaded[label].info["metrics"] == trained.info["metrics"]
-        assert loaded[label].info["training"].params == trained.info["training"].params
-        assert loaded[label].info["training"].n_params == trained.info["training"].n_params
-        assert math.isnan(loaded[label].info["training"].train_seconds)  # no clock reading in the file
+        assert loaded[label].about == trained.about
+        assert loaded[label].record == trained.record
+        assert math.isnan(loaded[label].timing.train_seconds)  # no clock reading in the file
 
 
 def test_a_truncated_model_file_is_refused_in_one_line_that_names_it(tmp_path: Path):
@@ -92,7 +92,7 @@ def test_generation_runs_free_from_omega_alone_and_is_scored_that_way():
     train, test = data.split_waves(data.generate_waves(params), params)
     model_params = ModelParams(cells=["lstm"], hidden_size=4, n_seeds=1)
     (trained,) = generate.train_generate(train, test, model_params, TINY_TRAIN).values()
-    assert set(trained.info["metrics"]) == {"test_mse", "test_mse_teacher_forced"}
+    assert set(trained.about.test_metrics) == {"test_mse", "test_mse_teacher_forced"}
     generated = generate.generate_free_running(trained.module, torch.tensor([0.2, 0.4]), steps=6)
     assert generated.shape == (2, 6)
 
@@ -110,8 +110,8 @@ def test_gradient_norms_cover_each_recurrent_cell_at_the_longest_length_trained_
 
 def recorded(metric: str, value: float, seed: int) -> TrainedModule:
     """A stand-in trained model that recorded ``metric`` = ``value`` for seed ``seed``."""
-    info = {"task": "adding", "cell": "gru", "seq_len": 10, "seed": seed, "metrics": {metric: value}}
-    return TrainedModule(torch.nn.Identity(), {}, {**info, "train_seconds": 1.0, "cpu_seconds": 1.0})
+    run = SequenceRun("adding", "gru", 10, seed, 8, {}, {metric: value})
+    return TrainedModule(torch.nn.Identity(), {}, about=run, timing=Timing(1.0, 1.0))
 
 
 def test_the_worst_seed_is_the_highest_mse_but_the_lowest_accuracy():

@@ -174,8 +174,8 @@ def test_each_task_writes_its_trained_models_by_run_label_to_one_file(project: P
         labels = {f"{task}-{cell}-T{length}-s{seed}" for t, cell, length, seed in expected if t == task}
         assert set(models) == labels
         for trained in models.values():
-            assert trained.info["task"] == task
-            assert trained.info["initial_state"].keys() == trained.module.state_dict().keys()
+            assert trained.about.task == task
+            assert trained.trained_record.seeds == (trained.about.seed,)
 
 
 def test_a_loaded_forecaster_reproduces_the_test_mse_its_training_recorded(project: Path):
@@ -186,5 +186,5 @@ def test_a_loaded_forecaster_reproduces_the_test_mse_its_training_recorded(proje
         with torch.no_grad():
             outputs = trained.module(features)
         assert float(masked_mse(outputs, targets)) == pytest.approx(
-            trained.info["metrics"]["test_mse"], rel=1e-5
+            trained.about.test_metrics["test_mse"], rel=1e-5
         )

@@ -1,11 +1,13 @@
 """The text task: a character language model per cell through the shared loop, and what it writes."""
 
+import dataclasses
 import math
 import threading
 
 import pandas as pd
 import pytest
 
+from dlpipeline.executor import ExecutorParams, TaskFailedError
 from dlpipeline.pipelines.sequence import report, text, training
 from dlpipeline.pipelines.sequence.params import ModelParams, TextDataParams, TextSamplingParams
 from dlpipeline.training import TrainConfig
@@ -19,10 +21,9 @@ def tiny_text(
 ) -> tuple[training.TrainedModels, pd.DataFrame, pd.DataFrame]:
     """Language models trained for three epochs on a dozen names, with the splits."""
     train, test = pd.DataFrame({"name": NAMES[:9]}), pd.DataFrame({"name": [*NAMES[9:], "zoe"]})
-    model_params = ModelParams(
-        cells=cells, hidden_size=8, n_heads=2, n_layers=1, embedding_dim=4, n_seeds=2, workers=workers
-    )
-    models = text.train_text(train, test, model_params, TINY_TRAIN, TextDataParams(max_len=8))
+    model_params = ModelParams(cells=cells, hidden_size=8, n_heads=2, n_layers=1, embedding_dim=4, n_seeds=2)
+    executor = ExecutorParams(kind="threads", workers=workers)
+    models = text.train_text(train, test, model_params, TINY_TRAIN, TextDataParams(max_len=8), executor)
     return models, train, test
 
 
@@ -30,9 +31,10 @@ def test_every_cell_trains_as_a_language_model_scored_in_nats_per_character():
     models, _, _ = tiny_text(["rnn", "lstm", "gru", "transformer"])
     assert len(models) == 8
     for trained in models.values():
-        assert trained.info["task"] == "text"
-        assert 0 < trained.info["metrics"]["test_nll"] < math.log(len(trained.info["characters"]) + 3) + 1
-        assert trained.info["loss"].shape == (3,)
+        run = trained.about
+        assert run.task == "text"
+        assert 0 < run.test_metrics["test_nll"] < math.log(len(run.characters) + 3) + 1
+        assert trained.trained_history.loss.shape == (3,)
 
 
 def test_the_results_sit_beside_the_count_bigram():
@@ -70,21 +72,22 @@ def test_training_on_two_threads_gives_the_same_models_as_one_by_one():
     concurrently, _, _ = tiny_text(["gru", "transformer"], workers=2)
     assert list(one_by_one) == list(concurrently)
     for label, trained in one_by_one.items():
-        assert trained.info["metrics"] == concurrently[label].info["metrics"]
+        assert trained.about.test_metrics == concurrently[label].about.test_metrics
+        assert trained.trained_history.loss.equal(concurrently[label].trained_history.loss)
 
 
 def test_a_failing_model_stops_the_others_at_their_next_epoch(monkeypatch: pytest.MonkeyPatch):
-    original = training._train_one
+    original = training.train_model
     started = threading.Event()
 
-    def failing_or_endless(cell, seed, trained, task, model_params, train, stop):
-        if seed == 1:
+    def failing_or_endless(task: training.TaskTensors, job: training.ModelJob) -> training.SequenceModel:
+        if job.seed == 1:
             started.wait(timeout=30)
             raise RuntimeError("out of memory")
         started.set()
-        endless = train.model_copy(update={"epochs": 10**9})
-        return original(cell, seed, trained, task, model_params, endless, stop)
+        endless = dataclasses.replace(job, train=job.train.model_copy(update={"epochs": 10**9}))
+        return original(task, endless)
 
-    monkeypatch.setattr(training, "_train_one", failing_or_endless)
-    with pytest.raises(RuntimeError, match="out of memory"):
+    monkeypatch.setattr(training, "train_model", failing_or_endless)
+    with pytest.raises(TaskFailedError, match=r"text-gru-T8-s1.*out of memory"):
         tiny_text(["gru"], workers=2)

@@ -63,7 +63,7 @@ def as_table(source: pd.DataFrame | Mapping[str, TrainedModule]) -> pd.DataFrame
     """A table as is; trained models as one row per model: ``name`` and its training facts."""
     if isinstance(source, pd.DataFrame):
         return source
-    return pd.DataFrame([{"name": name, **trained.machine_facts} for name, trained in source.items()])
+    return pd.DataFrame([{"name": name, **trained.timing.as_dict()} for name, trained in source.items()])
 
 
 def select_rows(table: pd.DataFrame, where: Mapping[str, Any]) -> pd.DataFrame:

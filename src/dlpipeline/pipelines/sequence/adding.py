@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from dlpipeline.data.sequences import ADDING_BASELINE_MSE, adding_tensors
-from dlpipeline.executor import ExecutorParams
+from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.recurrent import hidden_gradient_norms, unroll
 from dlpipeline.pipelines.sequence.params import AddingAnalysisParams, AddingDataParams, ModelParams
@@ -35,7 +35,7 @@ def train_adding(
     test: pd.DataFrame,
     model_params: ModelParams,
     train_config: TrainConfig,
-    executor: ExecutorParams,
+    executor: ExecutorParams = IN_THIS_PROCESS,
 ) -> TrainedModels:
     """Train every model × seed at every length of the sweep (targets: sum of the two marked values)."""
     trained: TrainedModels = {}

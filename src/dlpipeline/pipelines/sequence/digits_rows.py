@@ -4,7 +4,7 @@ import pandas as pd
 
 from dlpipeline.data.digits import LABEL_COLUMN
 from dlpipeline.data.sequences import digit_rows
-from dlpipeline.executor import ExecutorParams
+from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
 from dlpipeline.pipelines.sequence.params import ModelParams
 from dlpipeline.pipelines.sequence.report import result_rows
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models
@@ -16,7 +16,7 @@ def train_digits_rows(
     test: pd.DataFrame,
     model_params: ModelParams,
     train_config: TrainConfig,
-    executor: ExecutorParams,
+    executor: ExecutorParams = IN_THIS_PROCESS,
 ) -> TrainedModels:
     """Classify each digit from its 8 rows read one per step."""
     train_features, train_labels = digit_rows(train)

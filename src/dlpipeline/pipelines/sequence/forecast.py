@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.data.sequences import padded_windows
-from dlpipeline.executor import ExecutorParams
+from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
 from dlpipeline.pipelines.sequence.params import ForecastDataParams, ModelParams
 from dlpipeline.pipelines.sequence.plots import SequencePanel, sequence_panels_figure
 from dlpipeline.pipelines.sequence.report import first_seeds, result_rows
@@ -22,7 +22,7 @@ def train_forecast(
     model_params: ModelParams,
     train_config: TrainConfig,
     data: ForecastDataParams,
-    executor: ExecutorParams,
+    executor: ExecutorParams = IN_THIS_PROCESS,
 ) -> TrainedModels:
     """Predict the value ``horizon`` steps ahead at every step of variable-length (padded) windows."""
     train_features, train_targets = padded_windows(train, data.max_len)

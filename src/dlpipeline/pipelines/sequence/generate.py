@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from dlpipeline.data.sequences import generation_tensors
-from dlpipeline.executor import ExecutorParams
+from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
 from dlpipeline.pipelines.sequence.params import ModelParams
 from dlpipeline.pipelines.sequence.plots import SequencePanel, sequence_panels_figure
 from dlpipeline.pipelines.sequence.report import first_seeds, result_rows
@@ -28,7 +28,7 @@ def train_generate(
     test: pd.DataFrame,
     model_params: ModelParams,
     train_config: TrainConfig,
-    executor: ExecutorParams,
+    executor: ExecutorParams = IN_THIS_PROCESS,
 ) -> TrainedModels:
     """Learn to generate ``sin(ω t)`` from ω (teacher forcing); test MSE is on free-running generation."""
     train_features, train_targets = generation_tensors(train)

@@ -17,7 +17,7 @@ from dlpipeline.data.text import (
     bigram_nll,
     language_model_tensors,
 )
-from dlpipeline.executor import ExecutorParams
+from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
 from dlpipeline.models.char_lm import sample_texts
 from dlpipeline.pipelines.sequence.params import ModelParams, TextDataParams, TextSamplingParams
 from dlpipeline.pipelines.sequence.report import result_rows
@@ -39,7 +39,7 @@ def train_text(
     model_params: ModelParams,
     train_config: TrainConfig,
     data: TextDataParams,
-    executor: ExecutorParams,
+    executor: ExecutorParams = IN_THIS_PROCESS,
 ) -> TrainedModels:
     """Every cell × seed as a next-character model of the training names."""
     tokenizer = CharTokenizer.from_texts(train["name"])
