@@ -20,7 +20,7 @@ from dlpipeline.pipelines.sequence.params import (
     GenerateDataParams,
     ModelParams,
 )
-from dlpipeline.pipelines.sequence.training import SequenceRun, TrainedModels
+from dlpipeline.pipelines.sequence.training import SequenceRun, TrainedModels, train_models
 from dlpipeline.records import Timing
 from dlpipeline.training import TrainConfig
 
@@ -36,7 +36,7 @@ def tiny_forecast(
     params = ForecastDataParams(n_steps=300, n_train=24, n_test=8, min_len=4, max_len=10)
     train, test = data.make_windows(data.generate_series(params), params)
     model_params = ModelParams(cells=cells, hidden_size=8, n_heads=2, n_seeds=n_seeds)
-    return forecast.train_forecast(train, test, model_params, TINY_TRAIN, params), test, params
+    return train_models(forecast.forecast_task(train, test, params), model_params, TINY_TRAIN), test, params
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "transformer"])
@@ -56,7 +56,9 @@ def test_training_starts_from_the_seed_so_a_rerun_gives_the_same_model():
     params = AddingDataParams(seq_lens=[6], n_train=32, n_test=16)
     train, test = data.split_adding(data.generate_adding(params), params)
     model_params = ModelParams(cells=["gru"], hidden_size=4, n_seeds=1)
-    first, second = (adding.train_adding(train, test, model_params, TINY_TRAIN) for _ in range(2))
+    first, second = (
+        train_models(adding.adding_tasks(train, test), model_params, TINY_TRAIN) for _ in range(2)
+    )
     assert first["adding-gru-T6-s0"].about.test_metrics == second["adding-gru-T6-s0"].about.test_metrics
 
 
@@ -91,7 +93,9 @@ def test_generation_runs_free_from_omega_alone_and_is_scored_that_way():
     params = GenerateDataParams(seq_len=6, n_train=16, n_test=4)
     train, test = data.split_waves(data.generate_waves(params), params)
     model_params = ModelParams(cells=["lstm"], hidden_size=4, n_seeds=1)
-    (trained,) = generate.train_generate(train, test, model_params, TINY_TRAIN).values()
+    (trained,) = generate.score_free_running(
+        train_models(generate.generate_task(train, test), model_params, TINY_TRAIN), test
+    ).values()
     assert set(trained.about.test_metrics) == {"test_mse", "test_mse_teacher_forced"}
     generated = generate.generate_free_running(trained.module, torch.tensor([0.2, 0.4]), steps=6)
     assert generated.shape == (2, 6)
@@ -101,7 +105,7 @@ def test_gradient_norms_cover_each_recurrent_cell_at_the_longest_length_trained_
     params = AddingDataParams(seq_lens=[4, 9], n_train=16, n_test=8, n_probe=4)
     train, test = data.split_adding(data.generate_adding(params), params)
     model_params = ModelParams(cells=["rnn", "lstm"], hidden_size=4, n_seeds=1)
-    models = adding.train_adding(train, test, model_params, TINY_TRAIN)
+    models = train_models(adding.adding_tasks(train, test), model_params, TINY_TRAIN)
     profiles = adding.adding_gradient_norms(models, test, params, AddingAnalysisParams())
     assert set(profiles["trained"]) == set(profiles["initial"]) == {"rnn", "lstm"}
     assert all(norms.shape == (9,) for norms in profiles["trained"].values())
@@ -164,7 +168,9 @@ def test_a_full_batch_is_logged_as_the_number_of_training_rows():
     params = ForecastDataParams(n_steps=300, n_train=24, n_test=8, min_len=4, max_len=10)
     train, test = data.make_windows(data.generate_series(params), params)
     full_batch = TrainConfig(epochs=1, learning_rate=0.01, batch_size=None, threads=1)
-    models = forecast.train_forecast(train, test, ModelParams(cells=["rnn"], n_seeds=1), full_batch, params)
+    models = train_models(
+        forecast.forecast_task(train, test, params), ModelParams(cells=["rnn"], n_seeds=1), full_batch
+    )
     (run,) = report.build_child_runs(models)
     assert run.params["batch_size"] == 24
 

@@ -23,7 +23,8 @@ def tiny_text(
     train, test = pd.DataFrame({"name": NAMES[:9]}), pd.DataFrame({"name": [*NAMES[9:], "zoe"]})
     model_params = ModelParams(cells=cells, hidden_size=8, n_heads=2, n_layers=1, embedding_dim=4, n_seeds=2)
     executor = ExecutorParams(kind="threads", workers=workers)
-    models = text.train_text(train, test, model_params, TINY_TRAIN, TextDataParams(max_len=8), executor)
+    task = text.text_task(train, test, TextDataParams(max_len=8))
+    models = training.train_models(task, model_params, TINY_TRAIN, executor)
     return models, train, test
 
 
@@ -80,13 +81,15 @@ def test_a_failing_model_stops_the_others_at_their_next_epoch(monkeypatch: pytes
     original = training.train_model
     started = threading.Event()
 
-    def failing_or_endless(task: training.TaskTensors, job: training.ModelJob) -> training.SequenceModel:
+    def failing_or_endless(
+        tasks: list[training.TaskTensors], job: training.ModelJob
+    ) -> training.SequenceModel:
         if job.seed == 1:
             started.wait(timeout=30)
             raise RuntimeError("out of memory")
         started.set()
         endless = dataclasses.replace(job, train=job.train.model_copy(update={"epochs": 10**9}))
-        return original(task, endless)
+        return original(tasks, endless)
 
     monkeypatch.setattr(training, "train_model", failing_or_endless)
     with pytest.raises(TaskFailedError, match=r"text-gru-T8-s1.*out of memory"):

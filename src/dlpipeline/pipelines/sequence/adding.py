@@ -14,46 +14,34 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from dlpipeline.data.sequences import ADDING_BASELINE_MSE, adding_tensors
-from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.recurrent import hidden_gradient_norms, unroll
-from dlpipeline.pipelines.sequence.params import AddingAnalysisParams, AddingDataParams, ModelParams
+from dlpipeline.pipelines.sequence.params import AddingAnalysisParams, AddingDataParams
 from dlpipeline.pipelines.sequence.plots import (
     gate_activations_figure,
     gradient_norms_figure,
     metric_vs_length_figure,
 )
 from dlpipeline.pipelines.sequence.report import result_rows
-from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models
-from dlpipeline.training import TrainConfig, initial_module
+from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
+from dlpipeline.training import initial_module
 
 logger = logging.getLogger(__name__)
 
 
-def train_adding(
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    model_params: ModelParams,
-    train_config: TrainConfig,
-    executor: ExecutorParams = IN_THIS_PROCESS,
-) -> TrainedModels:
-    """Train every model × seed at every length of the sweep (targets: sum of the two marked values)."""
-    trained: TrainedModels = {}
-    for seq_len in sorted(train["seq_len"].unique()):
-        train_features, train_targets = adding_tensors(train[train["seq_len"] == seq_len])
-        test_features, test_targets = adding_tensors(test[test["seq_len"] == seq_len])
-        task = TaskTensors(
+def adding_tasks(train: pd.DataFrame, test: pd.DataFrame) -> list[TaskTensors]:
+    """One regression task per length of the sweep, shortest first (targets: sum of the two marked values)."""
+    return [
+        TaskTensors(
             "adding",
             int(seq_len),
-            train_features,
-            train_targets,
-            test_features,
-            test_targets,
+            *adding_tensors(train[train["seq_len"] == seq_len]),
+            *adding_tensors(test[test["seq_len"] == seq_len]),
             kind="regression",
             output_size=1,
         )
-        trained |= train_models(task, model_params, train_config, executor)
-    return trained
+        for seq_len in sorted(train["seq_len"].unique())
+    ]
 
 
 def adding_gradient_norms(

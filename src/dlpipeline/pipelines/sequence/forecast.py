@@ -8,38 +8,25 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.data.sequences import padded_windows
-from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
-from dlpipeline.pipelines.sequence.params import ForecastDataParams, ModelParams
+from dlpipeline.pipelines.sequence.params import ForecastDataParams
 from dlpipeline.pipelines.sequence.plots import SequencePanel, sequence_panels_figure
 from dlpipeline.pipelines.sequence.report import first_seeds, result_rows
-from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models
-from dlpipeline.training import TrainConfig, predict
+from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
+from dlpipeline.training import predict
 
 
-def train_forecast(
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    model_params: ModelParams,
-    train_config: TrainConfig,
-    data: ForecastDataParams,
-    executor: ExecutorParams = IN_THIS_PROCESS,
-) -> TrainedModels:
+def forecast_task(train: pd.DataFrame, test: pd.DataFrame, data: ForecastDataParams) -> TaskTensors:
     """Predict the value ``horizon`` steps ahead at every step of variable-length (padded) windows."""
-    train_features, train_targets = padded_windows(train, data.max_len)
-    test_features, test_targets = padded_windows(test, data.max_len)
-    task = TaskTensors(
+    return TaskTensors(
         "forecast",
         data.max_len,
-        train_features,
-        train_targets,
-        test_features,
-        test_targets,
+        *padded_windows(train, data.max_len),
+        *padded_windows(test, data.max_len),
         kind="masked_regression",
         output_size=1,
         readout="every",
         causal=True,
     )
-    return train_models(task, model_params, train_config, executor)
 
 
 def persistence_mse(test: pd.DataFrame) -> float:

@@ -13,39 +13,33 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from dlpipeline.data.sequences import generation_tensors
-from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
-from dlpipeline.pipelines.sequence.params import ModelParams
 from dlpipeline.pipelines.sequence.plots import SequencePanel, sequence_panels_figure
 from dlpipeline.pipelines.sequence.report import first_seeds, result_rows
-from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models
-from dlpipeline.training import TrainConfig
+from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
 
 logger = logging.getLogger(__name__)
 
 
-def train_generate(
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    model_params: ModelParams,
-    train_config: TrainConfig,
-    executor: ExecutorParams = IN_THIS_PROCESS,
-) -> TrainedModels:
-    """Learn to generate ``sin(ω t)`` from ω (teacher forcing); test MSE is on free-running generation."""
+def generate_task(train: pd.DataFrame, test: pd.DataFrame) -> TaskTensors:
+    """Learn to generate ``sin(ω t)`` from ω with teacher forcing (the previous true value is an input)."""
     train_features, train_targets = generation_tensors(train)
-    test_features, test_targets = generation_tensors(test)
-    task = TaskTensors(
+    return TaskTensors(
         "generate",
         train_features.shape[1],
         train_features,
         train_targets,
-        test_features,
-        test_targets,
+        *generation_tensors(test),
         kind="regression",
         output_size=1,
         readout="every",
         causal=True,
     )
-    models = train_models(task, model_params, train_config, executor)
+
+
+def score_free_running(trained_models: TrainedModels, test: pd.DataFrame) -> TrainedModels:
+    """The models scored on free-running generation (``test_mse``), beside their teacher-forced MSE."""
+    test_features, test_targets = generation_tensors(test)
+    models = dict(trained_models)
     for label, trained in models.items():
         generated = generate_free_running(trained.module, test_features[:, 0, 0], test_features.shape[1])
         free_running = float(((generated - test_targets[..., 0]) ** 2).mean())

@@ -2,14 +2,25 @@
 
 Each task lives under ``sequence.<task>`` (so kedro-viz groups it, and its datasets and
 parameters are ``sequence.<task>.<name>`` / ``params:sequence.<task>.<section>``). Each
-task's training node writes its trained models to ``sequence.<task>.models`` (one file,
-``data/06_models/sequence/<task>.pt``), which every analysis, plot and report node reads.
+task turns its tables into tensors (``tensors``); the one training node every task shares
+(:func:`~dlpipeline.pipelines.sequence.training.train_models`) writes its trained models to
+``sequence.<task>.models`` (one file, ``data/06_models/sequence/<task>.pt``), which every
+analysis, plot and report node reads.
 The results of every task meet in ``sequence.results_table`` and ``sequence.metrics``.
 """
 
 from kedro.pipeline import Node, Pipeline, node
 
-from dlpipeline.pipelines.sequence import adding, data, digits_rows, forecast, generate, report, text
+from dlpipeline.pipelines.sequence import (
+    adding,
+    data,
+    digits_rows,
+    forecast,
+    generate,
+    report,
+    text,
+    training,
+)
 
 TASK_ROWS = ["adding.rows", "digits_rows.rows", "forecast.rows", "generate.rows", "text.rows"]
 
@@ -24,6 +35,19 @@ def _task(data_nodes: list[Node], train_nodes: list[Node], namespace: str) -> Pi
         namespace=namespace,
         parameters={"params:executor": "params:sequence.executor"},
     )
+
+
+def _training(tensors: Node, models: str = "models") -> list[Node]:
+    """The task's ``tensors`` node, then every model × seed trained on them into ``models``."""
+    return [
+        tensors,
+        node(
+            training.train_models,
+            ["tensors", "params:model", "params:train", "params:executor"],
+            models,
+            name="train",
+        ),
+    ]
 
 
 def _common_report(child_runs: Node | None = None) -> list[Node]:
@@ -42,12 +66,7 @@ def adding_pipeline() -> Pipeline:
         node(data.split_adding, ["sequences", "params:data"], ["train", "test"], name="split_adding"),
     ]
     train_nodes = [
-        node(
-            adding.train_adding,
-            ["train", "test", "params:model", "params:train", "params:executor"],
-            "models",
-            name="train",
-        ),
+        *_training(node(adding.adding_tasks, ["train", "test"], "tensors", name="tensors")),
         node(
             adding.adding_gradient_norms,
             ["models", "test", "params:data", "params:analysis"],
@@ -70,12 +89,7 @@ def digits_rows_pipeline() -> Pipeline:
         node(data.split_digits, ["digits", "params:data"], ["train", "test"], name="split_digits"),
     ]
     train_nodes = [
-        node(
-            digits_rows.train_digits_rows,
-            ["train", "test", "params:model", "params:train", "params:executor"],
-            "models",
-            name="train",
-        ),
+        *_training(node(digits_rows.digits_rows_task, ["train", "test"], "tensors", name="tensors")),
         node(digits_rows.digits_rows, ["models", "test"], "rows", name="rows"),
         *_common_report(),
     ]
@@ -89,12 +103,7 @@ def forecast_pipeline() -> Pipeline:
         node(data.make_windows, ["series", "params:data"], ["train", "test"], name="make_windows"),
     ]
     train_nodes = [
-        node(
-            forecast.train_forecast,
-            ["train", "test", "params:model", "params:train", "params:data", "params:executor"],
-            "models",
-            name="train",
-        ),
+        *_training(node(forecast.forecast_task, ["train", "test", "params:data"], "tensors", name="tensors")),
         node(
             forecast.plot_forecast, ["models", "test", "params:data"], "forecast_plot", name="plot_forecast"
         ),
@@ -111,12 +120,8 @@ def generate_pipeline() -> Pipeline:
         node(data.split_waves, ["waves", "params:data"], ["train", "test"], name="split_waves"),
     ]
     train_nodes = [
-        node(
-            generate.train_generate,
-            ["train", "test", "params:model", "params:train", "params:executor"],
-            "models",
-            name="train",
-        ),
+        *_training(node(generate.generate_task, ["train", "test"], "tensors", name="tensors"), "trained"),
+        node(generate.score_free_running, ["trained", "test"], "models", name="score_free_running"),
         node(generate.plot_generated, ["models", "test"], "generated_plot", name="plot_generated"),
         node(generate.generate_rows, ["models", "test"], "rows", name="rows"),
         *_common_report(),
@@ -131,12 +136,7 @@ def text_pipeline() -> Pipeline:
         node(data.split_names, ["names", "params:data"], ["train", "test"], name="split_names"),
     ]
     train_nodes = [
-        node(
-            text.train_text,
-            ["train", "test", "params:model", "params:train", "params:data", "params:executor"],
-            "models",
-            name="train",
-        ),
+        *_training(node(text.text_task, ["train", "test", "params:data"], "tensors", name="tensors")),
         node(text.text_rows, ["models", "train", "test"], "rows", name="rows"),
         node(text.text_samples, ["models", "train", "params:sampling"], "samples", name="samples"),
         *_common_report(

@@ -17,12 +17,10 @@ from dlpipeline.data.text import (
     bigram_nll,
     language_model_tensors,
 )
-from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
 from dlpipeline.models.char_lm import sample_texts
-from dlpipeline.pipelines.sequence.params import ModelParams, TextDataParams, TextSamplingParams
+from dlpipeline.pipelines.sequence.params import TextDataParams, TextSamplingParams
 from dlpipeline.pipelines.sequence.report import result_rows
-from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels, train_models, with_about
-from dlpipeline.training import TrainConfig
+from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
 
 BIGRAM_SMOOTHING = 1.0
 """Add-one smoothing, as makemore's count bigram: every pair seen once more than it was."""
@@ -33,32 +31,19 @@ def tokenizer_of(models: TrainedModels) -> CharTokenizer:
     return CharTokenizer(next(iter(models.values())).about.characters)
 
 
-def train_text(
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    model_params: ModelParams,
-    train_config: TrainConfig,
-    data: TextDataParams,
-    executor: ExecutorParams = IN_THIS_PROCESS,
-) -> TrainedModels:
-    """Every cell × seed as a next-character model of the training names."""
+def text_task(train: pd.DataFrame, test: pd.DataFrame, data: TextDataParams) -> TaskTensors:
+    """Next-character prediction on the training names, with the vocabulary built from them."""
     tokenizer = CharTokenizer.from_texts(train["name"])
-    train_inputs, train_targets = language_model_tensors(list(train["name"]), tokenizer, data.max_len)
-    test_inputs, test_targets = language_model_tensors(list(test["name"]), tokenizer, data.max_len)
-    task = TaskTensors(
+    return TaskTensors(
         "text",
         data.max_len,
-        train_inputs,
-        train_targets,
-        test_inputs,
-        test_targets,
+        *language_model_tensors(list(train["name"]), tokenizer, data.max_len),
+        *language_model_tensors(list(test["name"]), tokenizer, data.max_len),
         kind="language_model",
         output_size=tokenizer.vocab_size,
         readout="every",
         causal=True,
-    )
-    return with_about(
-        train_models(task, model_params, train_config, executor), characters=tokenizer.characters
+        characters=tokenizer.characters,
     )
 
 

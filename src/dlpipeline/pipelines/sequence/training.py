@@ -1,18 +1,18 @@
 """Training shared by every sequence task: a task as tensors, its loss, and the model × seed sweep.
 
-Each task turns its tables into a :class:`TaskTensors` (features, targets, loss kind, how
-the model reads out) and :func:`train_models` trains every configured model × seed on it
-through :func:`dlpipeline.training.train_configuration`, each model one task of the
-executor (``sequence.executor``: in order, on threads, or on a Dask cluster). The trained
-models are returned as ``{run label: TrainedModule}``, each with its record, its history
-(training ``loss`` and the test metric after every epoch, under the metric's name) and a
+Each task turns its tables into :class:`TaskTensors` (features, targets, loss kind, how the
+model reads out; one per sequence length) and :func:`train_models`, the training node of
+every task, trains every configured model × seed on each through
+:func:`dlpipeline.training.train_configuration`, each model one task of the executor
+(``sequence.executor``: in order, on threads, or on a Dask cluster). The trained models are
+returned as ``{run label: TrainedModule}``, each with its record, its history (training
+``loss`` and the test metric after every epoch, under the metric's name) and a
 :class:`SequenceRun` that says which configuration it is and what it scored.
 """
 
-import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,6 +79,8 @@ class TaskTensors:
     output_size: int
     readout: Readout = "last"
     causal: bool = False
+    characters: tuple[str, ...] = ()
+    """A language model's vocabulary (text only): it travels with the models trained on it."""
 
     @property
     def metric(self) -> str:
@@ -149,6 +151,8 @@ def new_model(cell: ModelName, task: TaskTensors, model_params: ModelParams) -> 
 class ModelJob:
     """One model of a task's sweep: its cell, its seed, how it is sized and trained."""
 
+    task_index: int
+    """Which of the sweep's :class:`TaskTensors` it trains on."""
     cell: ModelName
     seed: int
     model_params: ModelParams
@@ -156,12 +160,12 @@ class ModelJob:
 
 
 def train_models(
-    task: TaskTensors,
+    tasks: TaskTensors | Sequence[TaskTensors],
     model_params: ModelParams,
     train: TrainConfig,
     executor: ExecutorParams = IN_THIS_PROCESS,
 ) -> TrainedModels:
-    """Train every configured model × seed on ``task``, each a task of ``executor``.
+    """Train every configured model × seed on every task (length), each one task of ``executor``.
 
     Each model is seeded with its own seed right before it is built, and training draws
     nothing from the global random generators (mini-batches come from each seed's own
@@ -169,17 +173,20 @@ def train_models(
     cluster. After every epoch the test metric is recorded (monitoring only: nothing is
     selected on it).
     """
+    tasks = (tasks,) if isinstance(tasks, TaskTensors) else tuple(tasks)
     fixed = with_fixed_threads(train)
     jobs = {
-        run_label(task.task, cell, task.seq_len, seed): ModelJob(cell, seed, model_params, fixed)
+        run_label(task.task, cell, task.seq_len, seed): ModelJob(index, cell, seed, model_params, fixed)
+        for index, task in enumerate(tasks)
         for cell in model_params.cells
         for seed in model_params.seeds
     }
-    return run_tasks(train_model, task, jobs, executor)
+    return run_tasks(train_model, tasks, jobs, executor)
 
 
-def train_model(task: TaskTensors, job: ModelJob) -> SequenceModel:
-    """Train a fresh model of ``job.cell`` (built from ``job.seed``) on ``task``; score it on the test set."""
+def train_model(tasks: Sequence[TaskTensors], job: ModelJob) -> SequenceModel:
+    """Train a fresh model of ``job.cell`` (built from ``job.seed``) on its task; score it on the test set."""
+    task = tasks[job.task_index]
     description = f"{task.task} {job.cell} T={task.seq_len} seed {job.seed}"
 
     def evaluate(model: nn.Module) -> dict[str, float]:
@@ -215,16 +222,9 @@ def train_model(task: TaskTensors, job: ModelJob) -> SequenceModel:
             hidden_size=job.model_params.hidden_size_of(job.cell),
             architecture=_architecture(job.cell, job.model_params),
             test_metrics=metrics,
+            characters=task.characters,
         )
     )
-
-
-def with_about(models: TrainedModels, **changes: object) -> TrainedModels:
-    """``models`` with ``changes`` to each one's :class:`SequenceRun` (new metrics, a vocabulary)."""
-    return {
-        label: trained.replace(about=dataclasses.replace(trained.about, **changes))
-        for label, trained in models.items()
-    }
 
 
 def _test_outputs(model: nn.Module, task: TaskTensors) -> tuple[torch.Tensor, torch.Tensor]:
