@@ -115,10 +115,56 @@ def fit(
     ``evaluate_epoch(model)``, if given, runs after every epoch (e.g. validation loss and
     accuracy) under the names of :class:`~dlpipeline.records.History`, stacked over epochs.
     ``config.threads`` applies while this model trains (``auto`` is resolved now, from the
-    machine's load); torch's setting is restored after.
+    machine's load); torch's setting is restored after. The loop stops at the end of an epoch
+    when its executor asks it to (another task of its sweep failed, or the run was interrupted).
     """
     with torch_threads(config.threads):
-        return _train(model, features, targets, loss_fn, config, seed, description, evaluate_epoch)
+        device = resolve_device(config.device)
+        model.to(device)
+        features, targets = features.to(device), targets.to(device)
+        optimiser = torch.optim.Adam(
+            model.parameters(),
+            lr=config.learning_rate,
+            betas=config.adam_betas,
+            weight_decay=config.weight_decay,
+        )
+        batches = _batch_schedule(len(features), config.batch_size, seed, device)
+        history: list[torch.Tensor] = []
+        evaluations: dict[str, list[torch.Tensor]] = {}
+        started = last_report = time.perf_counter()
+        model.train()
+        for epoch in range(config.epochs):
+            epoch_loss = torch.zeros((), device=device)
+            for batch in batches():
+                optimiser.zero_grad(set_to_none=True)
+                batch_features = features[batch]
+                batch_loss = loss_fn(model(batch_features), targets[batch])
+                # a scalar loss goes to backward as it is: summing it adds a node to every step's graph
+                (batch_loss if batch_loss.dim() == 0 else batch_loss.sum()).backward()
+                if config.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimiser.step()
+                epoch_loss = epoch_loss + batch_loss.detach() * (len(batch_features) / len(features))
+            history.append(epoch_loss)
+            if stop_requested():
+                raise StopRequestedError(f"{description}: stopped at epoch {epoch + 1}")
+            if evaluate_epoch is not None:
+                _record(evaluations, _evaluate(model, evaluate_epoch))
+            if time.perf_counter() - last_report > PROGRESS_INTERVAL_SECONDS:
+                last_report = time.perf_counter()
+                logger.info(
+                    "%s: epoch %d/%d, mean loss %.4f",
+                    description,
+                    epoch + 1,
+                    config.epochs,
+                    float(epoch_loss.mean()),
+                )
+        model.eval()
+        logger.debug("%s: trained in %.2f s", description, time.perf_counter() - started)
+        return History.measured(
+            torch.stack(history).cpu(),
+            {name: torch.stack(values).cpu() for name, values in evaluations.items()},
+        )
 
 
 def with_fixed_threads(train: TrainConfig) -> TrainConfig:
@@ -147,61 +193,6 @@ def torch_threads(setting: ThreadSetting) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def _train(
-    model: torch.nn.Module,
-    features: torch.Tensor,
-    targets: torch.Tensor,
-    loss_fn: LossFunction,
-    config: TrainConfig,
-    seed: int,
-    description: str,
-    evaluate_epoch: EpochEvaluator | None,
-) -> History:
-    """The loop of :func:`fit`, on the threads it chose; it stops when its executor asks it to."""
-    device = resolve_device(config.device)
-    model.to(device)
-    features, targets = features.to(device), targets.to(device)
-    optimiser = torch.optim.Adam(
-        model.parameters(), lr=config.learning_rate, betas=config.adam_betas, weight_decay=config.weight_decay
-    )
-    batches = _batch_schedule(len(features), config.batch_size, seed, device)
-    history: list[torch.Tensor] = []
-    evaluations: dict[str, list[torch.Tensor]] = {}
-    started = last_report = time.perf_counter()
-    model.train()
-    for epoch in range(config.epochs):
-        epoch_loss = torch.zeros((), device=device)
-        for batch in batches():
-            optimiser.zero_grad(set_to_none=True)
-            batch_features = features[batch]
-            batch_loss = loss_fn(model(batch_features), targets[batch])
-            # a scalar loss goes to backward as it is: summing it adds a node to every step's graph
-            (batch_loss if batch_loss.dim() == 0 else batch_loss.sum()).backward()
-            if config.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            optimiser.step()
-            epoch_loss = epoch_loss + batch_loss.detach() * (len(batch_features) / len(features))
-        history.append(epoch_loss)
-        if stop_requested():
-            raise StopRequestedError(f"{description}: stopped at epoch {epoch + 1}")
-        if evaluate_epoch is not None:
-            _record(evaluations, _evaluate(model, evaluate_epoch))
-        if time.perf_counter() - last_report > PROGRESS_INTERVAL_SECONDS:
-            last_report = time.perf_counter()
-            logger.info(
-                "%s: epoch %d/%d, mean loss %.4f",
-                description,
-                epoch + 1,
-                config.epochs,
-                float(epoch_loss.mean()),
-            )
-    model.eval()
-    logger.debug("%s: trained in %.2f s", description, time.perf_counter() - started)
-    return History.measured(
-        torch.stack(history).cpu(), {name: torch.stack(values).cpu() for name, values in evaluations.items()}
-    )
 
 
 @torch.no_grad()
