@@ -2,9 +2,10 @@
 
 The example in ``tests/fixtures/new_pipeline`` (a tiny network on two moons) is copied into a
 throw-away project; nothing else is edited. The registry, the trust tests, the schema checks,
-MLflow's child runs and the DVC dependency check must all pick it up.
+MLflow's child runs, the claims report and the DVC dependency check must all pick it up.
 """
 
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli, project_env
 
 EXAMPLE = PROJECT_ROOT / "tests/fixtures/new_pipeline"
@@ -24,15 +26,18 @@ def git(*args: str, cwd: Path) -> str:
 
 
 def add_example_pipeline(project: Path) -> None:
-    """Copy the example's files into ``project`` and append its stages to ``dvc.yaml``."""
+    """Copy the example's files into ``project``; add its stages, and its claim's table to the report's."""
     for source in EXAMPLE.rglob("*"):
         relative = source.relative_to(EXAMPLE)
         if source.is_file() and relative.parts[0] in {"src", "conf", "tests"}:
             target = project / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
-    with (project / "dvc.yaml").open("a") as stages:
-        stages.write((EXAMPLE / "dvc_stages.yaml").read_text())
+    pipeline_stages = yaml.safe_load((project / "dvc.yaml").read_text())
+    example = yaml.safe_load((EXAMPLE / "dvc_stages.yaml").read_text())
+    pipeline_stages["stages"].update(example["stages"])
+    pipeline_stages["stages"]["report"]["deps"] += example["report_deps"]
+    (project / "dvc.yaml").write_text(yaml.safe_dump(pipeline_stages, sort_keys=False))
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +91,16 @@ def test_the_registry_runs_it_and_its_child_runs_use_the_shared_names(project: P
     assert params >= SHARED_NAMES
     assert {"train_seconds", "n_params", "test_accuracy"} <= metrics
     assert statuses == {"FINISHED"}
+
+
+def test_its_claim_reaches_the_report_with_a_verdict(project: Path):
+    result = kedro_cli("run", "--pipelines", "toy,report", "--env", "smoke", cwd=project)
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = (project / "data/08_reporting/index.html").read_text()
+    verdict = re.search(r'<section id="toy-non-linear-mapping" data-verdict="([^"]+)"', page)
+    assert verdict is not None
+    assert verdict.group(1) in {"supported", "not supported"}
+    assert "Tested by the <code>toy</code> pipeline" in page
 
 
 def passed_tests(output: str) -> list[str]:

@@ -54,9 +54,11 @@ logging.getLogger("py.warnings").addFilter(_DropMessage("Add type hints to the `
 # - Kedro's sequential runner, at every start: "Use the --async flag for potential performance
 #   gains" (a deprecated flag, and no gain here); its per-node progress lines are kept.
 logging.getLogger("kedro.runner.sequential_runner").addFilter(_DropMessage("Using synchronous mode"))
-# - kedro-mlflow, on the claims report's rules (`report.notes`, a long list that it truncates
-#   to fit an MLflow parameter): the report page, logged beside them, holds them in full.
+# - kedro-mlflow, on the claims report's rules (each experiment's `<name>.claims` and the
+#   report's `report.notes`, long lists that it truncates to fit an MLflow parameter): the
+#   report page, logged beside them, holds them in full.
 _KEDRO_MLFLOW_HOOK = "kedro_mlflow.framework.hooks.mlflow_hook"
+logging.getLogger(_KEDRO_MLFLOW_HOOK).addFilter(_DropMessage(".claims' (value length"))
 logging.getLogger(_KEDRO_MLFLOW_HOOK).addFilter(_DropMessage("Parameter 'report.notes'"))
 
 __version__ = "0.1.0"

@@ -1,16 +1,17 @@
-"""The claims of conf/base/parameters_report.yml: enough of them, quoted, each wired to what it reads."""
+"""The claims every experiment lists (``<pipeline>.claims``): enough of them, quoted, each wired to what
+its own experiment declares it may read."""
 
 import os
 import re
 from pathlib import Path
 
 import pytest
-import yaml
 from tests.helpers import PROJECT_ROOT
 
+from dlpipeline.config import load_parameters
 from dlpipeline.pipelines.report.claims import sources_of
-from dlpipeline.pipelines.report.params import NotesParams
-from dlpipeline.pipelines.report.pipeline import FIGURES, TABLES
+from dlpipeline.pipelines.report.params import Claim, NotesParams, PipelineClaims
+from dlpipeline.pipelines.report.pipeline import discovered_evidence
 
 NOTES_FILE = Path(
     os.environ.get("DLPIPELINE_NOTES", PROJECT_ROOT.parent / "shared/seed/deep-learning-foundations.txt")
@@ -18,10 +19,17 @@ NOTES_FILE = Path(
 """The course notes; not shipped with the project (set DLPIPELINE_NOTES to point elsewhere)."""
 
 
-def notes() -> NotesParams:
-    """The claims as the report reads them."""
-    parameters = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_report.yml").read_text())
-    return NotesParams.model_validate(parameters["report"]["notes"])
+def claims_by_experiment() -> dict[str, list[Claim]]:
+    """Each experiment's claims as the report reads them, by pipeline."""
+    parameters = load_parameters("base", PROJECT_ROOT)
+    return {
+        name: PipelineClaims.model_validate(parameters[name]["claims"]).root for name in discovered_evidence()
+    }
+
+
+def untested() -> NotesParams:
+    """The claims no experiment tests, as the report reads them."""
+    return NotesParams.model_validate(load_parameters("base", PROJECT_ROOT)["report"]["notes"])
 
 
 def plain(text: str) -> str:
@@ -30,23 +38,25 @@ def plain(text: str) -> str:
 
 
 def test_at_least_fifteen_claims_each_with_its_own_quote():
-    claims = notes().claims
+    claims = [claim for claims in claims_by_experiment().values() for claim in claims]
     assert len(claims) >= 15
     quotes = [claim.quote.strip() for claim in claims]
     assert all(quotes)
     assert len(set(quotes)) == len(quotes)
 
 
-def test_every_claim_reads_inputs_of_the_report_and_shows_one_of_its_figures():
-    for claim in notes().claims:
-        assert sources_of(claim) <= set(TABLES), claim.id
-        assert claim.figure in FIGURES, claim.id
-        assert claim.pipeline in {name.split(".")[0] for name in TABLES.values()}, claim.id
+def test_every_claim_reads_what_its_own_experiment_declares_and_shows_one_of_its_figures():
+    evidence = discovered_evidence()
+    for pipeline, claims in claims_by_experiment().items():
+        for claim in claims:
+            assert claim.pipeline == pipeline, claim.id
+            assert sources_of(claim) <= set(evidence[pipeline].tables), claim.id
+            assert claim.figure in evidence[pipeline].figures, claim.id
 
 
 @pytest.mark.skipif(not NOTES_FILE.is_file(), reason=f"the course notes are not here ({NOTES_FILE})")
 def test_every_quote_is_word_for_word_in_the_notes():
     text = plain(NOTES_FILE.read_text())
-    every = notes()
-    for quote in [claim.quote for claim in every.claims] + [item.quote for item in every.untested]:
+    claims = [claim for claims in claims_by_experiment().values() for claim in claims]
+    for quote in [claim.quote for claim in claims] + [item.quote for item in untested().untested]:
         assert plain(quote) in text, quote

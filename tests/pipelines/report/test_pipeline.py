@@ -8,7 +8,7 @@ import yaml
 from kedro.framework.project import pipelines as registered
 from tests.helpers import kedro_cli, registered_pipelines
 
-from dlpipeline.pipelines.report.pipeline import FIGURES, TABLES
+from dlpipeline.pipelines.report.pipeline import discovered_evidence
 
 PAGE = "data/08_reporting/index.html"
 
@@ -46,9 +46,8 @@ def test_after_an_experiment_its_claims_get_verdicts_and_embedded_figures_logged
 ):
     html = (mlp_and_report_run / PAGE).read_text()
     by_claim = verdicts(html)
-    parameters = yaml.safe_load((mlp_and_report_run / "conf/base/parameters_report.yml").read_text())
-    claims = parameters["report"]["notes"]["claims"]
-    mlp_claims = [claim["id"] for claim in claims if claim["pipeline"] == "mlp"]
+    parameters = yaml.safe_load((mlp_and_report_run / "conf/base/parameters_mlp.yml").read_text())
+    mlp_claims = [claim["id"] for claim in parameters["mlp"]["claims"]]
     # The smoke sweep trains only some widths: a claim about a width it lacks is "not measured".
     for claim in mlp_claims:
         assert by_claim[claim] in {"supported", "not supported", "mixed", "not measured"}, claim
@@ -65,6 +64,11 @@ def test_in_a_whole_run_the_report_comes_after_everything_it_reads():
     registered_pipelines()
     order = [node.name for node in registered["__default__"].nodes]
     producers = {output: node.name for node in registered["__default__"].nodes for output in node.outputs}
-    report_start = min(order.index(node.name) for node in registered["report"].nodes)
-    for dataset in [*TABLES.values(), *FIGURES.values()]:
-        assert order.index(producers[dataset]) < report_start, dataset
+    evaluation = order.index("report.evaluate_claims")
+    read = [
+        dataset
+        for found in discovered_evidence().values()
+        for dataset in (*found.tables.values(), *found.figures.values())
+    ]
+    for dataset in read:
+        assert order.index(producers[dataset]) < evaluation, dataset

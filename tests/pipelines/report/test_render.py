@@ -5,14 +5,14 @@ import re
 import pandas as pd
 
 from dlpipeline.pipelines.report.claims import NOT_RUN, SUPPORTED, evaluate_claims
-from dlpipeline.pipelines.report.params import NotesParams
+from dlpipeline.pipelines.report.params import NotesParams, PipelineClaims
 from dlpipeline.pipelines.report.render import render_report
 from dlpipeline.report_io import NotProduced
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 TABLE = pd.DataFrame({"configuration": ["cnn", "mlp"], "test_accuracy": [0.99, 0.97]})
-NOTES = NotesParams(
-    claims=[
+CLAIMS = PipelineClaims.model_validate(
+    [
         {
             "id": "cnn-beats-mlp",
             "quote": "CNN: Learns local spatial patterns in images/videos.",
@@ -37,14 +37,14 @@ NOTES = NotesParams(
             "figure": "adding",
             "checks": [{"left": {"source": "sequence", "column": "median"}, "op": ">", "right": 0.1}],
         },
-    ],
-    untested=[{"quote": "Difficult to interpret.", "why": "no measure"}],
-)
+    ]
+).root
+NOTES = NotesParams(untested=[{"quote": "Difficult to interpret.", "why": "no measure"}])
 
 
 def page() -> str:
     """The page for one claim measured and one whose experiment has not run."""
-    results = evaluate_claims(NOTES, cnn=TABLE, sequence=NotProduced("sequence.results_table"))
+    results = evaluate_claims(CLAIMS, cnn=TABLE, sequence=NotProduced("sequence.results_table"))
     assert [result.verdict for result in results] == [SUPPORTED, NOT_RUN]
     return render_report(
         results, NOTES, cnn_experiments=PNG, adding=NotProduced("sequence.adding.mse_vs_length_plot")

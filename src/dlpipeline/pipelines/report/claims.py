@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from dlpipeline.models.checkpoint import TrainedModule
-from dlpipeline.pipelines.report.params import Check, Claim, Figure, NotesParams
+from dlpipeline.pipelines.report.params import Check, Claim, Figure, PipelineClaims
 from dlpipeline.report_io import NotProduced
 
 SUPPORTED, NOT_SUPPORTED, MIXED = "supported", "not supported", "mixed"
@@ -202,9 +202,25 @@ def evaluate_claim(claim: Claim, sources: Mapping[str, Source]) -> ClaimResult:
     return ClaimResult(claim, verdict(results), tuple(results))
 
 
-def evaluate_claims(notes: NotesParams, **sources: Source) -> list[ClaimResult]:
-    """Every claim of the notes evaluated on the experiments' tables (a node)."""
-    return [evaluate_claim(claim, sources) for claim in notes.claims]
+def experiment_claims(claims: PipelineClaims) -> list[Claim]:
+    """One experiment's claims, validated before any node runs (a node)."""
+    return list(claims.root)
+
+
+def gather_claims(*per_experiment: list[Claim]) -> list[Claim]:
+    """Every experiment's claims in one list; each claim needs its own id and its own quote (a node)."""
+    claims = [claim for claims in per_experiment for claim in claims]
+    for attribute in ("id", "quote"):
+        values = [getattr(claim, attribute) for claim in claims]
+        repeated = sorted({value for value in values if values.count(value) > 1})
+        if repeated:
+            raise ValueError(f"every claim needs its own {attribute}: {repeated} appear more than once")
+    return claims
+
+
+def evaluate_claims(claims: list[Claim], **sources: Source) -> list[ClaimResult]:
+    """Every claim evaluated on the experiments' tables (a node)."""
+    return [evaluate_claim(claim, sources) for claim in claims]
 
 
 def verdict_table(results: list[ClaimResult]) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The claims of the notes and the rules that test them, as parameters (``conf/base/parameters_report.yml``).
+"""The claims of the notes and the rules that test them, as parameters (``<pipeline>.claims``).
 
 A claim is tested by *checks*: each compares one measured figure with another (or with a
 number). A figure is read from a table an experiment wrote: its rows are chosen by ``where``
@@ -8,7 +8,7 @@ and reduced by ``aggregate``. The verdict follows one rule for every claim (see
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, RootModel
 
 from dlpipeline.pipelines.common import StrictParams
 
@@ -60,16 +60,11 @@ class Untested(StrictParams):
     why: str = Field(min_length=1)
 
 
+class PipelineClaims(RootModel[list[Claim]]):
+    """The claims one experiment tests (``<pipeline>.claims`` in its parameters file)."""
+
+
 class NotesParams(StrictParams):
-    """Every claim the report tests, and those it cannot."""
+    """What the report says beside the claims it tests: those no experiment tests, and why."""
 
-    claims: list[Claim] = Field(min_length=1)
     untested: list[Untested] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _distinct(self) -> "NotesParams":
-        ids = [claim.id for claim in self.claims]
-        quotes = [claim.quote for claim in self.claims]
-        if len(set(ids)) < len(ids) or len(set(quotes)) < len(quotes):
-            raise ValueError("every claim needs its own id and its own quote")
-        return self

@@ -1,67 +1,81 @@
-"""Wiring of the claims report; it reads the experiments' own datasets, so it runs after them."""
+"""Wiring of the claims report; it reads the experiments' own datasets, so it runs after them.
+
+The report names no experiment: it discovers every pipeline package with an ``evidence.py``
+(see :mod:`dlpipeline.evidence`) and reads that experiment's claims (``params:<name>.claims``),
+the tables its checks read and the figures its claims show.
+"""
+
+import importlib
+import importlib.util
+from collections.abc import Mapping
 
 from kedro.pipeline import Pipeline, node
 
-from dlpipeline.pipelines.report.claims import evaluate_claims, verdict_table
+from dlpipeline.cli_checks import pipeline_folders
+from dlpipeline.evidence import Evidence
+from dlpipeline.pipelines.report.claims import (
+    evaluate_claims,
+    experiment_claims,
+    gather_claims,
+    verdict_table,
+)
 from dlpipeline.pipelines.report.render import render_report
 from dlpipeline.report_io import REPORT_TAG
 
-TABLES = {
-    "mlp_accuracy": "mlp.accuracy_table",
-    "mlp_torch_models": "mlp.torch_models",
-    "mlp_sklearn_models": "mlp.sklearn_models",
-    "cnn_experiments": "cnn.experiment_table",
-    "cnn_models": "cnn.models",
-    "sequence_results": "sequence.results_table",
-    "digits_rows_models": "sequence.digits_rows.models",
-    "forecast_models": "sequence.forecast.models",
-    "generate_models": "sequence.generate.models",
-    "text_models": "sequence.text.models",
-    "autoencoders": "generative.autoencoders.summary",
-    "generators": "generative.generator_summary",
-}
-"""What the claims' checks read (``source`` in parameters_report.yml) → the experiment's dataset.
+PACKAGE = "dlpipeline"
 
-Trained models count as tables of their training facts: one row per model, ``name`` and
-``train_seconds``.
-"""
 
-FIGURES = {
-    "mlp_accuracy_vs_neurons": "mlp.accuracy_vs_neurons_plot",
-    "mlp_boundary_grid": "mlp.boundary_grid_plot",
-    "mlp_torch_loss": "mlp.torch_loss_plot",
-    "cnn_experiments": "cnn.experiments_plot",
-    "cnn_learning_curves": "cnn.learning_curves_plot",
-    "cnn_first_layer_filters": "cnn.first_layer_filters_plot",
-    "cnn_feature_maps": "cnn.feature_maps_plot",
-    "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
-    "adding_gradient_norms": "sequence.adding.gradient_norms_plot",
-    "adding_lstm_gates": "sequence.adding.lstm_gates_plot",
-    "digits_rows_test_curves": "sequence.digits_rows.test_curves_plot",
-    "forecast": "sequence.forecast.forecast_plot",
-    "generated": "sequence.generate.generated_plot",
-    "text_test_curves": "sequence.text.test_curves_plot",
-    "autoencoders_comparison": "generative.autoencoders.comparison_plot",
-    "generative_comparison": "generative.comparison_plot",
-    "ring_samples": "generative.ring.samples_plot",
-    "digits_samples": "generative.digits.samples_plot",
-}
-"""The figures a claim may show (``figure`` in parameters_report.yml) → the experiment's dataset."""
+def discovered_evidence(package: str = PACKAGE) -> dict[str, Evidence]:
+    """Every pipeline's :class:`~dlpipeline.evidence.Evidence`, by pipeline name, in name order."""
+    found = {}
+    for name in pipeline_folders(package):
+        module = f"{package}.pipelines.{name}.evidence"
+        if importlib.util.find_spec(module) is not None:
+            found[name] = importlib.import_module(module).EVIDENCE
+    return found
+
+
+def merged(kind: str, named: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """The ``kind`` (tables or figures) of every experiment in one mapping; a name used twice is an error."""
+    merged_names: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    for pipeline, names in named.items():
+        for name, dataset in names.items():
+            if name in merged_names:
+                raise ValueError(
+                    f"the {kind} name {name!r} is declared by both {owners[name]} and {pipeline}"
+                )
+            merged_names[name], owners[name] = dataset, pipeline
+    return merged_names
 
 
 def create_pipeline() -> Pipeline:
-    """Tables → verdicts → the HTML page and the verdict table, under the ``report`` namespace."""
+    """Claims → verdicts → the HTML page and the verdict table, under the ``report`` namespace."""
+    evidence = discovered_evidence()
+    tables = merged("table", {name: found.tables for name, found in evidence.items()})
+    figures = merged("figure", {name: found.figures for name, found in evidence.items()})
+    claim_nodes = [
+        node(experiment_claims, f"params:{name}.claims", f"{name}_claims", name=f"{name}_claims")
+        for name in evidence
+    ]
     nodes = Pipeline(
         [
-            node(evaluate_claims, {"notes": "params:notes", **TABLES}, "results", name="evaluate_claims"),
+            *claim_nodes,
+            node(gather_claims, [f"{name}_claims" for name in evidence], "claims", name="gather_claims"),
+            node(evaluate_claims, {"claims": "claims", **tables}, "results", name="evaluate_claims"),
             node(verdict_table, "results", "verdicts", name="verdict_table"),
             node(
                 render_report,
-                {"results": "results", "notes": "params:notes", **FIGURES},
+                {"results": "results", "notes": "params:notes", **figures},
                 "index",
                 name="render_report",
             ),
         ],
         tags=REPORT_TAG,
     )
-    return Pipeline(nodes, namespace="report", inputs=set(TABLES.values()) | set(FIGURES.values()))
+    return Pipeline(
+        nodes,
+        namespace="report",
+        inputs=set(tables.values()) | set(figures.values()),
+        parameters={f"params:{name}.claims" for name in evidence},
+    )

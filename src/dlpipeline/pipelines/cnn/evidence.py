@@ -1,0 +1,16 @@
+"""The tables and figures of the cnn experiment that its claims (``cnn.claims``) may read."""
+
+from dlpipeline.evidence import Evidence
+
+EVIDENCE = Evidence(
+    tables={
+        "cnn_experiments": "cnn.experiment_table",
+        "cnn_models": "cnn.models",
+    },
+    figures={
+        "cnn_experiments": "cnn.experiments_plot",
+        "cnn_learning_curves": "cnn.learning_curves_plot",
+        "cnn_first_layer_filters": "cnn.first_layer_filters_plot",
+        "cnn_feature_maps": "cnn.feature_maps_plot",
+    },
+)

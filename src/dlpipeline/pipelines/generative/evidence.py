@@ -1,0 +1,16 @@
+"""The tables and figures of the generative experiment that its claims (``generative.claims``) may read."""
+
+from dlpipeline.evidence import Evidence
+
+EVIDENCE = Evidence(
+    tables={
+        "autoencoders": "generative.autoencoders.summary",
+        "generators": "generative.generator_summary",
+    },
+    figures={
+        "autoencoders_comparison": "generative.autoencoders.comparison_plot",
+        "generative_comparison": "generative.comparison_plot",
+        "ring_samples": "generative.ring.samples_plot",
+        "digits_samples": "generative.digits.samples_plot",
+    },
+)

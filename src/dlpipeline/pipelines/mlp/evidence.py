@@ -1,0 +1,16 @@
+"""The tables and figures of the mlp experiment that its claims (``mlp.claims``) may read."""
+
+from dlpipeline.evidence import Evidence
+
+EVIDENCE = Evidence(
+    tables={
+        "mlp_accuracy": "mlp.accuracy_table",
+        "mlp_torch_models": "mlp.torch_models",
+        "mlp_sklearn_models": "mlp.sklearn_models",
+    },
+    figures={
+        "mlp_accuracy_vs_neurons": "mlp.accuracy_vs_neurons_plot",
+        "mlp_boundary_grid": "mlp.boundary_grid_plot",
+        "mlp_torch_loss": "mlp.torch_loss_plot",
+    },
+)

@@ -1,0 +1,22 @@
+"""The tables and figures of the sequence experiment that its claims (``sequence.claims``) may read."""
+
+from dlpipeline.evidence import Evidence
+
+EVIDENCE = Evidence(
+    tables={
+        "sequence_results": "sequence.results_table",
+        "digits_rows_models": "sequence.digits_rows.models",
+        "forecast_models": "sequence.forecast.models",
+        "generate_models": "sequence.generate.models",
+        "text_models": "sequence.text.models",
+    },
+    figures={
+        "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
+        "adding_gradient_norms": "sequence.adding.gradient_norms_plot",
+        "adding_lstm_gates": "sequence.adding.lstm_gates_plot",
+        "digits_rows_test_curves": "sequence.digits_rows.test_curves_plot",
+        "forecast": "sequence.forecast.forecast_plot",
+        "generated": "sequence.generate.generated_plot",
+        "text_test_curves": "sequence.text.test_curves_plot",
+    },
+)
