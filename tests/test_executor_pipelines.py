@@ -4,6 +4,7 @@ local run's metrics and child runs, and every run finishes."""
 from pathlib import Path
 
 import pytest
+from distributed import Client
 from pydantic import ValidationError
 from tests.helpers import run_session
 from tests.mlflow_store import child_metrics, runs
@@ -12,6 +13,12 @@ from tests.trust.runs import assert_close, metrics
 from dlpipeline.executor import SCHEDULER_VARIABLE, ExecutorParams, IsolatedExecutorParams
 
 SWEEPING_PIPELINES = ("cnn", "sequence", "generative")
+
+
+def tasks_run_by_workers(scheduler: str) -> int:
+    """How many tasks the workers of the cluster at ``scheduler`` have run so far."""
+    with Client(scheduler, set_as_default=False) as client:
+        return sum(client.run(lambda dask_worker: dask_worker.state.executed_count).values())
 
 
 def assert_same_results(project: Path, local: Path, pipeline: str) -> None:
@@ -33,9 +40,12 @@ def test_the_sweep_on_two_dask_workers_gives_the_local_metrics_and_child_runs(
     local = smoke_run(pipeline)
     monkeypatch.setenv(SCHEDULER_VARIABLE, dask_scheduler)  # the address comes from the environment
     on_dask = {pipeline: {"executor": {"kind": "dask"}}}
+    before = tasks_run_by_workers(dask_scheduler)
 
     run_session(project_copy, pipeline_names=[pipeline], runtime_params=on_dask)
 
+    # A run that never reached the workers would match the local run too.
+    assert tasks_run_by_workers(dask_scheduler) > before
     assert_same_results(project_copy, local, pipeline)
 
 
@@ -50,6 +60,7 @@ def test_sequence_models_trained_one_by_one_match_those_trained_on_threads(smoke
 
 
 def test_threads_are_refused_where_training_draws_from_the_global_random_generator():
+    # cnn and generative declare IsolatedExecutorParams: their trust cases try kind=threads end to end
     assert ExecutorParams(kind="threads").kind == "threads"
     with pytest.raises(ValidationError, match="share torch's global random generator"):
         IsolatedExecutorParams(kind="threads")

@@ -3,6 +3,8 @@
 BAD_PARAMETERS = [
     ("cnn.experiments.n_seeds=0", ["cnn.experiments", "n_seeds", "greater than or equal to 1"]),
     ("cnn.training.augment=flips", ["cnn.training", "augment", "flips", "'none' or 'shifts'"]),
+    # training draws from torch's global generator: configurations must not share it on threads
+    ("cnn.executor.kind=threads", ["cnn.executor", "threads", "global random generator"]),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 

@@ -7,6 +7,8 @@ BAD_PARAMETERS = [
         "generative.moons.generators.gan.train.learning_rate=-1",
         ["generative.moons.generators", "gan.train.learning_rate", "greater than 0"],
     ),
+    # training draws from torch's global generator: configurations must not share it on threads
+    ("generative.executor.kind=threads", ["generative.executor", "threads", "global random generator"]),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 
