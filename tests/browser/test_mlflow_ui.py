@@ -130,7 +130,7 @@ def test_a_child_run_shows_its_params_metrics_and_decision_boundary(
 def test_the_compare_view_plots_hidden_neurons_against_test_accuracy(
     ui: Server, tab: Tab, experiment_id: str, parent: Run, torch_children: list[Run]
 ):
-    # The README's clicks: the runs link filtered to the torch children, unfold the parent,
+    # The clicks of docs/mlp.md: the runs link filtered to the torch children, unfold the parent,
     # tick the children, Compare, Scatter Plot, X-axis hidden_neurons, Y-axis test_accuracy.
     page = tab.page
     page.goto(mlflow_ui.runs_page_url(ui.url, experiment_id, TORCH_CHILDREN))

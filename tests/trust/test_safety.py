@@ -10,6 +10,7 @@ import click
 import yaml
 from kedro_viz.launchers.cli.run import run as viz_run
 from mlflow.cli import cli as mlflow_cli
+from tests.documentation import README, section
 from tests.helpers import PROJECT_ROOT
 
 LOCALHOST = "127.0.0.1"
@@ -29,10 +30,10 @@ def test_the_mlflow_ui_and_kedro_viz_listen_on_this_machine_only_by_default():
     assert host_default(viz_run) == LOCALHOST  # `kedro viz run`
 
 
-def test_the_readme_says_how_to_open_the_uis_to_other_machines():
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    assert "--host 0.0.0.0" in readme
+def test_the_docs_say_where_the_uis_listen_and_how_to_open_them_to_other_machines():
+    readme = README.read_text()
     assert f"http://{LOCALHOST}:5000" in readme and f"http://{LOCALHOST}:4141" in readme
+    assert "--host 0.0.0.0" in section("MLflow: `kedro mlflow ui`")
 
 
 def test_credentials_live_only_in_the_git_ignored_conf_local():
