@@ -128,6 +128,7 @@ def _prepare(ctx: click.Context, options: dict[str, Any]) -> None:
     cli_checks.check_filters(selected, names, options)
     if not conf_root.is_dir():
         return  # an archive or a remote configuration: Kedro and kedro-mlflow read it
+    _check_overrides(conf_root, env, options["params"] or {}, selected)
     mlflow_yml = cli_checks.mlflow_config(conf_root, env, options["params"], settings)
     tracking_uri = mlflow_yml.get("server", {}).get("mlflow_tracking_uri")
     database = cli_checks.sqlite_database(tracking_uri)
@@ -143,6 +144,17 @@ def _prepare(ctx: click.Context, options: dict[str, Any]) -> None:
             fg="yellow",
             err=True,
         )
+
+
+def _check_overrides(conf_root: Path, env: str | None, params: dict[str, Any], selected: Pipeline) -> None:
+    """``--params`` keys must be read by the selected pipelines, ``conf/local`` keys by some pipeline."""
+    local = cli_checks.local_parameters(conf_root, env, settings)
+    if not params and not local:
+        return
+    known = cli_checks.parameter_keys(conf_root, env, settings)
+    cli_checks.check_overrides("--params", params, cli_checks.parameters_read(selected), known)
+    every_pipeline = cli_checks.parameters_read(pipelines["__default__"])
+    cli_checks.check_overrides(f"{conf_root.name}/local", local, every_pipeline, known)
 
 
 def _fail(ctx: click.Context, error: Exception, verbose: bool) -> NoReturn:

@@ -171,6 +171,67 @@ def check_filters(pipeline: Pipeline, pipeline_names: list[str], options: Mappin
         ) from error
 
 
+def flat_keys(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """The dotted paths of the leaves of a nested mapping: ``{"a": {"b": 1}}`` → ``["a.b"]``."""
+    keys = []
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        keys += flat_keys(value, f"{path}.") if isinstance(value, Mapping) and value else [path]
+    return keys
+
+
+def parameters_read(pipeline: Pipeline) -> set[str]:
+    """The parameter keys ``pipeline``'s nodes read (``params:a.b`` reads ``a.b`` and all below it)."""
+    inputs = {name for node in pipeline.nodes for name in node.inputs}
+    if "parameters" in inputs:
+        return {""}  # a node reading every parameter reads them all
+    return {name.removeprefix("params:") for name in inputs if name.startswith("params:")}
+
+
+def is_read(key: str, read: set[str]) -> bool:
+    """Whether a node reads ``key``: it reads the key itself, a block holding it, or a key inside it."""
+    return any(
+        not prefix or key == prefix or key.startswith(f"{prefix}.") or prefix.startswith(f"{key}.")
+        for prefix in read
+    )
+
+
+def check_overrides(source: str, overrides: Mapping[str, Any], read: set[str], known: Iterable[str]) -> None:
+    """Every key ``overrides`` sets (from ``source``) is one that a node of ``read`` reads.
+
+    A key no node reads would be ignored without a word (a typo, or a block of a pipeline not
+    selected); the error names it and the closest key that is read, among ``known`` ones. A
+    key inside a block that a node reads is that block's typed parameters' to judge: they
+    refuse unknown keys, naming them, before any node runs.
+    """
+    unread = [key for key in flat_keys(overrides) if not is_read(key, read)]
+    if unread:
+        candidates = [key for key in known if is_read(key, read)]
+        matches = difflib.get_close_matches(unread[0], candidates, n=1, cutoff=0.6)
+        closest = f" The closest key that is read: '{matches[0]}'." if matches else ""
+        raise RunOptionError(
+            f"{source} sets '{unread[0]}', which no node of the selected pipelines reads.{closest}",
+            "Fix the key, or select the pipeline that reads it (`kedro registry describe <name>` "
+            "lists what each node reads).",
+        )
+
+
+def local_parameters(conf_root: Path, env: str | None, settings: Any) -> Mapping[str, Any]:
+    """The parameters the user's own run environment (``conf/local``) sets, before merging."""
+    if env not in (None, "local") or not (conf_root / "local").is_dir():
+        return {}
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(conf_root), **{**settings.CONFIG_LOADER_ARGS, "base_env": "local"}
+    )
+    return loader["parameters"]
+
+
+def parameter_keys(conf_root: Path, env: str | None, settings: Any) -> list[str]:
+    """Every parameter key of ``conf/base`` merged with ``env``: the keys an override may set."""
+    loader = settings.CONFIG_LOADER_CLASS(conf_source=str(conf_root), env=env, **settings.CONFIG_LOADER_ARGS)
+    return flat_keys(loader["parameters"])
+
+
 def check_mlflow_store(database: Path) -> None:
     """``database`` is absent, empty, or an MLflow SQLite store that is not locked."""
     if not database.is_file() or database.stat().st_size == 0:

@@ -11,9 +11,12 @@ from dlpipeline.cli_checks import (
     check_env,
     check_filters,
     check_mlflow_store,
+    check_overrides,
     check_pipelines,
     check_runner,
     did_you_mean,
+    is_read,
+    parameters_read,
     pipeline_folders,
     sqlite_database,
 )
@@ -90,3 +93,31 @@ def test_a_missing_or_empty_store_is_fine_and_only_sqlite_uris_are_checked(tmp_p
     assert sqlite_database(f"sqlite:///{tmp_path}/mlflow.db") == tmp_path / "mlflow.db"
     assert sqlite_database("http://127.0.0.1:5000") is None
     assert sqlite_database(None) is None
+
+
+def test_a_node_reading_a_block_reads_every_key_in_it_and_the_block_itself():
+    read = {"mlp.sweep", "mlp.data"}
+    assert is_read("mlp.sweep.n_seeds", read)
+    assert is_read("mlp.sweep", read)
+    assert is_read("mlp", read)  # a whole block replaced from the command line
+    assert not is_read("mlp.sweeep.n_seeds", read)
+    assert not is_read("mlp.sweepers", read)
+    assert is_read("anything.at.all", {""})  # a node reading every parameter
+
+
+def test_overrides_are_checked_leaf_by_leaf_and_named_with_the_closest_read_key():
+    read = {"sequence.executor", "sequence.adding.model"}
+    known = ["sequence.executor.kind", "sequence.adding.model.cells", "cnn.executor.kind"]
+    check_overrides("--params", {"sequence": {"executor": {"kind": "dask"}}}, read, known)
+    with pytest.raises(RunOptionError) as error:
+        check_overrides("--params", {"sequence": {"executr": {"kind": "dask"}}}, read, known)
+    assert error.value.problem == (
+        "--params sets 'sequence.executr.kind', which no node of the selected pipelines reads. "
+        "The closest key that is read: 'sequence.executor.kind'."
+    )
+
+
+def test_the_parameters_a_pipeline_reads_are_its_nodes_params_inputs():
+    pipeline = Pipeline([node(identity, "params:a.b", "x"), node(max, ["x", "params:c"], "y")])
+    assert parameters_read(pipeline) == {"a.b", "c"}
+    assert parameters_read(Pipeline([node(identity, "parameters", "z")])) == {""}

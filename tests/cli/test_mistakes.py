@@ -103,6 +103,18 @@ MISTAKES = {
         ["--pipelines", "mlp", "--env", "smoke", "--params", "mlp.sweep.hidden_neurons=[1"],
         ["--params", "'mlp.sweep.hidden_neurons=[1' cannot be read", "--params mlp.sweep.n_seeds=5"],
     ),
+    "a typo in a parameter key": (
+        ["--pipelines", "mlp", "--env", "smoke", "--params", "mlp.sweeep.n_seeds=3"],
+        [
+            "--params sets 'mlp.sweeep.n_seeds'",
+            "no node of the selected pipelines reads",
+            "'mlp.sweep.n_seeds'",
+        ],
+    ),
+    "a parameter of a pipeline that is not selected": (
+        ["--pipelines", "mlp", "--env", "smoke", "--params", "cnn.executor.kind=dask"],
+        ["--params sets 'cnn.executor.kind'", "no node of the selected pipelines reads"],
+    ),
     "a load version without its dataset": (
         ["--pipelines", "mlp", "--env", "smoke", "--load-versions", "2024-01-01T00.00.00.000Z"],
         ["--load-versions", "cannot be read", "dataset:version pairs"],
@@ -210,3 +222,11 @@ def test_an_unexpected_error_is_told_in_two_lines_and_verbose_shows_the_tracebac
         result = kedro_cli(*verbose_arguments, cwd=project_copy, env=env)
         assert result.returncode != 0
         assert "Traceback" in result.stdout + result.stderr
+
+
+def test_a_local_parameter_that_no_pipeline_reads_stops_the_run_before_any_work(project_copy: Path):
+    (project_copy / "conf/local/parameters.yml").write_text("mlp:\n  sweeep:\n    n_seeds: 3\n")
+    before = written_files(project_copy)
+    result = kedro_cli("run", "--pipelines", "mlp", cwd=project_copy)
+    assert_short_answer(result, 2, "local sets 'mlp.sweeep.n_seeds'", "'mlp.sweep.n_seeds'")
+    assert written_files(project_copy) == before
