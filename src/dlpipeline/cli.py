@@ -152,8 +152,8 @@ def _check_overrides(
 ) -> None:
     """Every ``--params`` key, and every key of the user's own parameter files, is read by a node of the run.
 
-    A key of the user's files under a pipeline that is not selected waits for a run that
-    selects it; a ``--params`` key there is refused, since this run would ignore it.
+    The user's files hold keys for every pipeline: a key another pipeline reads waits for a
+    run that selects it. A ``--params`` key is for this run only: this run would ignore it.
     """
     own_files = cli_checks.own_parameter_files(conf_root, env, settings)
     if not params and not own_files:
@@ -164,14 +164,32 @@ def _check_overrides(
         **cli_checks.configuration_references([conf_root / base_env, conf_root / run_env]),
         **cli_checks.parameters_read(selected),
     }
-    valid = cli_checks.keys_read(cli_checks.parameters_config(conf_root, env, settings), read)
-    everything = not names or "__default__" in names
-    not_selected = set() if everything else set(cli_checks.pipeline_folders(PACKAGE_NAME)) - set(names)
-    cli_checks.check_overrides("--params", params, read, valid, not_selected)
-    for path, overrides in own_files.items():
-        own_keys = {section: value for section, value in overrides.items() if section not in not_selected}
-        source = path.relative_to(conf_root.parent).as_posix()
-        cli_checks.check_overrides(source, own_keys, read, valid)
+    unread = {"--params": cli_checks.unread_keys(params, read)} | {
+        path.relative_to(conf_root.parent).as_posix(): cli_checks.unread_keys(overrides, read)
+        for path, overrides in own_files.items()
+    }
+    if not any(unread.values()):
+        return
+    readers = {
+        name: cli_checks.parameters_read(other) for name, other in _pipelines_not_selected(names).items()
+    }
+    read_anywhere = {key: kind for other in readers.values() for key, kind in other.items()} | read
+    valid = cli_checks.keys_read(cli_checks.parameters_config(conf_root, env, settings), read_anywhere)
+    for source, keys in unread.items():
+        own_file = source != "--params"
+        refused = [key for key in keys if not (own_file and cli_checks.pipelines_reading(key, readers))]
+        cli_checks.check_overrides(source, refused, valid, readers)
+
+
+def _pipelines_not_selected(names: list[str]) -> dict[str, Pipeline]:
+    """The registered pipelines this run leaves out (imported only when an unread key needs them)."""
+    if not names or "__default__" in names:
+        return {}
+    pipelines.set_requested(None)
+    try:
+        return {name: pipelines[name] for name in pipelines if name not in {*names, "__default__"}}
+    finally:
+        pipelines.set_requested(names)
 
 
 def _fail(ctx: click.Context, error: Exception, verbose: bool) -> NoReturn:

@@ -19,7 +19,7 @@ import inspect
 import re
 import sqlite3
 import types
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
@@ -315,33 +315,40 @@ def _typed_keys(annotation: Any, prefix: str) -> list[str]:
     ]
 
 
-def check_overrides(
-    source: str,
-    overrides: Mapping[str, Any],
-    read: Mapping[str, Any],
-    valid: Iterable[str],
-    not_selected: Collection[str] = (),
-) -> None:
-    """Every key ``overrides`` sets (from ``source``) is read by a node of the run (see :func:`is_read`).
+def unread_keys(overrides: Mapping[str, Any], read: Mapping[str, Any]) -> list[str]:
+    """The keys ``overrides`` sets that no node of ``read`` reads (see :func:`is_read`).
 
-    A key no node reads would be ignored without a word: a typo, or a key of a pipeline in
-    ``not_selected``. The answer names the first such key and the closest of the ``valid``
-    keys. Top-level keys starting with ``_`` are the configuration's own: Kedro drops them
-    from the parameters once they have been interpolated.
+    Top-level keys starting with ``_`` are the configuration's own: Kedro drops them from the
+    parameters once they have been interpolated.
     """
-    unread = [key for key in flat_keys(overrides) if not key.startswith("_") and not is_read(key, read)]
+    return [key for key in flat_keys(overrides) if not key.startswith("_") and not is_read(key, read)]
+
+
+def pipelines_reading(key: str, readers: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The pipelines among ``readers`` (the keys each reads) that read ``key``."""
+    return sorted(name for name, read in readers.items() if is_read(key, read))
+
+
+def check_overrides(
+    source: str, unread: Sequence[str], valid: Iterable[str], readers: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """No key is in ``unread`` (keys ``source`` sets that no node of the run reads): else name the first.
+
+    Such a key would be ignored without a word. The answer says which of the pipelines not
+    selected (``readers``: the keys each reads) reads it, or else the closest ``valid`` key.
+    """
     if not unread:
         return
     key = unread[0]
-    pipeline = key.split(".", maxsplit=1)[0]
-    if pipeline in not_selected:
-        why = f" Pipeline '{pipeline}' is not selected: add it to --pipelines."
+    others = pipelines_reading(key, readers)
+    if others:
+        why = f" Pipeline {', '.join(repr(name) for name in others)} reads it: add it to --pipelines."
     else:
         match = closest_key(key, valid)
         why = f" Did you mean '{match}'?" if match else ""
     raise RunOptionError(
         f"{source} sets '{key}', which no node of the selected pipelines reads.{why}",
-        f"No node reads {listing(unread[1:])} either." if len(unread) > 1 else "",
+        f"No selected node reads {listing(unread[1:])} either." if len(unread) > 1 else "",
     )
 
 

@@ -25,8 +25,10 @@ from dlpipeline.cli_checks import (
     own_parameter_files,
     parameters_read,
     pipeline_folders,
+    pipelines_reading,
     sqlite_database,
     strict_model,
+    unread_keys,
 )
 
 
@@ -180,27 +182,33 @@ def test_the_closest_key_is_found_below_the_deepest_block_the_key_shares():
     assert closest_key("sequence.executor.kind", valid) is None
 
 
+def test_unread_keys_are_the_leaves_no_node_reads_but_the_configurations_own():
+    overrides = {"mlp": {"sweep": {"train": {"epochs": 3}, "n_seedz": 2}}, "_shared": 1, "cnn": {"data": {}}}
+    assert unread_keys(overrides, {"mlp.sweep": Sweep}) == ["mlp.sweep.n_seedz", "cnn.data"]
+
+
 def test_an_override_no_node_reads_is_named_in_one_line_with_the_closest_key_that_is_read():
-    read = {"mlp.sweep": Sweep}
-    valid = ["mlp.sweep.n_seeds", "mlp.sweep.train.epochs"]
-    check_overrides("--params", {"mlp": {"sweep": {"train": {"epochs": 3}}}, "_shared": 1}, read, valid)
+    check_overrides("--params", [], ["mlp.sweep.n_seeds"], {})
     with pytest.raises(RunOptionError) as raised:
-        check_overrides("--params", {"mlp": {"sweeep": {"n_seeds": 3}}}, read, valid)
+        check_overrides(
+            "--params", ["mlp.sweeep.n_seeds"], ["mlp.sweep.n_seeds", "mlp.sweep.train.epochs"], {}
+        )
     assert raised.value.lines() == [
         "--params sets 'mlp.sweeep.n_seeds', which no node of the selected pipelines reads. "
         "Did you mean 'mlp.sweep.n_seeds'?"
     ]
 
 
-def test_an_override_of_a_pipeline_not_selected_says_so_and_every_unread_key_is_named():
-    overrides = {"cnn": {"executor": {"kind": "dask"}}, "mlp": {"sweep": {"n_seedz": 2}}}
+def test_an_override_a_pipeline_not_selected_reads_names_that_pipeline_and_every_unread_key_is_named():
+    readers = {"cnn": {"cnn.executor": None}, "report": {"mlp.claims": None}}
     with pytest.raises(RunOptionError) as raised:
-        check_overrides("--params", overrides, {"mlp.sweep": Sweep}, ["mlp.sweep.n_seeds"], {"cnn"})
+        check_overrides("--params", ["mlp.claims.x", "cnn.executor.kind"], ["mlp.sweep.n_seeds"], readers)
     assert raised.value.lines() == [
-        "--params sets 'cnn.executor.kind', which no node of the selected pipelines reads. "
-        "Pipeline 'cnn' is not selected: add it to --pipelines.",
-        "No node reads mlp.sweep.n_seedz either.",
+        "--params sets 'mlp.claims.x', which no node of the selected pipelines reads. "
+        "Pipeline 'report' reads it: add it to --pipelines.",
+        "No selected node reads cnn.executor.kind either.",
     ]
+    assert pipelines_reading("cnn.executor.kind", readers) == ["cnn"]
 
 
 def test_keys_the_configuration_interpolates_are_read_by_it(tmp_path: Path):
