@@ -164,21 +164,24 @@ def _check_overrides(
         **cli_checks.configuration_references([conf_root / base_env, conf_root / run_env]),
         **cli_checks.parameters_read(selected),
     }
-    unread = {"--params": cli_checks.unread_keys(params, read)} | {
+    unread_params = cli_checks.unread_keys(params, read)
+    unread_own = {
         path.relative_to(conf_root.parent).as_posix(): cli_checks.unread_keys(overrides, read)
         for path, overrides in own_files.items()
     }
-    if not any(unread.values()):
+    if not unread_params and not any(unread_own.values()):
         return
     readers = {
         name: cli_checks.parameters_read(other) for name, other in _pipelines_not_selected(names).items()
     }
-    read_anywhere = {key: kind for other in readers.values() for key, kind in other.items()} | read
+    read_anywhere = {
+        key: annotation for other in readers.values() for key, annotation in other.items()
+    } | read
     valid = cli_checks.keys_read(cli_checks.parameters_config(conf_root, env, settings), read_anywhere)
-    for source, keys in unread.items():
-        own_file = source != "--params"
-        refused = [key for key in keys if not (own_file and cli_checks.pipelines_reading(key, readers))]
-        cli_checks.check_overrides(source, refused, valid, readers)
+    cli_checks.check_overrides("--params", unread_params, valid, readers)
+    for source, keys in unread_own.items():
+        unread_anywhere = [key for key in keys if not cli_checks.pipelines_reading(key, readers)]
+        cli_checks.check_overrides(source, unread_anywhere, valid, readers)
 
 
 def _pipelines_not_selected(names: list[str]) -> dict[str, Pipeline]:

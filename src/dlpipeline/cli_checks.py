@@ -230,9 +230,9 @@ def parameters_read(pipeline: Pipeline) -> dict[str, Any]:
     (:data:`EVERY_PARAMETER`).
     """
     inputs = {name for node in pipeline.nodes for name in node.inputs}
-    types = TypeExtractor({"selected": pipeline}).extract_types_from_pipelines()
+    annotations = TypeExtractor({"selected": pipeline}).extract_types_from_pipelines()
     read = {
-        key: types.get(key)
+        key: annotations.get(key)
         for name in inputs
         if name.startswith(PARAMS_PREFIX)
         for key in [name.removeprefix(PARAMS_PREFIX)]
