@@ -5,7 +5,8 @@ Kedro loads this module's ``cli`` group and lets its commands replace the built-
 
 - a mistake on the command line (unknown pipeline, environment, tag, node, namespace or
   dataset, a runner that is not supported, a missing ``--conf-source``, malformed
-  ``--params``) or an MLflow store that is damaged or locked is answered in a few lines,
+  ``--params``, a ``--params`` key or a key of ``conf/local``'s parameter files that no node
+  of the run reads) or an MLflow store that is damaged or locked is answered in a few lines,
   before Kedro creates a session: nothing is written and no MLflow run is opened
   (``dlpipeline.cli_checks``); exit status 2 (65 for a damaged store, 75 for a locked one);
 - runs left ``RUNNING`` by a process of this machine that no longer exists (``kill -9``)
@@ -128,7 +129,7 @@ def _prepare(ctx: click.Context, options: dict[str, Any]) -> None:
     cli_checks.check_filters(selected, names, options)
     if not conf_root.is_dir():
         return  # an archive or a remote configuration: Kedro and kedro-mlflow read it
-    _check_overrides(conf_root, env, options["params"] or {}, selected)
+    _check_overrides(conf_root, env, options["params"] or {}, names, selected)
     mlflow_yml = cli_checks.mlflow_config(conf_root, env, options["params"], settings)
     tracking_uri = mlflow_yml.get("server", {}).get("mlflow_tracking_uri")
     database = cli_checks.sqlite_database(tracking_uri)
@@ -146,15 +147,52 @@ def _prepare(ctx: click.Context, options: dict[str, Any]) -> None:
         )
 
 
-def _check_overrides(conf_root: Path, env: str | None, params: dict[str, Any], selected: Pipeline) -> None:
-    """``--params`` keys must be read by the selected pipelines, ``conf/local`` keys by some pipeline."""
-    local = cli_checks.local_parameters(conf_root, env, settings)
-    if not params and not local:
+def _check_overrides(
+    conf_root: Path, env: str | None, params: dict[str, Any], names: list[str], selected: Pipeline
+) -> None:
+    """Every ``--params`` key, and every key of the user's own parameter files, is read by a node of the run.
+
+    The user's files hold keys for every pipeline: a key another pipeline reads waits for a
+    run that selects it. A ``--params`` key is for this run only: this run would ignore it.
+    """
+    own_files = cli_checks.own_parameter_files(conf_root, env, settings)
+    if not params and not own_files:
         return
-    known = cli_checks.parameter_keys(conf_root, env, settings)
-    cli_checks.check_overrides("--params", params, cli_checks.parameters_read(selected), known)
-    every_pipeline = cli_checks.parameters_read(pipelines["__default__"])
-    cli_checks.check_overrides(f"{conf_root.name}/local", local, every_pipeline, known)
+    base_env = settings.CONFIG_LOADER_ARGS.get("base_env", "base")
+    run_env = env or settings.CONFIG_LOADER_ARGS.get("default_run_env", "local")
+    read = {
+        **cli_checks.configuration_references([conf_root / base_env, conf_root / run_env]),
+        **cli_checks.parameters_read(selected),
+    }
+    unread_params = cli_checks.unread_keys(params, read)
+    unread_own = {
+        path.relative_to(conf_root.parent).as_posix(): cli_checks.unread_keys(overrides, read)
+        for path, overrides in own_files.items()
+    }
+    if not unread_params and not any(unread_own.values()):
+        return
+    readers = {
+        name: cli_checks.parameters_read(other) for name, other in _pipelines_not_selected(names).items()
+    }
+    read_anywhere = {
+        key: annotation for other in readers.values() for key, annotation in other.items()
+    } | read
+    valid = cli_checks.keys_read(cli_checks.parameters_config(conf_root, env, settings), read_anywhere)
+    cli_checks.check_overrides("--params", unread_params, valid, readers)
+    for source, keys in unread_own.items():
+        unread_anywhere = [key for key in keys if not cli_checks.pipelines_reading(key, readers)]
+        cli_checks.check_overrides(source, unread_anywhere, valid, readers)
+
+
+def _pipelines_not_selected(names: list[str]) -> dict[str, Pipeline]:
+    """The registered pipelines this run leaves out (imported only when an unread key needs them)."""
+    if not names or "__default__" in names:
+        return {}
+    pipelines.set_requested(None)
+    try:
+        return {name: pipelines[name] for name in pipelines if name not in {*names, "__default__"}}
+    finally:
+        pipelines.set_requested(names)
 
 
 def _fail(ctx: click.Context, error: Exception, verbose: bool) -> NoReturn:

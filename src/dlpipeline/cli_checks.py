@@ -5,18 +5,31 @@ run, so nothing is written and no MLflow run is left behind.
 
 Each check raises :class:`RunOptionError` with what was wrong, what exists instead (the
 closest match when there is one) and what to do; ``dlpipeline.cli`` prints it and exits.
+
+An override (a ``--params`` key, or a key of the user's own ``conf/local`` parameter files)
+must be read by the run, or it would be ignored without a word. What the run reads comes from
+its nodes' ``params:`` inputs and the parameter types Kedro validates them as: a node reading
+``params:a.b`` reads every key below ``a.b`` that its type declares (any key, if untyped).
+Keys the configuration files interpolate (``${runtime_params:key}``, ``${key}``) are read too.
 """
 
 import difflib
 import importlib.resources
+import inspect
+import re
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
 import click
+import yaml
 from kedro.pipeline import Pipeline
+from kedro.validation import TypeExtractor
+from omegaconf import OmegaConf
+from pydantic import BaseModel
 
 USAGE_ERROR = 2
 DATA_ERROR = 65  # sysexits' EX_DATAERR: the MLflow store is damaged
@@ -34,6 +47,13 @@ MLFLOW_CONFIG_PATTERNS = {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]}
 STORE_LOCK_TIMEOUT_S = 10.0
 MAX_LISTED = 8
 
+PARAMS_PREFIX = "params:"
+EVERY_PARAMETER = ""
+"""The key a node reading the whole ``parameters`` dictionary reads: every key is below it."""
+CONFIG_SUFFIXES = frozenset({".yml", ".yaml", ".json"})
+CONFIG_REFERENCE = re.compile(r"\$\{\s*(?:runtime_params:\s*([\w.]+)\s*[,}]|([A-Za-z_][\w.]*)\s*\})")
+"""``${runtime_params:key}`` (a ``--params`` key) or ``${key}`` (another parameter) in a config file."""
+
 
 class RunOptionError(Exception):
     """A mistake on the command line (or in what it points to), told in a few lines."""
@@ -49,12 +69,35 @@ class RunOptionError(Exception):
         return [self.problem, *([self.hint] if self.hint else [])]
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """`` Did you mean 'x'?`` for the candidate closest to ``name``, or ``""``."""
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to ``name``: one that is ``name`` under a namespace, else the most alike."""
     choices = sorted(set(candidates))
     suffix_matches = [choice for choice in choices if choice.endswith(f".{name}")]
     matches = suffix_matches or difflib.get_close_matches(name, choices, n=1)
-    return f" Did you mean '{matches[0]}'?" if matches else ""
+    return matches[0] if matches else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the candidate closest to ``name``, or ``""``."""
+    match = closest(name, candidates)
+    return f" Did you mean '{match}'?" if match else ""
+
+
+def closest_key(key: str, candidates: Iterable[str]) -> str | None:
+    """The dotted candidate closest to ``key``, compared below the longest prefix they share.
+
+    Whole keys that share a long prefix look alike whatever follows it, so the keys under
+    ``key``'s deepest known block are compared on what follows it first.
+    """
+    candidates = set(candidates)
+    parts = key.split(".")
+    for depth in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:depth]) + "."
+        below = [candidate.removeprefix(prefix) for candidate in candidates if candidate.startswith(prefix)]
+        if below:
+            match = closest(key.removeprefix(prefix), below)
+            return prefix + match if match else None
+    return closest(key, candidates)
 
 
 def listing(names: Iterable[str]) -> str:
@@ -180,56 +223,182 @@ def flat_keys(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
     return keys
 
 
-def parameters_read(pipeline: Pipeline) -> set[str]:
-    """The parameter keys ``pipeline``'s nodes read (``params:a.b`` reads ``a.b`` and all below it)."""
-    inputs = {name for node in pipeline.nodes for name in node.inputs}
-    if "parameters" in inputs:
-        return {""}  # a node reading every parameter reads them all
-    return {name.removeprefix("params:") for name in inputs if name.startswith("params:")}
+def parameters_read(pipeline: Pipeline) -> dict[str, Any]:
+    """The parameter keys ``pipeline``'s nodes read, each with the type Kedro validates it as (else ``None``).
 
-
-def is_read(key: str, read: set[str]) -> bool:
-    """Whether a node reads ``key``: it reads the key itself, a block holding it, or a key inside it."""
-    return any(
-        not prefix or key == prefix or key.startswith(f"{prefix}.") or prefix.startswith(f"{key}.")
-        for prefix in read
-    )
-
-
-def check_overrides(source: str, overrides: Mapping[str, Any], read: set[str], known: Iterable[str]) -> None:
-    """Every key ``overrides`` sets (from ``source``) is one that a node of ``read`` reads.
-
-    A key no node reads would be ignored without a word (a typo, or a block of a pipeline not
-    selected); the error names it and the closest key that is read, among ``known`` ones. A
-    key inside a block that a node reads is that block's typed parameters' to judge: they
-    refuse unknown keys, naming them, before any node runs.
+    A node input ``params:a.b`` reads ``a.b``; one reading ``parameters`` reads every key
+    (:data:`EVERY_PARAMETER`).
     """
-    unread = [key for key in flat_keys(overrides) if not is_read(key, read)]
-    if unread:
-        candidates = [key for key in known if is_read(key, read)]
-        matches = difflib.get_close_matches(unread[0], candidates, n=1, cutoff=0.6)
-        closest = f" The closest key that is read: '{matches[0]}'." if matches else ""
-        raise RunOptionError(
-            f"{source} sets '{unread[0]}', which no node of the selected pipelines reads.{closest}",
-            "Fix the key, or select the pipeline that reads it (`kedro registry describe <name>` "
-            "lists what each node reads).",
-        )
+    inputs = {name for node in pipeline.nodes for name in node.inputs}
+    annotations = TypeExtractor({"selected": pipeline}).extract_types_from_pipelines()
+    read = {
+        key: annotations.get(key)
+        for name in inputs
+        if name.startswith(PARAMS_PREFIX)
+        for key in [name.removeprefix(PARAMS_PREFIX)]
+    }
+    return {**read, EVERY_PARAMETER: None} if "parameters" in inputs else read
 
 
-def local_parameters(conf_root: Path, env: str | None, settings: Any) -> Mapping[str, Any]:
-    """The parameters the user's own run environment (``conf/local``) sets, before merging."""
-    if env not in (None, "local") or not (conf_root / "local").is_dir():
-        return {}
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(conf_root), **{**settings.CONFIG_LOADER_ARGS, "base_env": "local"}
+def configuration_references(folders: Iterable[Path]) -> dict[str, None]:
+    """Keys the configuration files in ``folders`` read: ``${runtime_params:key}`` and ``${key}``."""
+    files = [
+        path for folder in folders if folder.is_dir() for path in _config_files(folder.rglob("*"), folder)
+    ]
+    return {
+        runtime or parameter: None
+        for path in files
+        for runtime, parameter in CONFIG_REFERENCE.findall(path.read_text(encoding="utf-8"))
+    }
+
+
+def strict_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model behind ``annotation`` (``M`` or ``M | None``) if it refuses undeclared keys.
+
+    A model that rewrites its input before validating it (a ``before`` or ``wrap`` model
+    validator) may take other keys, so it is not one.
+    """
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [member for member in get_args(annotation) if member is not type(None)]
+        annotation = members[0] if len(members) == 1 else None
+    if not (inspect.isclass(annotation) and issubclass(annotation, BaseModel)):
+        return None
+    validators = annotation.__pydantic_decorators__.model_validators.values()
+    rewrites_input = any(validator.info.mode in ("before", "wrap") for validator in validators)
+    return None if rewrites_input or annotation.model_config.get("extra") != "forbid" else annotation
+
+
+def declared_keys(model: type[BaseModel]) -> dict[str, Any]:
+    """The keys ``model`` takes (its fields' names and aliases), each with its field's type."""
+    return {
+        key: field.annotation
+        for name, field in model.model_fields.items()
+        for key in (name, field.alias, field.validation_alias)
+        if isinstance(key, str)
+    }
+
+
+def takes(annotation: Any, parts: Sequence[str]) -> bool:
+    """Whether a block typed ``annotation`` takes the key ``parts`` below it (an untyped one takes any)."""
+    model = strict_model(annotation)
+    if model is None or not parts:
+        return True
+    declared = declared_keys(model)
+    return parts[0] in declared and takes(declared[parts[0]], parts[1:])
+
+
+def is_read(key: str, read: Mapping[str, Any]) -> bool:
+    """Whether a node reads ``key``: the key, a key inside it, or a block holding it whose type takes it."""
+    return any(
+        block in (EVERY_PARAMETER, key)
+        or block.startswith(f"{key}.")
+        or (key.startswith(f"{block}.") and takes(annotation, key.removeprefix(f"{block}.").split(".")))
+        for block, annotation in read.items()
     )
-    return loader["parameters"]
 
 
-def parameter_keys(conf_root: Path, env: str | None, settings: Any) -> list[str]:
-    """Every parameter key of ``conf/base`` merged with ``env``: the keys an override may set."""
+def keys_read(parameters: Mapping[str, Any], read: Mapping[str, Any]) -> list[str]:
+    """Keys worth suggesting: the read ones among ``parameters``, and those the read blocks' types declare."""
+    declared = [key for block, annotation in read.items() if block for key in _typed_keys(annotation, block)]
+    return sorted({*declared, *(key for key in flat_keys(parameters) if is_read(key, read))})
+
+
+def _typed_keys(annotation: Any, prefix: str) -> list[str]:
+    """``prefix`` and the keys below it that a block typed ``annotation`` declares, down to their leaves."""
+    model = strict_model(annotation)
+    if model is None:
+        return [prefix]
+    return [
+        key
+        for name, field_type in declared_keys(model).items()
+        for key in _typed_keys(field_type, f"{prefix}.{name}")
+    ]
+
+
+def unread_keys(overrides: Mapping[str, Any], read: Mapping[str, Any]) -> list[str]:
+    """The keys ``overrides`` sets that no node of ``read`` reads (see :func:`is_read`).
+
+    Top-level keys starting with ``_`` are the configuration's own: Kedro drops them from the
+    parameters once they have been interpolated.
+    """
+    return [key for key in flat_keys(overrides) if not key.startswith("_") and not is_read(key, read)]
+
+
+def pipelines_reading(key: str, readers: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The pipelines among ``readers`` (the keys each reads) that read ``key``."""
+    return sorted(name for name, read in readers.items() if is_read(key, read))
+
+
+def check_overrides(
+    source: str, unread: Sequence[str], valid: Iterable[str], readers: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """No key is in ``unread`` (keys ``source`` sets that no node of the run reads): else name the first.
+
+    Such a key would be ignored without a word. The answer says which of the pipelines not
+    selected (``readers``: the keys each reads) reads it, or else the closest ``valid`` key.
+    """
+    if not unread:
+        return
+    key = unread[0]
+    others = pipelines_reading(key, readers)
+    if others:
+        why = f" Pipeline {', '.join(repr(name) for name in others)} reads it: add it to --pipelines."
+    else:
+        match = closest_key(key, valid)
+        why = f" Did you mean '{match}'?" if match else ""
+    raise RunOptionError(
+        f"{source} sets '{key}', which no node of the selected pipelines reads.{why}",
+        f"No selected node reads {listing(unread[1:])} either." if len(unread) > 1 else "",
+    )
+
+
+def parameters_config(conf_root: Path, env: str | None, settings: Any) -> Mapping[str, Any]:
+    """The parameters of ``conf/base`` merged with ``env``, without ``--params`` (empty if unreadable)."""
     loader = settings.CONFIG_LOADER_CLASS(conf_source=str(conf_root), env=env, **settings.CONFIG_LOADER_ARGS)
-    return flat_keys(loader["parameters"])
+    try:
+        return loader["parameters"]
+    except Exception:  # Kedro reports a broken parameters file itself, naming it
+        return {}
+
+
+def own_parameter_files(conf_root: Path, env: str | None, settings: Any) -> dict[Path, Mapping[str, Any]]:
+    """The user's own parameter files (``conf/local``'s, when the run reads them) and the keys each sets.
+
+    Only the default run environment holds the user's own overrides; ``conf/base`` and the
+    project's environments (``smoke``) set keys for every pipeline, read or not in this run.
+    The files are read as written, before interpolation, as Kedro finds them.
+    """
+    own_env = settings.CONFIG_LOADER_ARGS.get("default_run_env", "local")
+    folder = conf_root / own_env
+    if (env or own_env) != own_env or not folder.is_dir():
+        return {}
+    loader = settings.CONFIG_LOADER_CLASS(conf_source=str(conf_root), **settings.CONFIG_LOADER_ARGS)
+    matched = [
+        path
+        for pattern in loader.config_patterns["parameters"]
+        for found in folder.glob(pattern)
+        for path in (found.rglob("*") if found.is_dir() else [found])
+    ]
+    files = {}
+    for path in sorted(set(_config_files(matched, folder))):
+        try:
+            content = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+        except yaml.YAMLError:  # Kedro names the file and the line itself
+            continue
+        if isinstance(content, Mapping):
+            files[path] = content
+    return files
+
+
+def _config_files(paths: Iterable[Path], folder: Path) -> list[Path]:
+    """The config files among ``paths`` as Kedro picks them: YAML or JSON, none hidden below ``folder``."""
+    return [
+        path
+        for path in paths
+        if path.is_file()
+        and path.suffix in CONFIG_SUFFIXES
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    ]
 
 
 def check_mlflow_store(database: Path) -> None:

@@ -5,8 +5,11 @@ from pathlib import Path
 
 import pytest
 from kedro.pipeline import Pipeline, node
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from dlpipeline import config
 from dlpipeline.cli_checks import (
+    EVERY_PARAMETER,
     RunOptionError,
     check_env,
     check_filters,
@@ -14,11 +17,18 @@ from dlpipeline.cli_checks import (
     check_overrides,
     check_pipelines,
     check_runner,
+    closest_key,
+    configuration_references,
     did_you_mean,
     is_read,
+    keys_read,
+    own_parameter_files,
     parameters_read,
     pipeline_folders,
+    pipelines_reading,
     sqlite_database,
+    strict_model,
+    unread_keys,
 )
 
 
@@ -95,29 +105,139 @@ def test_a_missing_or_empty_store_is_fine_and_only_sqlite_uris_are_checked(tmp_p
     assert sqlite_database(None) is None
 
 
-def test_a_node_reading_a_block_reads_every_key_in_it_and_the_block_itself():
-    read = {"mlp.sweep", "mlp.data"}
-    assert is_read("mlp.sweep.n_seeds", read)
-    assert is_read("mlp.sweep", read)
-    assert is_read("mlp", read)  # a whole block replaced from the command line
-    assert not is_read("mlp.sweeep.n_seeds", read)
-    assert not is_read("mlp.sweepers", read)
-    assert is_read("anything.at.all", {""})  # a node reading every parameter
+class Train(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int = 1
 
 
-def test_overrides_are_checked_leaf_by_leaf_and_named_with_the_closest_read_key():
-    read = {"sequence.executor", "sequence.adding.model"}
-    known = ["sequence.executor.kind", "sequence.adding.model.cells", "cnn.executor.kind"]
-    check_overrides("--params", {"sequence": {"executor": {"kind": "dask"}}}, read, known)
-    with pytest.raises(RunOptionError) as error:
-        check_overrides("--params", {"sequence": {"executr": {"kind": "dask"}}}, read, known)
-    assert error.value.problem == (
-        "--params sets 'sequence.executr.kind', which no node of the selected pipelines reads. "
-        "The closest key that is read: 'sequence.executor.kind'."
+class Sweep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    n_seeds: int = 1
+    train: Train | None = None
+
+
+class Lenient(BaseModel):
+    n_seeds: int = 1
+
+
+class Rewriting(Sweep):
+    @model_validator(mode="before")
+    @classmethod
+    def renamed(cls, data: dict) -> dict:
+        return {("n_seeds" if key == "seeds" else key): value for key, value in data.items()}
+
+
+def fit_sweep(sweep: Sweep, data: dict) -> None:
+    del sweep, data
+
+
+def test_a_node_reading_a_typed_block_reads_the_keys_its_type_declares():
+    read = {"mlp.sweep": Sweep, "mlp.data": None}
+    for key in ("mlp.sweep.n_seeds", "mlp.sweep.train.epochs", "mlp.sweep.train", "mlp.sweep"):
+        assert is_read(key, read), key
+    for key in ("mlp.sweep.n_seedz", "mlp.sweep.train.epochz", "mlp.sweeep.n_seeds", "mlp.sweepers"):
+        assert not is_read(key, read), key
+
+
+def test_an_untyped_block_reads_any_key_below_it_and_a_whole_block_may_be_replaced():
+    read = {"mlp.sweep": Sweep, "mlp.data": None}
+    assert is_read("mlp.data.anything.below", read)
+    assert is_read("mlp", read)
+    assert is_read("anything.at.all", {EVERY_PARAMETER: None})
+
+
+def test_only_a_model_refusing_undeclared_keys_before_any_rewrite_limits_the_keys_read():
+    assert strict_model(Sweep) is Sweep
+    assert strict_model(Sweep | None) is Sweep
+    for annotation in (Lenient, Rewriting, dict, Sweep | Train, None):
+        assert strict_model(annotation) is None, annotation
+    assert is_read("mlp.sweep.seeds", {"mlp.sweep": Rewriting})
+
+
+def test_the_parameters_a_pipeline_reads_are_its_nodes_params_inputs_with_their_types():
+    pipeline = Pipeline(
+        [node(fit_sweep, ["params:mlp.sweep", "params:mlp.data"], None), node(identity, "x", "y")]
     )
+    assert parameters_read(pipeline) == {"mlp.sweep": Sweep, "mlp.data": None}
+    assert parameters_read(Pipeline([node(identity, "parameters", "z")])) == {EVERY_PARAMETER: None}
 
 
-def test_the_parameters_a_pipeline_reads_are_its_nodes_params_inputs():
-    pipeline = Pipeline([node(identity, "params:a.b", "x"), node(max, ["x", "params:c"], "y")])
-    assert parameters_read(pipeline) == {"a.b", "c"}
-    assert parameters_read(Pipeline([node(identity, "parameters", "z")])) == {""}
+def test_the_keys_suggested_are_those_read_and_those_their_types_declare():
+    parameters = {"mlp": {"sweep": {"n_seeds": 3}, "data": {"noise": 0.1}}, "cnn": {"data": {"size": 1}}}
+    assert keys_read(parameters, {"mlp.sweep": Sweep, "mlp.data": None}) == [
+        "mlp.data",
+        "mlp.data.noise",
+        "mlp.sweep.n_seeds",
+        "mlp.sweep.train.epochs",
+    ]
+
+
+def test_the_closest_key_is_found_below_the_deepest_block_the_key_shares():
+    valid = ["mlp.sweep.n_seeds", "mlp.torch.train.epochs", "sequence.text.train.device"]
+    assert closest_key("mlp.sweeep.n_seeds", valid) == "mlp.sweep.n_seeds"
+    assert closest_key("mlp.torch.trian.epochs", valid) == "mlp.torch.train.epochs"
+    assert closest_key("n_seeds", valid) == "mlp.sweep.n_seeds"
+    assert closest_key("sequence.executor.kind", valid) is None
+
+
+def test_unread_keys_are_the_leaves_no_node_reads_but_the_configurations_own():
+    overrides = {"mlp": {"sweep": {"train": {"epochs": 3}, "n_seedz": 2}}, "_shared": 1, "cnn": {"data": {}}}
+    assert unread_keys(overrides, {"mlp.sweep": Sweep}) == ["mlp.sweep.n_seedz", "cnn.data"]
+
+
+def test_an_override_no_node_reads_is_named_in_one_line_with_the_closest_key_that_is_read():
+    check_overrides("--params", [], ["mlp.sweep.n_seeds"], {})
+    with pytest.raises(RunOptionError) as raised:
+        check_overrides(
+            "--params", ["mlp.sweeep.n_seeds"], ["mlp.sweep.n_seeds", "mlp.sweep.train.epochs"], {}
+        )
+    assert raised.value.lines() == [
+        "--params sets 'mlp.sweeep.n_seeds', which no node of the selected pipelines reads. "
+        "Did you mean 'mlp.sweep.n_seeds'?"
+    ]
+
+
+def test_an_override_a_pipeline_not_selected_reads_names_that_pipeline_and_every_unread_key_is_named():
+    readers = {"cnn": {"cnn.executor": None}, "report": {"mlp.claims": None}}
+    with pytest.raises(RunOptionError) as raised:
+        check_overrides("--params", ["mlp.claims.x", "cnn.executor.kind"], ["mlp.sweep.n_seeds"], readers)
+    assert raised.value.lines() == [
+        "--params sets 'mlp.claims.x', which no node of the selected pipelines reads. "
+        "Pipeline 'report' reads it: add it to --pipelines.",
+        "No selected node reads cnn.executor.kind either.",
+    ]
+    assert pipelines_reading("cnn.executor.kind", readers) == ["cnn"]
+
+
+def test_keys_the_configuration_interpolates_are_read_by_it(tmp_path: Path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base/catalog.yml").write_text(
+        "model:\n  filepath: ${runtime_params:run.folder, 'data'}/model.pt\n"
+        "db: ${sqlite_uri:mlflow.db}\nsecret: ${oc.env:TOKEN}\n"
+    )
+    (tmp_path / "base/parameters.yml").write_text("mlp:\n  data:\n    noise: ${_noise}\n")
+    assert configuration_references([tmp_path / "base", tmp_path / "local"]) == {
+        "run.folder": None,
+        "_noise": None,
+    }
+
+
+def test_the_users_own_parameter_files_are_those_of_the_default_environment_read_as_written(tmp_path: Path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "local/parameters").mkdir(parents=True)
+    (tmp_path / "local/.hidden").mkdir()
+    (tmp_path / "local/parameters_mlp.yml").write_text("mlp:\n  data:\n    noise: ${_base_noise}\n")
+    (tmp_path / "local/parameters/cnn.yml").write_text("cnn:\n  executor:\n    kind: dask\n")
+    (tmp_path / "local/.hidden/parameters.yml").write_text("hidden: 1\n")
+    (tmp_path / "local/credentials.yml").write_text("token: abc\n")
+
+    files = own_parameter_files(tmp_path, None, config)
+
+    assert files == {
+        tmp_path / "local/parameters/cnn.yml": {"cnn": {"executor": {"kind": "dask"}}},
+        tmp_path / "local/parameters_mlp.yml": {"mlp": {"data": {"noise": "${_base_noise}"}}},
+    }
+    assert own_parameter_files(tmp_path, "local", config) == files
+    assert own_parameter_files(tmp_path, "smoke", config) == {}

@@ -8,6 +8,7 @@ MLflow run is left behind. ``--verbose`` (or ``DLPIPELINE_VERBOSE=1``) shows the
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from tests.helpers import PIPELINES, kedro_cli
 
@@ -106,14 +107,17 @@ MISTAKES = {
     "a typo in a parameter key": (
         ["--pipelines", "mlp", "--env", "smoke", "--params", "mlp.sweeep.n_seeds=3"],
         [
-            "--params sets 'mlp.sweeep.n_seeds'",
-            "no node of the selected pipelines reads",
-            "'mlp.sweep.n_seeds'",
+            "--params sets 'mlp.sweeep.n_seeds', which no node of the selected pipelines reads.",
+            "Did you mean 'mlp.sweep.n_seeds'?",
         ],
     ),
+    "a parameter key that no node reads": (
+        ["--pipelines", "mlp", "--env", "smoke", "--params", "mlp.unused_block.value=1"],
+        ["--params sets 'mlp.unused_block.value', which no node of the selected pipelines reads."],
+    ),
     "a parameter of a pipeline that is not selected": (
-        ["--pipelines", "mlp", "--env", "smoke", "--params", "cnn.executor.kind=dask"],
-        ["--params sets 'cnn.executor.kind'", "no node of the selected pipelines reads"],
+        ["--pipelines", "mlp", "--env", "smoke", "--params", "cnn.training.augment=none"],
+        ["--params sets 'cnn.training.augment'", "Pipeline 'cnn' reads it: add it to --pipelines."],
     ),
     "a load version without its dataset": (
         ["--pipelines", "mlp", "--env", "smoke", "--load-versions", "2024-01-01T00.00.00.000Z"],
@@ -224,9 +228,35 @@ def test_an_unexpected_error_is_told_in_two_lines_and_verbose_shows_the_tracebac
         assert "Traceback" in result.stdout + result.stderr
 
 
-def test_a_local_parameter_that_no_pipeline_reads_stops_the_run_before_any_work(project_copy: Path):
-    (project_copy / "conf/local/parameters.yml").write_text("mlp:\n  sweeep:\n    n_seeds: 3\n")
+FIRST_NODE_ONLY = ("--to-nodes", "mlp.generate_points")  # should a check let a run through, it stays cheap
+
+
+@pytest.mark.parametrize(
+    ("content", "key", "closest"),
+    [
+        ("mlp:\n  sweeep:\n    n_seeds: 3\n", "mlp.sweeep.n_seeds", "mlp.sweep.n_seeds"),
+        ("cnn:\n  training:\n    augmnt: none\n", "cnn.training.augmnt", "cnn.training.augment"),
+    ],
+    ids=["of a selected pipeline", "of a pipeline not selected"],
+)
+def test_a_local_parameter_that_no_node_reads_stops_the_run_before_any_work(
+    project_copy: Path, content: str, key: str, closest: str
+):
+    (project_copy / "conf/local/parameters.yml").write_text(content)
     before = written_files(project_copy)
-    result = kedro_cli("run", "--pipelines", "mlp", cwd=project_copy)
-    assert_short_answer(result, 2, "local sets 'mlp.sweeep.n_seeds'", "'mlp.sweep.n_seeds'")
+    result = kedro_cli("run", "--pipelines", "mlp", *FIRST_NODE_ONLY, cwd=project_copy)
+    assert_short_answer(result, 2, f"conf/local/parameters.yml sets '{key}'", f"Did you mean '{closest}'?")
     assert written_files(project_copy) == before
+
+
+def test_overrides_that_nodes_read_run_and_a_local_file_of_another_pipeline_waits_for_its_run(
+    project_copy: Path,
+):
+    (project_copy / "conf/local/parameters_mlp.yml").write_text("mlp:\n  data:\n    n_samples: 40\n")
+    (project_copy / "conf/local/parameters_cnn.yml").write_text("cnn:\n  training:\n    augment: none\n")
+    result = kedro_cli(
+        "run", "--pipelines", "mlp", "--params", "mlp.data.noise=0.2", *FIRST_NODE_ONLY, cwd=project_copy
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    points = pd.read_csv(project_copy / "data/01_raw/mlp/points.csv")
+    assert len(points) == 40
