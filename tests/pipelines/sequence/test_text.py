@@ -37,25 +37,26 @@ def test_every_cell_trains_as_a_language_model_scored_in_nats_per_character():
 
 def test_the_results_sit_beside_the_count_bigram():
     models, train, test = tiny_text(["gru"])
-    rows = text.text_rows(models, train, test)
+    rows = text.text_rows(models, text.fit_bigram(train), test)
     assert rows.loc[0, "metric"] == "test_nll"
     assert rows.loc[0, "baseline_name"] == "count bigram"
-    assert rows.loc[0, "baseline"] == pytest.approx(text.bigram_test_nll(train, test))
+    assert rows.loc[0, "baseline"] == pytest.approx(text.bigram_test_nll(text.fit_bigram(train), test))
     assert rows.loc[0, "seeds"] == 2
 
 
 def test_each_model_writes_names_and_says_which_are_training_names():
     models, train, _ = tiny_text(["lstm"])
-    samples = text.text_samples(models, train, TextSamplingParams(n_samples=5, seed=3))
+    bigram, sampling = text.fit_bigram(train), TextSamplingParams(n_samples=5, seed=3)
+    samples = text.text_samples(models, bigram, train, sampling)
     assert set(samples["cell"]) == {"lstm", "bigram"}
     assert samples.groupby(["cell", "seed"]).size().eq(5).all()
     assert samples["in_training"].eq(samples["text"].isin(set(train["name"])).astype(int)).all()
-    assert samples.equals(text.text_samples(models, train, TextSamplingParams(n_samples=5, seed=3)))
+    assert samples.equals(text.text_samples(models, bigram, train, sampling))
 
 
 def test_text_child_runs_carry_the_names_written_and_bits_per_character():
     models, train, _ = tiny_text(["gru"])
-    samples = text.text_samples(models, train, TextSamplingParams(n_samples=4))
+    samples = text.text_samples(models, text.fit_bigram(train), train, TextSamplingParams(n_samples=4))
     runs = report.build_text_child_runs(models, samples)
     assert len(runs) == 2
     for run in runs:

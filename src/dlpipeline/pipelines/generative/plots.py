@@ -12,11 +12,13 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from dlpipeline.figures.curves import draw_curves
+from dlpipeline.figures.images import image_rows_figure
 from dlpipeline.pipelines.generative.autoencoders import (
     AUTOENCODERS,
+    PcaBaselines,
     autoencoder_codes,
     denoising_examples,
-    fit_pca,
     model_key,
 )
 from dlpipeline.pipelines.generative.evaluation import REFERENCE
@@ -28,19 +30,9 @@ SCATTER_POINTS = 1000  # points drawn per panel: enough to see the shape, few en
 
 
 def digit_rows_figure(rows: Mapping[str, np.ndarray], title: str) -> Figure:
-    """One labelled row of 8×8 digits per entry (``(n, 64)`` pixels in [0, 1])."""
-    n_columns = max(len(images) for images in rows.values())
-    figure = Figure(figsize=(0.8 * n_columns + 1.8, 0.85 * len(rows) + 0.6), layout="constrained")
-    axes = figure.subplots(len(rows), n_columns, squeeze=False)
-    for row_axes, (label, images) in zip(axes, rows.items(), strict=True):
-        for ax in row_axes:
-            ax.set_xticks([])
-            ax.set_yticks([])
-        for ax, image in zip(row_axes, images, strict=False):
-            ax.imshow(np.reshape(image, (DIGIT_SIDE, DIGIT_SIDE)), cmap="gray_r", vmin=0, vmax=1)
-        row_axes[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    figure.suptitle(title)
-    return figure
+    """One labelled row of 8×8 digits per entry (``(n, 64)`` pixels in [0, 1]), ink on one scale."""
+    digits = {label: list(np.reshape(images, (-1, DIGIT_SIDE, DIGIT_SIDE))) for label, images in rows.items()}
+    return image_rows_figure(digits, title, ink_range=(0.0, 1.0))
 
 
 def _scatter(ax: Axes, points: np.ndarray, title: str, limits: np.ndarray, colour: str = "C0") -> None:
@@ -90,12 +82,8 @@ def plot_gan_losses(models: TrainedModels) -> Figure:
     figure = Figure(figsize=(9, 3.6), layout="constrained")
     axes = figure.subplots(1, 2)
     for ax, (player, index) in zip(axes, [("discriminator", 0), ("generator", 1)], strict=True):
-        for member, seed in enumerate(gan.info["seeds"]):
-            ax.plot(loss[:, member, index], label=f"seed {seed}", linewidth=1)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(f"{player} loss")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        per_seed = {f"seed {seed}": loss[:, member, index] for member, seed in enumerate(gan.info["seeds"])}
+        draw_curves(ax, per_seed, ylabel=f"{player} loss", log=False)
     axes[0].axhline(2 * np.log(2), color="grey", linestyle="--", linewidth=1)  # D cannot tell: 2 ln 2
     figure.suptitle(f"{gan.info['dataset']}: GAN losses (dashed: a discriminator that cannot tell, 2 ln 2)")
     return figure
@@ -162,12 +150,12 @@ def plot_autoencoder_comparison(table: pd.DataFrame) -> Figure:
 
 
 def plot_codes(
-    models: TrainedModels, train: pd.DataFrame, test: pd.DataFrame, autoencoders: AutoencoderParams
+    models: TrainedModels, pca_baselines: PcaBaselines, test: pd.DataFrame, autoencoders: AutoencoderParams
 ) -> Figure:
     """The smallest codes of PCA and of the ReLU autoencoder (first seed), test digits coloured by label."""
     code_size = min(autoencoders.code_sizes)
     images, labels = data_matrix(test), test["label"].to_numpy()
-    pca_codes = fit_pca(train, code_size).transform(images)
+    pca_codes = pca_baselines[code_size].transform(images)
     ae_codes, _ = autoencoder_codes(models[model_key("autoencoder", code_size)], images)
     figure = Figure(figsize=(10, 4.6), layout="constrained")
     axes = figure.subplots(1, 2)
@@ -181,13 +169,13 @@ def plot_codes(
 
 
 def plot_reconstructions(
-    models: TrainedModels, train: pd.DataFrame, test: pd.DataFrame, autoencoders: AutoencoderParams
+    models: TrainedModels, pca_baselines: PcaBaselines, test: pd.DataFrame, autoencoders: AutoencoderParams
 ) -> Figure:
     """Test digits and their reconstructions by PCA and by the ReLU autoencoder at every code size."""
     images = data_matrix(test)[: autoencoders.grid_images]
     rows = {"original": images}
     for code_size in autoencoders.code_sizes:
-        pca = fit_pca(train, code_size)
+        pca = pca_baselines[code_size]
         rows[f"pca {code_size}"] = np.clip(pca.inverse_transform(pca.transform(images)), 0, 1)
         _, reconstructed = autoencoder_codes(models[model_key("autoencoder", code_size)], images)
         rows[f"autoencoder {code_size}"] = np.clip(reconstructed[0], 0, 1)

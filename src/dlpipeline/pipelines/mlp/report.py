@@ -4,17 +4,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.data.toy2d import features_and_labels
+from dlpipeline.figures.boundaries import BoundaryPanel, boundary_grid_figure, decision_boundary_figure
+from dlpipeline.figures.curves import curves_figure
+from dlpipeline.figures.over_seeds import Reference, SeedSpread, spread_over_seeds_figure
 from dlpipeline.pipelines.common import RunContent, TrainingRecord, child_run
 from dlpipeline.pipelines.mlp.evaluate import ConfigResult
 from dlpipeline.pipelines.mlp.params import Flavour, ToyDataParams, widths_text
-from dlpipeline.plotting import (
-    BoundaryPanel,
-    SeedSpread,
-    boundary_grid_figure,
-    decision_boundary_figure,
-    loss_curves_figure,
-    spread_over_seeds_figure,
-)
 from dlpipeline.tracking import ChildRun
 
 BAYES_ACCURACY_CIRCLES = 0.994  # make_circles(noise=0.1, factor=0.5), see DESIGN.md
@@ -94,7 +89,9 @@ def plot_accuracy_vs_neurons(results: list[ConfigResult], data: ToyDataParams) -
                 per_seed=[result.test_accuracy for result in mine],
             )
         )
-    reference = BAYES_ACCURACY_CIRCLES if _is_notes_circles(data) else None
+    reference = None
+    if _is_notes_circles(data):
+        reference = Reference(BAYES_ACCURACY_CIRCLES, f"reference {BAYES_ACCURACY_CIRCLES}")
     return spread_over_seeds_figure(
         series,
         xlabel="hidden neurons (total)",
@@ -147,7 +144,7 @@ def plot_torch_loss(results: list[ConfigResult]) -> Figure:
         for result in results
         if "loss_history" in result.model.info
     }
-    return loss_curves_figure(curves, title="torch: training loss (mean over seeds, best restart)")
+    return curves_figure(curves, title="torch: training loss (mean over seeds, best restart)")
 
 
 def boundary_figure(result: ConfigResult, train_points: pd.DataFrame) -> Figure:

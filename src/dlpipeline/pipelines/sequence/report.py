@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from dlpipeline.figures.curves import curves_figure
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.common import RunContent, child_run
-from dlpipeline.pipelines.sequence.plots import metric_curves_figure
 from dlpipeline.pipelines.sequence.training import TrainedModels
-from dlpipeline.plotting import loss_curves_figure
 from dlpipeline.tracking import ChildRun
 
 PATTERNS = {
@@ -46,7 +45,7 @@ def plot_losses(models: TrainedModels) -> Figure:
     """Training loss of every run (first seed of each model and length)."""
     curves = {_curve_label(trained): trained.info["loss"] for trained in first_seeds(models)}
     task = next(iter(models.values())).info["task"]
-    return loss_curves_figure(curves, title=f"{task}: training loss per epoch")
+    return curves_figure(curves, title=f"{task}: training loss per epoch")
 
 
 def plot_test_curves(models: TrainedModels) -> Figure:
@@ -54,7 +53,7 @@ def plot_test_curves(models: TrainedModels) -> Figure:
     first = next(iter(models.values()))
     metric = metric_name(first)
     curves = {_curve_label(trained): trained.info["test_history"] for trained in first_seeds(models)}
-    return metric_curves_figure(
+    return curves_figure(
         curves, ylabel=metric, title=f"{first.info['task']}: {metric} per epoch", log=metric == "test_mse"
     )
 
@@ -171,7 +170,7 @@ def _child_run(
             **(extra_metrics or {}),
         },
         histories={"loss": info["loss"].tolist(), f"{metric}_per_epoch": info["test_history"].tolist()},
-        figures={"loss.png": loss_curves_figure({label: info["loss"]}, title=f"{label}: training loss")},
+        figures={"loss.png": curves_figure({label: info["loss"]}, title=f"{label}: training loss")},
         texts=texts or {},
     )
     return child_run(
