@@ -5,12 +5,16 @@ import threading
 
 import pandas as pd
 import pytest
+from kedro.framework.project import pipelines
+from kedro.framework.startup import bootstrap_project
+from tests.helpers import PROJECT_ROOT
 
 from dlpipeline.pipelines.sequence import report, text, training
 from dlpipeline.pipelines.sequence.params import ModelParams, TextDataParams, TextSamplingParams
 from dlpipeline.training import TrainConfig
 
 NAMES = ["anna", "bob", "carla", "dan", "emma", "finn", "gina", "hal", "ivy", "jon", "kim", "lea"]
+BIGRAM = "sequence.text.bigram"
 TINY_TRAIN = TrainConfig(epochs=3, learning_rate=0.01, batch_size=4, threads=1)
 
 
@@ -89,3 +93,17 @@ def test_a_failing_model_stops_the_others_at_their_next_epoch(monkeypatch: pytes
     monkeypatch.setattr(training, "_train_one", failing_or_endless)
     with pytest.raises(RuntimeError, match="out of memory"):
         tiny_text(["gru"], workers=2)
+
+
+def test_the_count_bigram_is_fitted_once_with_the_models_vocabulary_and_read_by_rows_and_samples():
+    models, train, _ = tiny_text(["gru"])
+    bigram = text.fit_bigram(train)
+    assert bigram.tokenizer == text.tokenizer_of(models)
+    assert bigram.counts.sum() == sum(len(name) + 1 for name in train["name"])
+    bootstrap_project(PROJECT_ROOT)
+    nodes = pipelines["sequence"].nodes
+    assert [node.name for node in nodes if BIGRAM in node.outputs] == ["sequence.text.fit_bigram"]
+    assert {node.name for node in nodes if BIGRAM in node.inputs} == {
+        "sequence.text.rows",
+        "sequence.text.samples",
+    }
