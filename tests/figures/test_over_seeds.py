@@ -2,8 +2,15 @@
 
 import numpy as np
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.figure import Figure
 
-from dlpipeline.figures.over_seeds import Reference, SeedSpread, seed_strip_figure, spread_over_seeds_figure
+from dlpipeline.figures.over_seeds import (
+    Reference,
+    SeedSpread,
+    draw_seed_strip,
+    seed_strip_figure,
+    spread_over_seeds_figure,
+)
 
 PER_SEED = [np.array([0.90, 0.99, 1.00]), np.array([0.60, 0.95, 0.97])]
 
@@ -26,7 +33,7 @@ def test_when_lower_is_better_the_worst_seed_is_the_highest_and_the_scale_may_be
     series = [SeedSpread(label="lstm", x=[10, 100], per_seed=PER_SEED)]
     reference = Reference(1 / 6, "predict the mean")
     ax = spread_over_seeds_figure(
-        series, "T", "test MSE", "mse", reference=reference, higher_is_better=False, log=True
+        series, "T", "test MSE", "mse", references=[reference], higher_is_better=False, log=True
     ).axes[0]
     lines = _lines(ax)
     np.testing.assert_allclose(lines["lstm: worst seed"].get_ydata(), [values.max() for values in PER_SEED])
@@ -51,3 +58,16 @@ def test_a_strip_shows_every_seed_and_its_median_per_category_and_series():
     expected = sorted(float(np.median(values)) for per_category in series.values() for values in per_category)
     np.testing.assert_allclose(medians, expected)
     assert [tick.get_text() for tick in ax.get_xticklabels()] == ["cnn", "mlp"]
+
+
+def test_a_strip_composes_into_panels_with_a_floor_and_a_baseline_and_skips_a_category_without_values():
+    figure = Figure()
+    ax = figure.subplots()
+    floor, baseline = Reference(0.1, "floor"), Reference(0.8, "baseline", linestyle=":")
+    draw_seed_strip(
+        ax, ["vae", "gan", "diffusion"], {"fd": [PER_SEED[0], np.array([]), PER_SEED[1]]}, [floor, baseline]
+    )
+    bars = [bar for bar in ax.collections if isinstance(bar, LineCollection)]
+    assert len(bars) == 2
+    lines = _lines(ax)
+    assert [lines[name].get_linestyle() for name in ("floor", "baseline")] == ["--", ":"]

@@ -14,15 +14,18 @@ from matplotlib.figure import Figure
 
 @dataclass(frozen=True)
 class Reference:
-    """A horizontal line the values are read against: a known optimum, a baseline."""
+    """A horizontal line the values are read against: a known optimum, a floor, a baseline."""
 
     value: float
     label: str
+    linestyle: str = "--"
 
 
 def draw_reference(ax: Axes, reference: Reference) -> None:
-    """The reference as a dashed grey line, named in the legend."""
-    ax.axhline(reference.value, color="grey", linestyle="--", linewidth=1, label=reference.label)
+    """The reference as a grey line, named in the legend."""
+    ax.axhline(
+        reference.value, color="grey", linestyle=reference.linestyle, linewidth=1, label=reference.label
+    )
 
 
 @dataclass(frozen=True)
@@ -34,22 +37,17 @@ class SeedSpread:
     per_seed: Sequence[np.ndarray]
 
 
-def spread_over_seeds_figure(
+def draw_spread_over_seeds(
+    ax: Axes,
     series: Sequence[SeedSpread],
-    xlabel: str,
-    ylabel: str,
-    title: str,
-    reference: Reference | None = None,
+    references: Sequence[Reference] = (),
     higher_is_better: bool = True,
-    log: bool = False,
-) -> Figure:
-    """Mean, a ± std band, the worst seed and every seed's value against a swept parameter.
+) -> None:
+    """Mean, a ± std band, the worst seed and every seed's value of each series against the swept value.
 
     The band stays within the values the seeds measured, so a bounded metric's band never
     crosses its bound; ``higher_is_better`` says which seed is the worst.
     """
-    figure = Figure(figsize=(7, 4.5), layout="constrained")
-    ax = figure.subplots()
     for index, one in enumerate(series):
         colour = f"C{index % 10}"
         x = np.asarray(one.x, dtype=float)
@@ -65,16 +63,60 @@ def spread_over_seeds_figure(
         ax.fill_between(x, *band, color=colour, alpha=0.15)
         worst = lowest if higher_is_better else highest
         ax.plot(x, worst, linestyle=":", marker="v", color=colour, label=f"{one.label}: worst seed")
-    if reference is not None:
+    for reference in references:
         draw_reference(ax, reference)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+
+
+def spread_over_seeds_figure(
+    series: Sequence[SeedSpread],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    references: Sequence[Reference] = (),
+    higher_is_better: bool = True,
+    log: bool = False,
+) -> Figure:
+    """One metric over seeds against a swept parameter (see :func:`draw_spread_over_seeds`)."""
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = figure.subplots()
+    draw_spread_over_seeds(ax, series, references, higher_is_better)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
     return figure
+
+
+def draw_seed_strip(
+    ax: Axes,
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[np.ndarray]],
+    references: Sequence[Reference] = (),
+) -> None:
+    """For each category (e.g. configuration), every seed's value of each series and its median.
+
+    Dots are seeds, the short bar the median; series sit side by side within a category.
+    A category without values shows none.
+    """
+    positions = np.arange(len(categories), dtype=float)
+    width = 0.7 / len(series)
+    for index, (label, per_category) in enumerate(series.items()):
+        offset = (index - (len(series) - 1) / 2) * width
+        colour = f"C{index % 10}"
+        for position, values in zip(positions + offset, per_category, strict=True):
+            ax.scatter(np.full(len(values), position), values, s=14, color=colour, alpha=0.6)
+            if len(values):
+                median = np.median(values)
+                ax.hlines(median, position - width / 2, position + width / 2, color=colour, linewidth=2)
+        ax.scatter([], [], color=colour, label=f"{label} (bar: median)")
+    for reference in references:
+        draw_reference(ax, reference)
+    ax.set_xticks(positions, categories, rotation=30, ha="right", fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
 
 
 def seed_strip_figure(
@@ -82,30 +124,12 @@ def seed_strip_figure(
     series: Mapping[str, Sequence[np.ndarray]],
     ylabel: str,
     title: str,
-    reference: Reference | None = None,
+    references: Sequence[Reference] = (),
 ) -> Figure:
-    """For each category (e.g. configuration), every seed's value of each series and its median.
-
-    Dots are seeds, the short bar the median; series sit side by side within a category.
-    """
+    """Every seed's value and the median of each series per category (see :func:`draw_seed_strip`)."""
     figure = Figure(figsize=(1.0 * len(categories) + 3, 4.8), layout="constrained")
     ax = figure.subplots()
-    positions = np.arange(len(categories), dtype=float)
-    width = 0.7 / len(series)
-    for index, (label, per_category) in enumerate(series.items()):
-        offset = (index - (len(series) - 1) / 2) * width
-        colour = f"C{index}"
-        for position, values in zip(positions + offset, per_category, strict=True):
-            ax.scatter(np.full(len(values), position), values, s=14, color=colour, alpha=0.6)
-            ax.hlines(
-                np.median(values), position - width / 2, position + width / 2, color=colour, linewidth=2
-            )
-        ax.scatter([], [], color=colour, label=f"{label} (bar: median)")
-    if reference is not None:
-        draw_reference(ax, reference)
-    ax.set_xticks(positions, categories, rotation=30, ha="right", fontsize=8)
+    draw_seed_strip(ax, categories, series, references)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=8, loc="lower left")
     return figure

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from dlpipeline.figures.curves import draw_curves
 from dlpipeline.figures.images import image_rows_figure
+from dlpipeline.figures.over_seeds import Reference, SeedSpread, draw_seed_strip, draw_spread_over_seeds
 from dlpipeline.pipelines.generative.autoencoders import (
     AUTOENCODERS,
     PcaBaselines,
@@ -128,24 +129,22 @@ def plot_autoencoder_comparison(table: pd.DataFrame) -> Figure:
     """Test reconstruction error and downstream accuracy by code size: PCA and the autoencoders."""
     figure = Figure(figsize=(10, 4), layout="constrained")
     axes = figure.subplots(1, 2)
-    for ax, metric in zip(axes, ["reconstruction_mse", "downstream_accuracy"], strict=True):
-        for index, model in enumerate(["pca", *AUTOENCODERS]):
-            rows = table[table["model"] == model]
-            medians = rows.groupby("latent_dim")[metric].median()
-            ax.plot(
-                medians.index, medians.to_numpy(), marker="o", color=f"C{index}", label=f"{model} (median)"
+    pixels = table[table["model"] == "pixels"]["downstream_accuracy"]
+    on_pixels = [Reference(float(pixels.iloc[0]), "all 64 pixels")] if len(pixels) else []
+    panels = [("reconstruction_mse", [], False), ("downstream_accuracy", on_pixels, True)]
+    for ax, (metric, references, higher_is_better) in zip(axes, panels, strict=True):
+        series = []
+        for model in ["pca", *AUTOENCODERS]:
+            by_size = table[table["model"] == model].groupby("latent_dim")[metric]
+            series.append(
+                SeedSpread(model, list(by_size.groups), [values.to_numpy() for _, values in by_size])
             )
-            ax.scatter(rows["latent_dim"], rows[metric], s=10, color=f"C{index}", alpha=0.5)
+        draw_spread_over_seeds(ax, series, references, higher_is_better)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("code size")
         ax.set_ylabel(metric)
-        ax.grid(alpha=0.3)
-    pixels = table[table["model"] == "pixels"]["downstream_accuracy"]
-    if len(pixels):
-        axes[1].axhline(float(pixels.iloc[0]), color="grey", linestyle="--", label="all 64 pixels")
     axes[0].set_title("test reconstruction error (dots: seeds)")
     axes[1].set_title("logistic regression on the codes: test accuracy")
-    axes[1].legend(fontsize=8)
     return figure
 
 
@@ -198,21 +197,23 @@ def plot_comparison(results: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(12, 4), layout="constrained")
     axes = figure.subplots(1, len(headline))
     for ax, (dataset, metric) in zip(axes, headline.items(), strict=True):
-        rows = results[(results["dataset"] == dataset)]
-        for index, model in enumerate(GENERATOR_NAMES):
-            values = rows[(rows["model"] == model) & (rows["metric"] == metric)]["value"]
-            ax.scatter(np.full(len(values), index), values, color=f"C{index}", s=20)
-            if len(values):
-                ax.hlines(values.median(), index - 0.3, index + 0.3, color=f"C{index}", linewidth=2)
-        references = rows[rows["model"] == REFERENCE].set_index("metric")["value"]
-        for suffix, style in [("floor", "--"), ("baseline", ":")]:
-            if f"{metric}_{suffix}" in references:
-                ax.axhline(references[f"{metric}_{suffix}"], color="grey", linestyle=style, label=suffix)
-        ax.set_xticks(range(len(GENERATOR_NAMES)), GENERATOR_NAMES)
+        rows = results[results["dataset"] == dataset]
+        scored = rows[rows["metric"] == metric]
+        per_generator = [scored[scored["model"] == model]["value"].to_numpy() for model in GENERATOR_NAMES]
+        draw_seed_strip(ax, GENERATOR_NAMES, {metric: per_generator}, _floor_and_baseline(rows, metric))
         ax.set_title(f"{dataset}: {metric}")
-        ax.grid(alpha=0.3, axis="y")
-        ax.legend(fontsize=8)
     figure.suptitle(
         "Generators by dataset (dots: seeds, bar: median; grey: real-data floor and trivial baseline)"
     )
     return figure
+
+
+def _floor_and_baseline(rows: pd.DataFrame, metric: str) -> list[Reference]:
+    """The floor (dashed) and baseline (dotted) of ``metric`` among one dataset's ``reference`` rows."""
+    values = rows[rows["model"] == REFERENCE].set_index("metric")["value"]
+    styles = {"floor": "--", "baseline": ":"}
+    return [
+        Reference(float(values[f"{metric}_{suffix}"]), suffix, style)
+        for suffix, style in styles.items()
+        if f"{metric}_{suffix}" in values
+    ]

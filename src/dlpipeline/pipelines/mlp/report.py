@@ -89,15 +89,13 @@ def plot_accuracy_vs_neurons(results: list[ConfigResult], data: ToyDataParams) -
                 per_seed=[result.test_accuracy for result in mine],
             )
         )
-    reference = None
-    if _is_notes_circles(data):
-        reference = Reference(BAYES_ACCURACY_CIRCLES, f"reference {BAYES_ACCURACY_CIRCLES}")
+    bayes = [Reference(BAYES_ACCURACY_CIRCLES, f"reference {BAYES_ACCURACY_CIRCLES}")]
     return spread_over_seeds_figure(
         series,
         xlabel="hidden neurons (total)",
         ylabel="test accuracy",
         title=f"{data.name}: test accuracy over {len(results[0].seeds)} seeds",
-        reference=reference,
+        references=bayes if _is_notes_circles(data) else [],
     )
 
 

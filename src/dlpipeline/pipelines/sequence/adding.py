@@ -144,7 +144,7 @@ def plot_mse_vs_length(models: TrainedModels) -> Figure:
         xlabel="sequence length T",
         ylabel="test MSE",
         title="adding problem: test MSE against sequence length",
-        reference=Reference(ADDING_BASELINE_MSE, "predict the mean (1/6)"),
+        references=[Reference(ADDING_BASELINE_MSE, "predict the mean (1/6)")],
         higher_is_better=False,
         log=True,
     )
