@@ -12,13 +12,13 @@ from tests.pipelines.mlp.conftest import SKLEARN_MAX_ITER, TORCH_EPOCHS
 from dlpipeline.config import load_parameters
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.datasets import DataValidationError, ModelDataset
+from dlpipeline.figures.boundaries import mesh_over
 from dlpipeline.models.mlp import MLPEnsemble
 from dlpipeline.pipelines.mlp import data as data_nodes
 from dlpipeline.pipelines.mlp import torch_flavour
 from dlpipeline.pipelines.mlp.evaluate import evaluate_sweep, predicted_labels
 from dlpipeline.pipelines.mlp.params import SweepParams, TorchParams, ToyDataParams
 from dlpipeline.pipelines.mlp.sklearn_flavour import classifiers_as_module, fit_classifiers
-from dlpipeline.plotting import mesh_over
 
 
 def test_the_split_follows_the_test_size(split, data):

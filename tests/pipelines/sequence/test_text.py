@@ -6,6 +6,9 @@ import threading
 
 import pandas as pd
 import pytest
+from kedro.framework.project import pipelines
+from kedro.framework.startup import bootstrap_project
+from tests.helpers import PROJECT_ROOT
 
 from dlpipeline.executor import ExecutorParams, TaskFailedError
 from dlpipeline.pipelines.sequence import report, text, training
@@ -13,6 +16,7 @@ from dlpipeline.pipelines.sequence.params import ModelParams, TextDataParams, Te
 from dlpipeline.training import TrainConfig
 
 NAMES = ["anna", "bob", "carla", "dan", "emma", "finn", "gina", "hal", "ivy", "jon", "kim", "lea"]
+BIGRAM = "sequence.text.bigram"
 TINY_TRAIN = TrainConfig(epochs=3, learning_rate=0.01, batch_size=4, threads=1)
 
 
@@ -40,25 +44,26 @@ def test_every_cell_trains_as_a_language_model_scored_in_nats_per_character():
 
 def test_the_results_sit_beside_the_count_bigram():
     models, train, test = tiny_text(["gru"])
-    rows = text.text_rows(models, train, test)
+    rows = text.text_rows(models, text.fit_bigram(train), test)
     assert rows.loc[0, "metric"] == "test_nll"
     assert rows.loc[0, "baseline_name"] == "count bigram"
-    assert rows.loc[0, "baseline"] == pytest.approx(text.bigram_test_nll(train, test))
+    assert rows.loc[0, "baseline"] == pytest.approx(text.bigram_test_nll(text.fit_bigram(train), test))
     assert rows.loc[0, "seeds"] == 2
 
 
 def test_each_model_writes_names_and_says_which_are_training_names():
     models, train, _ = tiny_text(["lstm"])
-    samples = text.text_samples(models, train, TextSamplingParams(n_samples=5, seed=3))
+    bigram, sampling = text.fit_bigram(train), TextSamplingParams(n_samples=5, seed=3)
+    samples = text.text_samples(models, bigram, train, sampling)
     assert set(samples["cell"]) == {"lstm", "bigram"}
     assert samples.groupby(["cell", "seed"]).size().eq(5).all()
     assert samples["in_training"].eq(samples["text"].isin(set(train["name"])).astype(int)).all()
-    assert samples.equals(text.text_samples(models, train, TextSamplingParams(n_samples=5, seed=3)))
+    assert samples.equals(text.text_samples(models, bigram, train, sampling))
 
 
 def test_text_child_runs_carry_the_names_written_and_bits_per_character():
     models, train, _ = tiny_text(["gru"])
-    samples = text.text_samples(models, train, TextSamplingParams(n_samples=4))
+    samples = text.text_samples(models, text.fit_bigram(train), train, TextSamplingParams(n_samples=4))
     runs = report.build_text_child_runs(models, samples)
     assert len(runs) == 2
     for run in runs:
@@ -94,3 +99,17 @@ def test_a_failing_model_stops_the_others_at_their_next_epoch(monkeypatch: pytes
     monkeypatch.setattr(training, "train_model", failing_or_endless)
     with pytest.raises(TaskFailedError, match=r"text-gru-T8-s1.*out of memory"):
         tiny_text(["gru"], workers=2)
+
+
+def test_the_count_bigram_is_fitted_once_with_the_models_vocabulary_and_read_by_rows_and_samples():
+    models, train, _ = tiny_text(["gru"])
+    bigram = text.fit_bigram(train)
+    assert bigram.tokenizer == text.tokenizer_of(models)
+    assert bigram.counts.sum() == sum(len(name) + 1 for name in train["name"])
+    bootstrap_project(PROJECT_ROOT)
+    nodes = pipelines["sequence"].nodes
+    assert [node.name for node in nodes if BIGRAM in node.outputs] == ["sequence.text.fit_bigram"]
+    assert {node.name for node in nodes if BIGRAM in node.inputs} == {
+        "sequence.text.rows",
+        "sequence.text.samples",
+    }

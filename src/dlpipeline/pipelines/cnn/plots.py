@@ -16,12 +16,13 @@ from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix
 
 from dlpipeline.data.digits import table_to_images
+from dlpipeline.figures.confusion import confusion_matrix_figure
+from dlpipeline.figures.images import image_grid_figure, image_rows_figure
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.cnn import ConvNetEnsemble
 from dlpipeline.pipelines.cnn.params import ExperimentParams, ReportParams
 from dlpipeline.pipelines.cnn.train import as_tensors, member_predictions
 from dlpipeline.pipelines.common import median_seed_index
-from dlpipeline.plotting import confusion_matrix_figure, image_grid_figure, image_rows_figure
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.data.digits import table_to_images
+from dlpipeline.figures.curves import LearningCurves, learning_curves_figure
+from dlpipeline.figures.over_seeds import seed_strip_figure
 from dlpipeline.pipelines.cnn.params import ImageDataParams
 from dlpipeline.pipelines.cnn.plots import confusion_figure
 from dlpipeline.pipelines.cnn.train import SPLITS, EnsembleAccuracy
 from dlpipeline.pipelines.common import RunContent, child_run
-from dlpipeline.plotting import LearningCurves, learning_curves_figure, seed_strip_figure
 from dlpipeline.tracking import ChildRun, ParamValue
 
 NOT_APPLICABLE = "n/a"

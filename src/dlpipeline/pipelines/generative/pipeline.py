@@ -105,7 +105,8 @@ def moons_pipeline() -> Pipeline:
 def autoencoders_pipeline() -> Pipeline:
     """Autoencoders against PCA on the digits: reconstruction, features, codes, denoising."""
     digits_train, digits_test = "generative.digits.train", "generative.digits.test"
-    inputs = ["models", digits_train, digits_test, "params:model"]
+    evaluated = ["models", "pca", digits_train, digits_test, "params:model"]
+    drawn = ["models", "pca", digits_test, "params:model"]
     train_nodes = [
         node(
             autoencoders.train_autoencoders,
@@ -113,11 +114,17 @@ def autoencoders_pipeline() -> Pipeline:
             "models",
             name="train",
         ),
-        node(autoencoders.evaluate_autoencoders, inputs, "scores", name="evaluate"),
+        node(
+            autoencoders.fit_pca_baselines,
+            [digits_train, "params:model"],
+            ["pca", "pca_fit_seconds"],
+            name="fit_pca",
+        ),
+        node(autoencoders.evaluate_autoencoders, evaluated, "scores", name="evaluate"),
         node(report.autoencoder_summary, "scores", "summary", name="summary"),
         node(plots.plot_autoencoder_comparison, "scores", "comparison_plot", name="plot_comparison"),
-        node(plots.plot_codes, inputs, "codes_plot", name="plot_codes"),
-        node(plots.plot_reconstructions, inputs, "reconstructions_plot", name="plot_reconstructions"),
+        node(plots.plot_codes, drawn, "codes_plot", name="plot_codes"),
+        node(plots.plot_reconstructions, drawn, "reconstructions_plot", name="plot_reconstructions"),
         node(
             plots.plot_denoising,
             ["models", digits_test, "params:model"],
@@ -126,7 +133,7 @@ def autoencoders_pipeline() -> Pipeline:
         ),
         node(
             report.autoencoder_child_runs,
-            ["models", "scores", digits_train, digits_test, "params:model"],
+            ["models", "scores", "pca", "pca_fit_seconds", digits_test, "params:model"],
             "child_runs",
             name="child_runs",
         ),

@@ -12,11 +12,14 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from dlpipeline.figures.curves import draw_curves
+from dlpipeline.figures.images import image_rows_figure
+from dlpipeline.figures.over_seeds import Reference, SeedSpread, draw_seed_strip, draw_spread_over_seeds
 from dlpipeline.pipelines.generative.autoencoders import (
     AUTOENCODERS,
+    PcaBaselines,
     autoencoder_codes,
     denoising_examples,
-    fit_pca,
     model_key,
 )
 from dlpipeline.pipelines.generative.evaluation import REFERENCE
@@ -28,19 +31,9 @@ SCATTER_POINTS = 1000  # points drawn per panel: enough to see the shape, few en
 
 
 def digit_rows_figure(rows: Mapping[str, np.ndarray], title: str) -> Figure:
-    """One labelled row of 8×8 digits per entry (``(n, 64)`` pixels in [0, 1])."""
-    n_columns = max(len(images) for images in rows.values())
-    figure = Figure(figsize=(0.8 * n_columns + 1.8, 0.85 * len(rows) + 0.6), layout="constrained")
-    axes = figure.subplots(len(rows), n_columns, squeeze=False)
-    for row_axes, (label, images) in zip(axes, rows.items(), strict=True):
-        for ax in row_axes:
-            ax.set_xticks([])
-            ax.set_yticks([])
-        for ax, image in zip(row_axes, images, strict=False):
-            ax.imshow(np.reshape(image, (DIGIT_SIDE, DIGIT_SIDE)), cmap="gray_r", vmin=0, vmax=1)
-        row_axes[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    figure.suptitle(title)
-    return figure
+    """One labelled row of 8×8 digits per entry (``(n, 64)`` pixels in [0, 1]), ink on one scale."""
+    digits = {label: list(np.reshape(images, (-1, DIGIT_SIDE, DIGIT_SIDE))) for label, images in rows.items()}
+    return image_rows_figure(digits, title, ink_range=(0.0, 1.0))
 
 
 def _scatter(ax: Axes, points: np.ndarray, title: str, limits: np.ndarray, colour: str = "C0") -> None:
@@ -90,12 +83,10 @@ def plot_gan_losses(models: TrainedModels) -> Figure:
     figure = Figure(figsize=(9, 3.6), layout="constrained")
     axes = figure.subplots(1, 2)
     for ax, (player, index) in zip(axes, [("discriminator", 0), ("generator", 1)], strict=True):
-        for member, seed in enumerate(gan.trained_record.seeds):
-            ax.plot(loss[:, member, index], label=f"seed {seed}", linewidth=1)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(f"{player} loss")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        per_seed = {
+            f"seed {seed}": loss[:, member, index] for member, seed in enumerate(gan.trained_record.seeds)
+        }
+        draw_curves(ax, per_seed, ylabel=f"{player} loss", log=False)
     axes[0].axhline(2 * np.log(2), color="grey", linestyle="--", linewidth=1)  # D cannot tell: 2 ln 2
     figure.suptitle(f"{gan.about.dataset}: GAN losses (dashed: a discriminator that cannot tell, 2 ln 2)")
     return figure
@@ -140,34 +131,32 @@ def plot_autoencoder_comparison(table: pd.DataFrame) -> Figure:
     """Test reconstruction error and downstream accuracy by code size: PCA and the autoencoders."""
     figure = Figure(figsize=(10, 4), layout="constrained")
     axes = figure.subplots(1, 2)
-    for ax, metric in zip(axes, ["reconstruction_mse", "downstream_accuracy"], strict=True):
-        for index, model in enumerate(["pca", *AUTOENCODERS]):
-            rows = table[table["model"] == model]
-            medians = rows.groupby("latent_dim")[metric].median()
-            ax.plot(
-                medians.index, medians.to_numpy(), marker="o", color=f"C{index}", label=f"{model} (median)"
+    pixels = table[table["model"] == "pixels"]["downstream_accuracy"]
+    on_pixels = [Reference(float(pixels.iloc[0]), "all 64 pixels")] if len(pixels) else []
+    panels = [("reconstruction_mse", [], False), ("downstream_accuracy", on_pixels, True)]
+    for ax, (metric, references, higher_is_better) in zip(axes, panels, strict=True):
+        series = []
+        for model in ["pca", *AUTOENCODERS]:
+            by_size = table[table["model"] == model].groupby("latent_dim")[metric]
+            series.append(
+                SeedSpread(model, list(by_size.groups), [values.to_numpy() for _, values in by_size])
             )
-            ax.scatter(rows["latent_dim"], rows[metric], s=10, color=f"C{index}", alpha=0.5)
+        draw_spread_over_seeds(ax, series, references, higher_is_better)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("code size")
         ax.set_ylabel(metric)
-        ax.grid(alpha=0.3)
-    pixels = table[table["model"] == "pixels"]["downstream_accuracy"]
-    if len(pixels):
-        axes[1].axhline(float(pixels.iloc[0]), color="grey", linestyle="--", label="all 64 pixels")
     axes[0].set_title("test reconstruction error (dots: seeds)")
     axes[1].set_title("logistic regression on the codes: test accuracy")
-    axes[1].legend(fontsize=8)
     return figure
 
 
 def plot_codes(
-    models: TrainedModels, train: pd.DataFrame, test: pd.DataFrame, autoencoders: AutoencoderParams
+    models: TrainedModels, pca_baselines: PcaBaselines, test: pd.DataFrame, autoencoders: AutoencoderParams
 ) -> Figure:
     """The smallest codes of PCA and of the ReLU autoencoder (first seed), test digits coloured by label."""
     code_size = min(autoencoders.code_sizes)
     images, labels = data_matrix(test), test["label"].to_numpy()
-    pca_codes = fit_pca(train, code_size).transform(images)
+    pca_codes = pca_baselines[code_size].transform(images)
     ae_codes, _ = autoencoder_codes(models[model_key("autoencoder", code_size)], images)
     figure = Figure(figsize=(10, 4.6), layout="constrained")
     axes = figure.subplots(1, 2)
@@ -181,13 +170,13 @@ def plot_codes(
 
 
 def plot_reconstructions(
-    models: TrainedModels, train: pd.DataFrame, test: pd.DataFrame, autoencoders: AutoencoderParams
+    models: TrainedModels, pca_baselines: PcaBaselines, test: pd.DataFrame, autoencoders: AutoencoderParams
 ) -> Figure:
     """Test digits and their reconstructions by PCA and by the ReLU autoencoder at every code size."""
     images = data_matrix(test)[: autoencoders.grid_images]
     rows = {"original": images}
     for code_size in autoencoders.code_sizes:
-        pca = fit_pca(train, code_size)
+        pca = pca_baselines[code_size]
         rows[f"pca {code_size}"] = np.clip(pca.inverse_transform(pca.transform(images)), 0, 1)
         _, reconstructed = autoencoder_codes(models[model_key("autoencoder", code_size)], images)
         rows[f"autoencoder {code_size}"] = np.clip(reconstructed[0], 0, 1)
@@ -210,21 +199,23 @@ def plot_comparison(results: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(12, 4), layout="constrained")
     axes = figure.subplots(1, len(headline))
     for ax, (dataset, metric) in zip(axes, headline.items(), strict=True):
-        rows = results[(results["dataset"] == dataset)]
-        for index, model in enumerate(GENERATOR_NAMES):
-            values = rows[(rows["model"] == model) & (rows["metric"] == metric)]["value"]
-            ax.scatter(np.full(len(values), index), values, color=f"C{index}", s=20)
-            if len(values):
-                ax.hlines(values.median(), index - 0.3, index + 0.3, color=f"C{index}", linewidth=2)
-        references = rows[rows["model"] == REFERENCE].set_index("metric")["value"]
-        for suffix, style in [("floor", "--"), ("baseline", ":")]:
-            if f"{metric}_{suffix}" in references:
-                ax.axhline(references[f"{metric}_{suffix}"], color="grey", linestyle=style, label=suffix)
-        ax.set_xticks(range(len(GENERATOR_NAMES)), GENERATOR_NAMES)
+        rows = results[results["dataset"] == dataset]
+        scored = rows[rows["metric"] == metric]
+        per_generator = [scored[scored["model"] == model]["value"].to_numpy() for model in GENERATOR_NAMES]
+        draw_seed_strip(ax, GENERATOR_NAMES, {metric: per_generator}, _floor_and_baseline(rows, metric))
         ax.set_title(f"{dataset}: {metric}")
-        ax.grid(alpha=0.3, axis="y")
-        ax.legend(fontsize=8)
     figure.suptitle(
         "Generators by dataset (dots: seeds, bar: median; grey: real-data floor and trivial baseline)"
     )
     return figure
+
+
+def _floor_and_baseline(rows: pd.DataFrame, metric: str) -> list[Reference]:
+    """The floor (dashed) and baseline (dotted) of ``metric`` among one dataset's ``reference`` rows."""
+    values = rows[rows["model"] == REFERENCE].set_index("metric")["value"]
+    styles = {"floor": "--", "baseline": ":"}
+    return [
+        Reference(float(values[f"{metric}_{suffix}"]), suffix, style)
+        for suffix, style in styles.items()
+        if f"{metric}_{suffix}" in values
+    ]

@@ -13,11 +13,11 @@ import pandas as pd
 import torch
 
 from dlpipeline.data.toy2d import features_and_labels
+from dlpipeline.figures.boundaries import BoundaryGrid, mesh_over
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.common import median_seed_index
 from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
 from dlpipeline.pipelines.mlp.params import Flavour, SweepParams
-from dlpipeline.plotting import BoundaryGrid, mesh_over
 from dlpipeline.records import TrainingRecord
 from dlpipeline.training import predict
 

@@ -4,17 +4,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.data.toy2d import features_and_labels
+from dlpipeline.figures.boundaries import BoundaryPanel, boundary_grid_figure, decision_boundary_figure
+from dlpipeline.figures.curves import curves_figure
+from dlpipeline.figures.over_seeds import Reference, SeedSpread, spread_over_seeds_figure
 from dlpipeline.pipelines.common import RunContent, child_run
 from dlpipeline.pipelines.mlp.evaluate import SweepResult
 from dlpipeline.pipelines.mlp.params import ToyDataParams, widths_text
-from dlpipeline.plotting import (
-    BoundaryPanel,
-    SeedSpread,
-    boundary_grid_figure,
-    decision_boundary_figure,
-    loss_curves_figure,
-    spread_over_seeds_figure,
-)
 from dlpipeline.records import ParamValue
 from dlpipeline.tracking import ChildRun
 
@@ -90,13 +85,13 @@ def plot_accuracy_vs_neurons(results: list[SweepResult], data: ToyDataParams) ->
                 per_seed=[result.test_accuracy for result in mine],
             )
         )
-    reference = BAYES_ACCURACY_CIRCLES if _is_notes_circles(data) else None
+    bayes = [Reference(BAYES_ACCURACY_CIRCLES, f"reference {BAYES_ACCURACY_CIRCLES}")]
     return spread_over_seeds_figure(
         series,
         xlabel="hidden neurons (total)",
         ylabel="test accuracy",
         title=f"{data.name}: test accuracy over {len(results[0].seeds)} seeds",
-        reference=reference,
+        references=bayes if _is_notes_circles(data) else [],
     )
 
 
@@ -143,7 +138,7 @@ def plot_torch_loss(results: list[SweepResult]) -> Figure:
         for result in results
         if result.model.history is not None
     }
-    return loss_curves_figure(curves, title="torch: training loss (mean over seeds, best restart)")
+    return curves_figure(curves, title="torch: training loss (mean over seeds, best restart)")
 
 
 def boundary_figure(result: SweepResult, train_points: pd.DataFrame) -> Figure:

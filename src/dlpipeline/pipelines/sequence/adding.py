@@ -14,14 +14,11 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from dlpipeline.data.sequences import ADDING_BASELINE_MSE, adding_tensors
+from dlpipeline.figures.over_seeds import Reference, SeedSpread, spread_over_seeds_figure
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.recurrent import hidden_gradient_norms, unroll
 from dlpipeline.pipelines.sequence.params import AddingAnalysisParams, AddingDataParams
-from dlpipeline.pipelines.sequence.plots import (
-    gate_activations_figure,
-    gradient_norms_figure,
-    metric_vs_length_figure,
-)
+from dlpipeline.pipelines.sequence.plots import gate_activations_figure, gradient_norms_figure
 from dlpipeline.pipelines.sequence.report import result_rows
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
 from dlpipeline.training import initial_module
@@ -124,7 +121,7 @@ def _note_figure(text: str) -> Figure:
 def plot_mse_vs_length(models: TrainedModels) -> Figure:
     """Final test MSE against sequence length per model, beside the predict-the-mean baseline."""
     runs = [trained.about for trained in models.values()]
-    per_cell: dict[str, tuple[list[int], list[np.ndarray]]] = {}
+    per_cell = []
     for cell in dict.fromkeys(run.cell for run in runs):
         lengths = sorted({run.seq_len for run in runs if run.cell == cell})
         values = [
@@ -133,13 +130,15 @@ def plot_mse_vs_length(models: TrainedModels) -> Figure:
             )
             for length in lengths
         ]
-        per_cell[cell] = (lengths, values)
-    return metric_vs_length_figure(
+        per_cell.append(SeedSpread(label=cell, x=lengths, per_seed=values))
+    return spread_over_seeds_figure(
         per_cell,
-        baseline=ADDING_BASELINE_MSE,
-        baseline_label="predict the mean (1/6)",
+        xlabel="sequence length T",
         ylabel="test MSE",
         title="adding problem: test MSE against sequence length",
+        references=[Reference(ADDING_BASELINE_MSE, "predict the mean (1/6)")],
+        higher_is_better=False,
+        log=True,
     )
 
 

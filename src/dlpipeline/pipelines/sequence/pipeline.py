@@ -137,8 +137,14 @@ def text_pipeline() -> Pipeline:
     ]
     train_nodes = [
         *_training(node(text.text_task, ["train", "test", "params:data"], "tensors", name="tensors")),
-        node(text.text_rows, ["models", "train", "test"], "rows", name="rows"),
-        node(text.text_samples, ["models", "train", "params:sampling"], "samples", name="samples"),
+        node(text.fit_bigram, "train", "bigram", name="fit_bigram"),
+        node(text.text_rows, ["models", "bigram", "test"], "rows", name="rows"),
+        node(
+            text.text_samples,
+            ["models", "bigram", "train", "params:sampling"],
+            "samples",
+            name="samples",
+        ),
         *_common_report(
             node(report.build_text_child_runs, ["models", "samples"], "child_runs", name="build_child_runs")
         ),

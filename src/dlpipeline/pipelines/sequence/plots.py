@@ -1,7 +1,7 @@
-"""Figures of the sequence experiment (to move into :mod:`dlpipeline.plotting` later).
+"""Figures only the sequence experiment draws: gradient norms over time, gates, sequences.
 
-Plain :class:`matplotlib.figure.Figure` objects, no pyplot: safe in any thread, and saved
-by the catalog's ``FigureDataset`` or logged to MLflow.
+The kinds every pipeline shares (curves over epochs, values over seeds) are in
+:mod:`dlpipeline.figures`.
 """
 
 from collections.abc import Mapping, Sequence
@@ -18,31 +18,6 @@ class SequencePanel:
     title: str
     truth: np.ndarray
     predictions: Mapping[str, np.ndarray]
-
-
-def metric_vs_length_figure(
-    per_seed: Mapping[str, tuple[Sequence[int], Sequence[np.ndarray]]],
-    baseline: float,
-    baseline_label: str,
-    ylabel: str,
-    title: str,
-) -> Figure:
-    """A metric against sequence length per model (mean over seeds, every seed as a dot), log scale."""
-    figure = Figure(figsize=(7, 4.5), layout="constrained")
-    ax = figure.subplots()
-    for index, (label, (lengths, values)) in enumerate(per_seed.items()):
-        colour = f"C{index % 10}"
-        for length, seeds in zip(lengths, values, strict=True):
-            ax.scatter(np.full(len(seeds), length), seeds, s=10, color=colour, alpha=0.4)
-        ax.plot(lengths, [seeds.mean() for seeds in values], marker="o", color=colour, label=label)
-    ax.axhline(baseline, color="grey", linestyle="--", linewidth=1, label=baseline_label)
-    ax.set_yscale("log")
-    ax.set_xlabel("sequence length T")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    return figure
 
 
 def gradient_norms_figure(
@@ -114,20 +89,4 @@ def sequence_panels_figure(panels: Sequence[SequencePanel], xlabel: str, suptitl
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     figure.suptitle(suptitle)
-    return figure
-
-
-def metric_curves_figure(curves: Mapping[str, np.ndarray], ylabel: str, title: str, log: bool) -> Figure:
-    """A test metric after every epoch, one line per named run."""
-    figure = Figure(figsize=(7, 4.5), layout="constrained")
-    ax = figure.subplots()
-    for index, (label, values) in enumerate(curves.items()):
-        ax.plot(np.arange(1, len(values) + 1), values, color=f"C{index % 10}", label=label)
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, ncols=2)
     return figure

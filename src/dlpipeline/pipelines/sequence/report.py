@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from dlpipeline.figures.curves import curves_figure
 from dlpipeline.pipelines.common import RunContent, child_run
-from dlpipeline.pipelines.sequence.plots import metric_curves_figure
 from dlpipeline.pipelines.sequence.training import SequenceModel, TrainedModels
-from dlpipeline.plotting import loss_curves_figure
 from dlpipeline.tracking import ChildRun
 
 PATTERNS = {
@@ -34,7 +33,7 @@ def plot_losses(models: TrainedModels) -> Figure:
     """Training loss of every run (first seed of each model and length)."""
     curves = {trained.about.label: trained.trained_history.loss.numpy() for trained in first_seeds(models)}
     task = next(iter(models.values())).about.task
-    return loss_curves_figure(curves, title=f"{task}: training loss per epoch")
+    return curves_figure(curves, title=f"{task}: training loss per epoch")
 
 
 def plot_test_curves(models: TrainedModels) -> Figure:
@@ -44,7 +43,7 @@ def plot_test_curves(models: TrainedModels) -> Figure:
         trained.about.label: trained.trained_history.of(first.metric).numpy()
         for trained in first_seeds(models)
     }
-    return metric_curves_figure(
+    return curves_figure(
         curves,
         ylabel=first.metric,
         title=f"{first.task}: {first.metric} per epoch",
@@ -162,7 +161,7 @@ def _child_run(
             **(extra_metrics or {}),
         },
         histories={"loss": loss.tolist(), f"{run.metric}_per_epoch": history.of(run.metric).tolist()},
-        figures={"loss.png": loss_curves_figure({label: loss}, title=f"{label}: training loss")},
+        figures={"loss.png": curves_figure({label: loss}, title=f"{label}: training loss")},
         texts=texts or {},
     )
     return child_run(label, trained.trained_record, trained.timing, content)

@@ -7,6 +7,8 @@ over the real characters only). Generation is one-to-many: from the start token 
 sampled character after another until the end token. A count bigram is the baseline.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import torch
@@ -47,20 +49,35 @@ def text_task(train: pd.DataFrame, test: pd.DataFrame, data: TextDataParams) -> 
     )
 
 
-def bigram_test_nll(train: pd.DataFrame, test: pd.DataFrame) -> float:
-    """The count bigram's test negative log-likelihood per character (nats), vocabulary from training."""
+@dataclass(frozen=True)
+class CountBigram:
+    """The count bigram of the training names: their vocabulary and how often each token follows each."""
+
+    tokenizer: CharTokenizer
+    counts: np.ndarray
+    """``(V, V)`` counts, unsmoothed (see :func:`dlpipeline.data.text.bigram_counts`)."""
+
+
+def fit_bigram(train: pd.DataFrame) -> CountBigram:
+    """The count bigram of the training names, its vocabulary built from them as the models' is."""
     tokenizer = CharTokenizer.from_texts(train["name"])
-    counts = bigram_counts(list(train["name"]), tokenizer)
-    return bigram_nll(counts, list(test["name"]), tokenizer, BIGRAM_SMOOTHING)
+    return CountBigram(tokenizer, bigram_counts(list(train["name"]), tokenizer))
 
 
-def text_rows(models: TrainedModels, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+def bigram_test_nll(bigram: CountBigram, test: pd.DataFrame) -> float:
+    """The count bigram's test negative log-likelihood per character (nats), with add-one smoothing."""
+    return bigram_nll(bigram.counts, list(test["name"]), bigram.tokenizer, BIGRAM_SMOOTHING)
+
+
+def text_rows(models: TrainedModels, bigram: CountBigram, test: pd.DataFrame) -> pd.DataFrame:
     """The text task's result rows (test NLL per character), beside the count bigram."""
-    return result_rows(models, bigram_test_nll(train, test), "count bigram")
+    return result_rows(models, bigram_test_nll(bigram, test), "count bigram")
 
 
-def text_samples(models: TrainedModels, train: pd.DataFrame, sampling: TextSamplingParams) -> pd.DataFrame:
-    """``n_samples`` names written by every trained model, and whether each is a training name."""
+def text_samples(
+    models: TrainedModels, bigram: CountBigram, train: pd.DataFrame, sampling: TextSamplingParams
+) -> pd.DataFrame:
+    """``n_samples`` names written by every trained model and by the bigram, and which are training names."""
     tokenizer = tokenizer_of(models)
     known = set(train["name"])
     rows = []
@@ -80,15 +97,16 @@ def text_samples(models: TrainedModels, train: pd.DataFrame, sampling: TextSampl
             }
             for index, text in enumerate(texts)
         ]
-    rows += _bigram_samples(train, tokenizer, sampling, known)
+    rows += _bigram_samples(bigram, train, sampling, known)
     return pd.DataFrame(rows)
 
 
 def _bigram_samples(
-    train: pd.DataFrame, tokenizer: CharTokenizer, sampling: TextSamplingParams, known: set[str]
+    bigram: CountBigram, train: pd.DataFrame, sampling: TextSamplingParams, known: set[str]
 ) -> list[dict]:
-    """What the count bigram writes, for comparison (cell ``bigram``)."""
-    counts = bigram_counts(list(train["name"]), tokenizer) + BIGRAM_SMOOTHING
+    """What the count bigram writes, for comparison (cell ``bigram``), no name longer than a training one."""
+    tokenizer = bigram.tokenizer
+    counts = bigram.counts + BIGRAM_SMOOTHING
     counts[:, [tokenizer.pad_id, tokenizer.unknown_id]] = 0  # never written
     probabilities = counts / counts.sum(axis=1, keepdims=True)
     rng = np.random.default_rng(sampling.seed)
