@@ -1,5 +1,5 @@
-"""Shared fixtures: a throw-away copy of the project, one smoke run per pipeline, the kedro-viz
-build, a Dask cluster."""
+"""Shared fixtures: a throw-away copy of the project, a small network, one smoke run per pipeline,
+the MLflow runs a module's project holds, the kedro-viz build, a Dask cluster."""
 
 import json
 import os
@@ -7,11 +7,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from mlflow.tracking import MlflowClient
 from tests.helpers import copy_project, kedro_cli, smoke_run_in_copy
 from tests.shared_runs import built_once, session_folder
+from tests.tracking import ExperimentRuns, experiment_runs, tracking_client
 
 # Before any test module imports torch: dlpipeline sets the OpenMP wait policy torch reads once.
 import dlpipeline  # noqa: F401
+from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.models.mlp import MLPEnsemble
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
@@ -24,6 +28,19 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     copy = copy_project(tmp_path / "project")
     monkeypatch.chdir(copy)
     return copy
+
+
+@pytest.fixture
+def network() -> TrainedModule:
+    """An untrained one-member MLP (2 inputs, 3 hidden neurons, 1 output), for saving and loading."""
+    return TrainedModule.build(
+        MLPEnsemble,
+        in_features=2,
+        member_widths=[[3]],
+        out_features=1,
+        activation="relu",
+        seeds=[0],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +57,18 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]
         return built_once(folder, lambda built: smoke_run_in_copy(built / "project", pipeline)) / "project"
 
     return run
+
+
+@pytest.fixture(scope="module")
+def mlflow_client(project: Path) -> MlflowClient:
+    """A client of the MLflow store in the module's ``project`` (a fixture each module defines)."""
+    return tracking_client(project)
+
+
+@pytest.fixture(scope="module")
+def runs(mlflow_client: MlflowClient) -> ExperimentRuns:
+    """The parent and child runs in the module's ``project``."""
+    return experiment_runs(mlflow_client)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Helpers for the tests: copy the project, run Kedro in-process or as a user would.
+"""Helpers for the tests: copy the project, run Kedro in-process, run a command as a user would.
 
 Nothing here writes into the real project's data/, mlflow.db or mlruns/: every run
 happens inside a temporary copy, with the working directory switched to it.
@@ -9,12 +9,15 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from kedro.framework.project import pipelines as registered
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from kedro.validation.exceptions import ParameterValidationError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SMOKE = "smoke"
@@ -49,12 +52,9 @@ def trust_cases(pipeline: str) -> ModuleType:
 
 def project_files() -> list[str]:
     """Files git would ship: tracked plus untracked-but-not-ignored (so uncommitted work is tested)."""
-    listing = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
+    listing = run_command(
+        "git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", cwd=PROJECT_ROOT, check=True
+    ).stdout
     return [name for name in listing.split("\0") if name and (PROJECT_ROOT / name).is_file()]
 
 
@@ -78,6 +78,20 @@ def run_session(project_path: Path, env: str = SMOKE, hooks: tuple = (), **run_k
         for hook in hooks:
             session._hook_manager.register(hook)
         return session.run(**run_kwargs)
+
+
+def assert_refused_before_any_node(project: Path, pipeline: str, override: dict, key: str, rule: str) -> None:
+    """A run of ``pipeline`` in ``project`` with ``override`` over its parameters stops before any node.
+
+    Kedro's parameter validation refuses it naming ``key`` (quoted) and ``rule``, and the first
+    node's outputs (``data/01_raw/<pipeline>``) are never written.
+    """
+    with pytest.raises(ParameterValidationError) as error:
+        run_session(project, pipeline_names=[pipeline], runtime_params={pipeline: override})
+    message = str(error.value)
+    assert f"'{key}'" in message, message
+    assert rule in message, message
+    assert not (project / "data/01_raw" / pipeline).exists(), f"{pipeline}'s data nodes ran"
 
 
 def smoke_run_in_copy(destination: Path, pipeline: str) -> Path:
@@ -104,15 +118,36 @@ def project_env(project: Path) -> dict[str, str]:
     }
 
 
-def kedro_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run ``kedro`` as a user would (a subprocess, no stdin), capturing its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "kedro", *args],
+def run_command(
+    *command: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 600, check: bool = False
+) -> subprocess.CompletedProcess:
+    """Run ``command`` in ``cwd`` as a user would: a subprocess with no stdin, its output captured as text.
+
+    ``env`` is the process's whole environment, by default ``project_env(cwd)``. With ``check`` a
+    command that fails fails the test, showing the end of its output.
+    """
+    result = subprocess.run(
+        command,
         check=False,
         cwd=cwd,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        env={**project_env(cwd), **(env or {})},
-        timeout=600,
+        env=project_env(cwd) if env is None else env,
+        timeout=timeout,
     )
+    if check:
+        assert result.returncode == 0, (
+            f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+        )
+    return result
+
+
+def command_output(*command: str, cwd: Path, env: Mapping[str, str] | None = None) -> str:
+    """What ``command`` printed (see ``run_command``); a command that fails fails the test."""
+    return run_command(*command, cwd=cwd, env=env, check=True).stdout
+
+
+def kedro_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``kedro`` as a user would (see ``run_command``), ``env`` set on top of ``project_env(cwd)``."""
+    return run_command(sys.executable, "-m", "kedro", *args, cwd=cwd, env={**project_env(cwd), **(env or {})})

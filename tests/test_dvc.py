@@ -1,45 +1,31 @@
 """DVC: `dvc repro` rebuilds what changed, and regenerated datasets match the hashes in dvc.lock."""
 
 import json
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
-from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli, project_env
+from tests.helpers import PROJECT_ROOT, command_output, copy_project, kedro_cli, project_env
 
 DATA_STAGE, TRAIN_STAGE = "mlp_data", "mlp_train"
 
 
-def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    """Run a command in the project copy, failing the test with its output if it fails."""
-    result = subprocess.run(
-        command,
-        check=False,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env={**project_env(cwd), "DVC_NO_ANALYTICS": "1", **(env or {})},
-        timeout=600,
-    )
-    assert result.returncode == 0, (
-        f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
-    )
-    return result.stdout
+def in_kedro_env(project: Path, kedro_env: str) -> dict[str, str]:
+    """The environment of a command in ``project`` whose stages run ``kedro`` on ``kedro_env``."""
+    return {**project_env(project), "KEDRO_ENV": kedro_env}
 
 
 def fresh_clone(destination: Path) -> Path:
     """A project copy that is its own git repository, as a user's clone would be."""
     copy = copy_project(destination)
-    run("git", "init", "-q", cwd=copy)
+    command_output("git", "init", "-q", cwd=copy)
     return copy
 
 
 def changed_stages(project: Path) -> set[str]:
     """Stages that `dvc status` says would re-run."""
-    status = json.loads(run("dvc", "status", "--json", cwd=project) or "{}")
+    status = json.loads(command_output("dvc", "status", "--json", cwd=project) or "{}")
     return {name.split(":")[-1] for name in status}
 
 
@@ -78,7 +64,9 @@ def data_stages() -> list[str]:
 def regenerated_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh clone where every data stage was reproduced on the base parameters (one ``dvc repro``)."""
     clone = fresh_clone(tmp_path_factory.mktemp("regenerated") / "clone")
-    run("dvc", "repro", "--force", "--single-item", *data_stages(), cwd=clone, env={"KEDRO_ENV": "base"})
+    command_output(
+        "dvc", "repro", "--force", "--single-item", *data_stages(), cwd=clone, env=in_kedro_env(clone, "base")
+    )
     return clone
 
 
@@ -93,7 +81,7 @@ def test_regenerated_datasets_reproduce_the_committed_hashes_byte_for_byte(
 @pytest.fixture(scope="module")
 def reproduced_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     clone = fresh_clone(tmp_path_factory.mktemp("dvc") / "clone")
-    run("dvc", "repro", cwd=clone, env={"KEDRO_ENV": "smoke"})
+    command_output("dvc", "repro", cwd=clone, env=in_kedro_env(clone, "smoke"))
     return clone
 
 
@@ -117,17 +105,17 @@ def kedro_run(tmp_path_factory: pytest.TempPathFactory) -> KedroRun:
 def test_a_fresh_clone_reproduces_everything_then_is_up_to_date(reproduced_clone: Path):
     assert (reproduced_clone / "data/05_model_input/mlp/train.csv").exists()
     assert (reproduced_clone / "data/08_reporting/mlp/metrics.json").exists()
-    second = run("dvc", "repro", cwd=reproduced_clone, env={"KEDRO_ENV": "smoke"})
+    second = command_output("dvc", "repro", cwd=reproduced_clone, env=in_kedro_env(reproduced_clone, "smoke"))
     assert "Data and pipelines are up to date." in second
     assert changed_stages(reproduced_clone) == set()
 
 
 def test_metrics_and_plots_are_declared_to_dvc(reproduced_clone: Path):
-    metrics = json.loads(run("dvc", "metrics", "show", "--json", cwd=reproduced_clone))
+    metrics = json.loads(command_output("dvc", "metrics", "show", "--json", cwd=reproduced_clone))
     (workspace,) = metrics.values()
     numbers = workspace["data"]["data/08_reporting/mlp/metrics.json"]["data"]
     assert set(numbers) == {"torch", "sklearn"}
-    plots = run("dvc", "plots", "show", "--json", cwd=reproduced_clone)
+    plots = command_output("dvc", "plots", "show", "--json", cwd=reproduced_clone)
     assert "accuracy_table.csv" in plots
 
 
@@ -142,7 +130,7 @@ def test_every_stage_rerun_on_the_same_inputs_writes_the_same_bytes(
 
 
 def test_dvc_metrics_show_a_dozen_headline_figures_per_pipeline(reproduced_clone: Path):
-    metrics = json.loads(run("dvc", "metrics", "show", "--json", cwd=reproduced_clone))
+    metrics = json.loads(command_output("dvc", "metrics", "show", "--json", cwd=reproduced_clone))
     (workspace,) = metrics.values()
     for path, content in workspace["data"].items():
         assert 0 < len(leaves(content["data"])) <= 12, path
@@ -158,7 +146,7 @@ def leaves(tree: dict | float) -> list[float]:
 def test_kedro_run_keeps_dvc_in_step_so_dvc_repro_reruns_nothing(kedro_run: KedroRun):
     assert "Recorded in dvc.lock" in kedro_run.output
     assert changed_stages(kedro_run.clone) == set()
-    second = run("dvc", "repro", cwd=kedro_run.clone, env={"KEDRO_ENV": "smoke"})
+    second = command_output("dvc", "repro", cwd=kedro_run.clone, env=in_kedro_env(kedro_run.clone, "smoke"))
     assert "Data and pipelines are up to date." in second
 
 

@@ -182,22 +182,13 @@ def _resolved(entry: Any, key: str, dataset: str) -> Any:
     return yaml.safe_load(text)
 
 
-def dataset_types(entry: Any) -> Iterator[str]:
-    """Every ``type:`` in a catalog entry, nested datasets included."""
+def nested_values(entry: Any, key: str) -> Iterator[str]:
+    """Every ``<key>:`` text in a catalog entry, nested datasets included (``type``, ``filepath``)."""
     if isinstance(entry, dict):
-        if isinstance(entry.get("type"), str):
-            yield entry["type"]
+        if isinstance(entry.get(key), str):
+            yield entry[key]
         for value in entry.values():
-            yield from dataset_types(value)
-
-
-def file_paths(entry: Any) -> Iterator[str]:
-    """Every ``filepath:`` in a catalog entry, nested datasets included."""
-    if isinstance(entry, dict):
-        if isinstance(entry.get("filepath"), str):
-            yield entry["filepath"]
-        for value in entry.values():
-            yield from file_paths(value)
+            yield from nested_values(value, key)
 
 
 def parameter_file(key: str) -> Path | None:
@@ -237,8 +228,10 @@ def stage_needs(stage: Stage) -> Needs:
             continue  # a MemoryDataset by default: nothing on disk
         path, entry = found
         deps.add(str(path.relative_to(PROJECT_ROOT)))
-        modules |= {kind.rpartition(".")[0] for kind in dataset_types(entry) if kind.startswith(PACKAGE)}
-        for filepath in file_paths(entry):
+        modules |= {
+            kind.rpartition(".")[0] for kind in nested_values(entry, "type") if kind.startswith(PACKAGE)
+        }
+        for filepath in nested_values(entry, "filepath"):
             (outputs if name in produced else deps).add(filepath)
     deps |= {as_dep(module) for module in import_closure(modules)}
     return Needs(deps, params, outputs)

@@ -7,7 +7,7 @@ import pytest
 from distributed import Client
 from pydantic import ValidationError
 from tests.helpers import run_session
-from tests.mlflow_store import child_metrics, runs
+from tests.tracking import child_metrics, runs
 from tests.trust.runs import assert_close, metrics
 
 from dlpipeline.executor import SCHEDULER_VARIABLE, ExecutorParams, IsolatedExecutorParams

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 from tests.helpers import PIPELINES, SMOKE, kedro_cli
+from tests.tracking import project_experiment, tracking_client
 
 from dlpipeline import mlflow_ui
 
@@ -43,8 +43,8 @@ def test_a_plain_kedro_run_is_recorded_under_the_pipelines_names_in_a_model_trai
     result = kedro_cli("run", "--env", SMOKE, "--tags", "data", cwd=project_copy)
     assert result.returncode == 0, result.stderr[-3000:]
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{project_copy / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("dlpipeline")
+    client = tracking_client(project_copy)
+    experiment = project_experiment(client)
     (parent,) = client.search_runs([experiment.experiment_id])
     assert experiment.tags[mlflow_ui.EXPERIMENT_KIND_TAG] == "custom_model_development"
     assert parent.info.run_name == "+".join(PIPELINES)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli, project_env
+from tests.helpers import PROJECT_ROOT, command_output, copy_project, kedro_cli, project_env, run_command
 
 EXAMPLE = PROJECT_ROOT / "tests/fixtures/new_pipeline"
 SHARED_NAMES = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
@@ -22,7 +22,7 @@ SHARED_NAMES = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "opt
 
 def git(*args: str, cwd: Path) -> str:
     """Run git quietly in ``cwd`` and return its output."""
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    return command_output("git", *args, cwd=cwd)
 
 
 def add_example_pipeline(project: Path) -> None:
@@ -53,15 +53,16 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess:
     """Run the project's own test suite (a selection of it) inside ``project``."""
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+    return run_command(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        *args,
         cwd=project,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
         env={**project_env(project), "PYTHONDONTWRITEBYTECODE": "1"},
         timeout=900,
-        check=False,
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from pydantic import ValidationError
+from tests.helpers import PROJECT_ROOT, run_command
 from torch import nn
 
 from dlpipeline import threads
@@ -104,9 +105,7 @@ def test_torch_threads_leaves_torch_alone_for_null():
 def run_python(code: str, **environment: str) -> subprocess.CompletedProcess:
     """``python -c code`` in a fresh interpreter with the OpenMP variables removed, then ``environment``."""
     env = {name: value for name, value in os.environ.items() if name not in threads.OPENMP_ENVIRONMENT}
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**env, **environment}
-    )
+    return run_command(sys.executable, "-c", code, cwd=PROJECT_ROOT, env={**env, **environment}, check=True)
 
 
 def test_importing_dlpipeline_before_torch_makes_idle_threads_sleep():

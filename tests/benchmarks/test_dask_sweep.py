@@ -1,32 +1,25 @@
 """The Dask benchmark runs the smoke cnn sweep here and on a cluster, and both give the same histories."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT, run_command
 
 
 def test_the_dask_benchmark_times_both_sweeps_and_finds_the_same_results(tmp_path: Path, dask_scheduler: str):
     output = tmp_path / "dask_sweep.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/dask_sweep.py",
-            "--smoke",
-            "--epochs",  # what is checked holds for any number of epochs: one keeps the test short
-            "1",
-            "--address",
-            dask_scheduler,
-            "--output",
-            output,
-        ],
+    result = run_command(
+        sys.executable,
+        "benchmarks/dask_sweep.py",
+        "--smoke",
+        "--epochs",  # what is checked holds for any number of epochs: one keeps the test short
+        "1",
+        "--address",
+        dask_scheduler,
+        "--output",
+        str(output),
         cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]

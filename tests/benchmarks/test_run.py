@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.helpers import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT, run_command
 
 REQUIRED_KEYS = {
     "workload",
@@ -25,15 +25,7 @@ REQUIRED_KEYS = {
 
 def run_harness(*arguments: str) -> subprocess.CompletedProcess:
     """``python benchmarks/run.py <arguments>`` from the project root, no stdin, output captured."""
-    return subprocess.run(
-        [sys.executable, "benchmarks/run.py", *arguments],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
+    return run_command(sys.executable, "benchmarks/run.py", *arguments, cwd=PROJECT_ROOT, timeout=300)
 
 
 def smoke_run(workload: str, output: Path, *arguments: str) -> subprocess.CompletedProcess:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import requests
 from playwright.sync_api import ConsoleMessage, Page, Request
 from tests.helpers import project_env
-from tests.team.servers import HOST, missing, stop, wait_until
+from tests.team.servers import HOST, missing, start_in_background, stop, wait_until
 
 SERVER_START_TIMEOUT_S = 240.0  # `mlflow ui` takes a minute to answer on a loaded 2-core machine
 # Variables by which MLflow recognises a CI machine or a test, and then sends no telemetry by
@@ -102,16 +102,7 @@ def serve(command: list[str], cwd: Path, env: dict[str, str], ready_path: str, l
     """Start ``command`` (which must listen on the port it was given), wait until ``ready_path`` answers."""
     port = int(command[-1])
     url = f"http://{HOST}:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = start_in_background(command, log, cwd=cwd, env=env)
     try:
         wait_until(
             lambda: _answers(url + ready_path), process, SERVER_START_TIMEOUT_S, " ".join(command[2:4]), log

@@ -13,6 +13,7 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from playwright.sync_api import Page
 from tests.browser.browsing import HOST, Server, Tab, image_loaded, kedro_command, serve, user_shell_env
+from tests.tracking import project_experiment
 
 from dlpipeline import mlflow_ui
 
@@ -35,24 +36,19 @@ def ui(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
 
 
 @pytest.fixture(scope="module")
-def client(project: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+def experiment_id(mlflow_client: MlflowClient) -> str:
+    return project_experiment(mlflow_client).experiment_id
 
 
 @pytest.fixture(scope="module")
-def experiment_id(client: MlflowClient) -> str:
-    return client.get_experiment_by_name("dlpipeline").experiment_id
-
-
-@pytest.fixture(scope="module")
-def parent(client: MlflowClient, experiment_id: str) -> Run:
-    (run,) = client.search_runs([experiment_id], "tags.`mlflow.parentRunId` IS NULL")
+def parent(mlflow_client: MlflowClient, experiment_id: str) -> Run:
+    (run,) = mlflow_client.search_runs([experiment_id], "tags.`mlflow.parentRunId` IS NULL")
     return run
 
 
 @pytest.fixture(scope="module")
-def torch_children(client: MlflowClient, experiment_id: str) -> list[Run]:
-    children = client.search_runs([experiment_id], TORCH_CHILDREN)
+def torch_children(mlflow_client: MlflowClient, experiment_id: str) -> list[Run]:
+    children = mlflow_client.search_runs([experiment_id], TORCH_CHILDREN)
     return sorted(children, key=lambda run: int(run.data.params["hidden_neurons"]))
 
 
@@ -70,11 +66,10 @@ def expand_parent(page: Page, parent_name: str) -> None:
 
 
 def test_the_experiment_is_a_model_training_one_and_the_parent_is_named_after_its_pipeline(
-    client: MlflowClient, experiment_id: str, parent: Run
+    mlflow_client: MlflowClient, experiment_id: str, parent: Run
 ):
-    assert (
-        client.get_experiment(experiment_id).tags[mlflow_ui.EXPERIMENT_KIND_TAG] == "custom_model_development"
-    )
+    experiment = mlflow_client.get_experiment(experiment_id)
+    assert experiment.tags[mlflow_ui.EXPERIMENT_KIND_TAG] == "custom_model_development"
     assert parent.info.run_name == "mlp"
 
 
@@ -85,7 +80,7 @@ def test_the_ui_server_runs_with_mlflow_telemetry_off(ui: Server):
 
 
 def test_the_link_a_run_prints_opens_the_runs_table_with_the_children_under_their_parent(
-    ui: Server, tab: Tab, experiment_id: str, parent: Run, client: MlflowClient
+    ui: Server, tab: Tab, experiment_id: str, parent: Run, mlflow_client: MlflowClient
 ):
     page = tab.page
     page.goto(mlflow_ui.runs_page_url(ui.url, experiment_id))
@@ -93,7 +88,8 @@ def test_the_link_a_run_prints_opens_the_runs_table_with_the_children_under_thei
     page.get_by_role("heading", name="Runs").wait_for()
     page.get_by_text(parent.info.run_name, exact=True).wait_for()
     expand_parent(page, parent.info.run_name)
-    children = client.search_runs([experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+    of_parent = f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'"
+    children = mlflow_client.search_runs([experiment_id], of_parent)
     for child in children:
         page.get_by_text(child.info.run_name, exact=True).wait_for()
     tab.screenshot("mlflow_runs")

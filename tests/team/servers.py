@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +63,30 @@ def stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
     # Workers may outlive their leader for a moment: make sure the group is gone.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def start_in_background(
+    command: Sequence[str | Path],
+    log: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    user: str | None = None,
+) -> subprocess.Popen:
+    """Start ``command`` without waiting: no stdin, both output streams into ``log``.
+
+    It leads its own session, so that :func:`stop` ends it with everything it starts.
+    """
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env=env,
+            user=user,
+            start_new_session=True,
+        )
 
 
 def wait_until(
@@ -120,19 +144,15 @@ class Postgres:
         )
         port = free_port()
         log = folder / "postgres.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    *[bin_dir / "postgres", "-D", data, "-p", str(port), "-k", folder],
-                    *["-c", f"listen_addresses={HOST}", "-c", "fsync=off"],
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                user=user,
-                cwd=folder,
-                start_new_session=True,
-            )
+        process = start_in_background(
+            [
+                *[bin_dir / "postgres", "-D", data, "-p", str(port), "-k", folder],
+                *["-c", f"listen_addresses={HOST}", "-c", "fsync=off"],
+            ],
+            log,
+            cwd=folder,
+            user=user,
+        )
         server = cls(port, folder, process)
         wait_until(server._accepts, process, 60, "postgres", log)
         return server
@@ -209,20 +229,16 @@ def start_mlflow_server(backend_uri: str, folder: Path) -> MlflowServer:
         environment.pop(variable, None)
     log = folder / "mlflow-server.log"
     started = time.monotonic()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                *[sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth"],
-                *["--backend-store-uri", backend_uri, "--artifacts-destination", str(artifacts)],
-                *["--host", HOST, "--port", str(port), "--workers", "1"],
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=environment,
-            cwd=folder,
-            start_new_session=True,
-        )
+    process = start_in_background(
+        [
+            *[sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth"],
+            *["--backend-store-uri", backend_uri, "--artifacts-destination", str(artifacts)],
+            *["--host", HOST, "--port", str(port), "--workers", "1"],
+        ],
+        log,
+        cwd=folder,
+        env=environment,
+    )
     uri = f"http://{HOST}:{port}"
     wait_until(lambda: _answers(f"{uri}/health"), process, MLFLOW_START_TIMEOUT_S, "mlflow server", log)
     server = MlflowServer(uri, admin, artifacts, process, log, time.monotonic() - started)
@@ -235,14 +251,7 @@ def start_moto_server(folder: Path) -> tuple[str, subprocess.Popen]:
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = folder / "moto.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = start_in_background([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)], log)
     endpoint = f"http://{HOST}:{port}"
     wait_until(lambda: _answers(endpoint), process, 60, "moto server", log)
     return endpoint, process

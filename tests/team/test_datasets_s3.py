@@ -20,7 +20,6 @@ from tests.team.servers import start_moto_server, stop
 
 from dlpipeline.datasets import DataValidationError, FigureDataset, JSONDataset, ModelDataset, TableDataset
 from dlpipeline.models.checkpoint import TrainedModule
-from dlpipeline.models.mlp import MLPEnsemble
 from dlpipeline.records import Timing
 
 BUCKET = "dlpipeline-data"
@@ -115,15 +114,7 @@ def test_a_table_a_figure_and_a_json_round_trip_through_s3_with_the_bytes_of_a_l
         assert object_bytes(f"round-trip/{name}") == (tmp_path / name).read_bytes(), name
 
 
-def test_models_and_their_timings_round_trip_through_s3(s3: dict[str, str]):
-    network = TrainedModule.build(
-        MLPEnsemble,
-        in_features=2,
-        member_widths=[[3]],
-        out_features=1,
-        activation="relu",
-        seeds=[0],
-    )
+def test_models_and_their_timings_round_trip_through_s3(s3: dict[str, str], network: TrainedModule):
     models = ModelDataset(f"s3://{BUCKET}/models/net.pt", timings_filepath=f"s3://{BUCKET}/timings/net.json")
     models.save({"net": network.replace(timing=Timing(train_seconds=1.5))})
     loaded = models.load()["net"]

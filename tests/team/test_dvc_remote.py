@@ -7,7 +7,6 @@ git-ignored ``.dvc/config.local`` (``dvc remote modify --local``).
 import filecmp
 import os
 import secrets
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.helpers import PROJECT_ROOT, copy_project
+from tests.helpers import PROJECT_ROOT, command_output, copy_project, run_command
 from tests.team.servers import start_moto_server, stop
 
 BUCKET = "dlpipeline-team"
@@ -39,24 +38,6 @@ def environment() -> dict[str, str]:
     }
 
 
-def run(*command: str, cwd: Path) -> str:
-    """Run a command, failing the test with its output if it fails."""
-    result = subprocess.run(
-        command,
-        check=False,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=environment(),
-        timeout=600,
-    )
-    assert result.returncode == 0, (
-        f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
-    )
-    return result.stdout
-
-
 DATA_STAGES = [
     name
     for name in yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
@@ -77,7 +58,9 @@ def data_files(project: Path) -> list[Path]:
 def give_own_keys(clone: Path, endpoint: str) -> None:
     """What each person does once in their clone: their keys, kept out of git."""
     for option, value in {**KEYS, "endpointurl": endpoint}.items():
-        run("dvc", "remote", "modify", "--local", REMOTE, option, value, cwd=clone)
+        command_output(
+            "dvc", "remote", "modify", "--local", REMOTE, option, value, cwd=clone, env=environment()
+        )
 
 
 @pytest.fixture(scope="module")
@@ -102,44 +85,48 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def pushed(s3: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One clone makes the datasets, adds the team remote, commits and pushes."""
     origin = copy_project(tmp_path_factory.mktemp("origin") / "project")
-    run("git", "init", "-q", cwd=origin)
-    run("kedro", "run", "--tags", "data", cwd=origin)  # every <pipeline>_data stage's datasets, at once
-    run("dvc", "commit", "--force", *DATA_STAGES, cwd=origin)  # into the cache, as `dvc repro` would
-    run("dvc", "remote", "add", "--default", REMOTE, f"s3://{BUCKET}/dvc", cwd=origin)
+    command_output("git", "init", "-q", cwd=origin, env=environment())
+    # every <pipeline>_data stage's datasets, at once, then into the cache as `dvc repro` would
+    command_output("kedro", "run", "--tags", "data", cwd=origin, env=environment())
+    command_output("dvc", "commit", "--force", *DATA_STAGES, cwd=origin, env=environment())
+    command_output(
+        "dvc", "remote", "add", "--default", REMOTE, f"s3://{BUCKET}/dvc", cwd=origin, env=environment()
+    )
     give_own_keys(origin, s3)
-    run("git", "add", "-A", cwd=origin)
+    command_output("git", "add", "-A", cwd=origin, env=environment())
     identity = ["-c", "user.name=t", "-c", "user.email=t@example.org"]
-    run("git", *identity, "commit", "-qm", "team remote", cwd=origin)
+    command_output("git", *identity, "commit", "-qm", "team remote", cwd=origin, env=environment())
     started = time.monotonic()
-    run("dvc", "push", cwd=origin)
+    command_output("dvc", "push", cwd=origin, env=environment())
     return {"origin": origin, "push_s": time.monotonic() - started}
 
 
 def test_pull_in_a_fresh_clone_gives_the_same_bytes_and_a_clean_status(pushed: dict, s3: str, tmp_path: Path):
     origin = pushed["origin"]
     clone = tmp_path / "clone"
-    run("git", "clone", "-q", str(origin), str(clone), cwd=tmp_path)
+    command_output("git", "clone", "-q", str(origin), str(clone), cwd=tmp_path, env=environment())
     assert not (clone / "data/01_raw/mlp/points.csv").exists()
     give_own_keys(clone, s3)
     started = time.monotonic()
-    run("dvc", "pull", *DATA_STAGES, cwd=clone)  # the datasets (trained models were not pushed here)
+    # the datasets (trained models were not pushed here)
+    command_output("dvc", "pull", *DATA_STAGES, cwd=clone, env=environment())
     pull_s = time.monotonic() - started
     datasets = data_files(origin)
     assert datasets
     for path in datasets:
         assert filecmp.cmp(origin / path, clone / path, shallow=False), path
-    status = run("dvc", "status", "--cloud", *DATA_STAGES, cwd=clone)
+    status = command_output("dvc", "status", "--cloud", *DATA_STAGES, cwd=clone, env=environment())
     assert "in sync" in status, status
     print(f"dvc push {pushed['push_s']:.1f} s, dvc pull {pull_s:.1f} s, {len(datasets)} datasets")
 
 
 def test_keys_stay_out_of_git(pushed: dict):
     origin = pushed["origin"]
-    committed = run("git", "show", "HEAD:.dvc/config", cwd=origin)
+    committed = command_output("git", "show", "HEAD:.dvc/config", cwd=origin, env=environment())
     assert f"s3://{BUCKET}/dvc" in committed
     for value in KEYS.values():
         assert value not in committed
-        grep = subprocess.run(["git", "grep", "-q", value, "HEAD"], cwd=origin, check=False)
+        grep = run_command("git", "grep", "-q", value, "HEAD", cwd=origin, env=environment())
         assert grep.returncode == 1  # not found anywhere in the commit
     assert KEYS["secret_access_key"] in (origin / ".dvc/config.local").read_text()
-    run("git", "check-ignore", "-q", ".dvc/config.local", cwd=origin)
+    command_output("git", "check-ignore", "-q", ".dvc/config.local", cwd=origin, env=environment())

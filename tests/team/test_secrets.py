@@ -5,9 +5,8 @@ real values live in the environment, ``conf/local/`` or ``.dvc/config.local`` (g
 """
 
 import re
-import subprocess
 
-from tests.helpers import PROJECT_ROOT, project_files
+from tests.helpers import PROJECT_ROOT, project_files, run_command
 
 SCANNED = (".md", ".yml", ".yaml", ".ini", ".toml", ".cfg", ".sh", ".txt", ".json", "config", "run")
 SECRET = re.compile(
@@ -44,5 +43,5 @@ def test_no_secret_in_the_files_git_ships():
 
 def test_local_credentials_are_git_ignored():
     for path in ("conf/local/credentials.yml", ".dvc/config.local"):
-        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=PROJECT_ROOT, check=False)
+        ignored = run_command("git", "check-ignore", "-q", path, cwd=PROJECT_ROOT)
         assert ignored.returncode == 0, f"{path} is not git-ignored"

@@ -23,7 +23,6 @@ from dlpipeline.datasets import (
     atomic_path,
 )
 from dlpipeline.models.checkpoint import TrainedModule
-from dlpipeline.models.mlp import MLPEnsemble
 from dlpipeline.records import Timing
 
 Corruption = Callable[[Path], None]
@@ -251,15 +250,9 @@ def test_json_reports_round_trip_and_a_damaged_one_is_named(tmp_path: Path, monk
         report.load()
 
 
-def test_a_model_file_holds_no_clock_readings_and_its_timings_come_back_beside_it(tmp_path: Path):
-    network = TrainedModule.build(
-        MLPEnsemble,
-        in_features=2,
-        member_widths=[[3]],
-        out_features=1,
-        activation="relu",
-        seeds=[0],
-    )
+def test_a_model_file_holds_no_clock_readings_and_its_timings_come_back_beside_it(
+    tmp_path: Path, network: TrainedModule
+):
     dataset = ModelDataset(str(tmp_path / "models.pt"), timings_filepath=str(tmp_path / "timings.json"))
     dataset.save({"net": network.replace(timing=Timing(train_seconds=1.5))})
     first = (tmp_path / "models.pt").read_bytes()

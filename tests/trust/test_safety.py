@@ -2,7 +2,6 @@
 
 import re
 import sqlite3
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import yaml
 from kedro_viz.launchers.cli.run import run as viz_run
 from mlflow.cli import cli as mlflow_cli
 from tests.documentation import README, section
-from tests.helpers import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT, run_command
 
 LOCALHOST = "127.0.0.1"
 
@@ -37,12 +36,8 @@ def test_the_docs_say_where_the_uis_listen_and_how_to_open_them_to_other_machine
 
 
 def test_credentials_live_only_in_the_git_ignored_conf_local():
-    ignored = subprocess.run(
-        ["git", "check-ignore", "conf/local/credentials.yml", "conf/local/mlflow.yml"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    ignored = run_command(
+        "git", "check-ignore", "conf/local/credentials.yml", "conf/local/mlflow.yml", cwd=PROJECT_ROOT
     )
     assert ignored.stdout.split() == ["conf/local/credentials.yml", "conf/local/mlflow.yml"]
     shipped = [path for path in (PROJECT_ROOT / "conf").rglob("*.yml") if "local" not in path.parts]

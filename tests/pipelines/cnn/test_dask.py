@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 from tests.helpers import run_session
-from tests.mlflow_store import runs
+from tests.tracking import runs
 
 from dlpipeline.executor import TaskFailedError
 from dlpipeline.training import TrainConfig, with_fixed_threads

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tests.helpers import PROJECT_ROOT
 
 from dlpipeline.config import load_parameters
 from dlpipeline.datasets import DataValidationError, ModelDataset
@@ -20,7 +21,6 @@ from dlpipeline.pipelines.cnn.params import (
 )
 from dlpipeline.training import TrainConfig
 
-ROOT = Path(__file__).resolve().parents[3]
 EPOCHS = 12
 SEEDS = 3
 
@@ -216,7 +216,7 @@ def test_child_runs_carry_the_shared_training_names_the_settings_accuracies_curv
 
 def test_the_base_cnn_beats_the_bar_and_the_mlp_baseline():
     """The issue's bar on the real base parameters: median test accuracy >= 0.985 over >= 3 seeds."""
-    base = load_parameters("base", ROOT)["cnn"]
+    base = load_parameters("base", PROJECT_ROOT)["cnn"]
     data = ImageDataParams.model_validate(base["data"])
     only = {name: base["experiments"]["configurations"][name] for name in ("cnn", "mlp")}
     experiments = ExperimentParams.model_validate({**base["experiments"], "configurations": only})

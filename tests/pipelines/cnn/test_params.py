@@ -3,9 +3,8 @@
 from pathlib import Path
 
 import pytest
-from kedro.validation.exceptions import ParameterValidationError
 from pydantic import ValidationError
-from tests.helpers import run_session
+from tests.helpers import PROJECT_ROOT, assert_refused_before_any_node
 
 from dlpipeline.config import load_parameters
 from dlpipeline.pipelines.cnn.params import (
@@ -16,8 +15,6 @@ from dlpipeline.pipelines.cnn.params import (
     TrainingParams,
 )
 from dlpipeline.pipelines.cnn.train import network_spec
-
-ROOT = Path(__file__).resolve().parents[3]
 
 BAD_PARAMETERS = [
     # (override under `cnn`, key the message must name, words the message must contain)
@@ -45,17 +42,12 @@ BAD_PARAMETERS = [
 
 @pytest.mark.parametrize(("override", "key", "rule"), BAD_PARAMETERS)
 def test_a_bad_parameter_stops_the_run_before_any_node(project_copy: Path, override, key, rule):
-    with pytest.raises(ParameterValidationError) as error:
-        run_session(project_copy, pipeline_names=["cnn"], runtime_params={"cnn": override})
-    message = str(error.value)
-    assert f"'{key}'" in message
-    assert rule in message
-    assert not (project_copy / "data/01_raw/cnn/images.csv").exists()
+    assert_refused_before_any_node(project_copy, "cnn", override, key, rule)
 
 
 def shipped(env: str) -> dict:
     """The ``cnn`` parameters as ``kedro run --env <env>`` reads them."""
-    return load_parameters(env, ROOT)["cnn"]
+    return load_parameters(env, PROJECT_ROOT)["cnn"]
 
 
 @pytest.mark.parametrize("env", ["base", "smoke"])

@@ -50,20 +50,6 @@ def smoke_epochs(project: Path) -> int:
     return smoke_parameters(project)["training"]["train"]["epochs"]
 
 
-@pytest.fixture(scope="module")
-def mlflow_client(project: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
-
-
-@pytest.fixture(scope="module")
-def runs(mlflow_client: MlflowClient) -> dict:
-    experiment = mlflow_client.get_experiment_by_name("dlpipeline")
-    all_runs = mlflow_client.search_runs([experiment.experiment_id])
-    parents = [run for run in all_runs if "mlflow.parentRunId" not in run.data.tags]
-    children = [run for run in all_runs if "mlflow.parentRunId" in run.data.tags]
-    return {"parents": parents, "children": children}
-
-
 def test_the_run_writes_the_datasets_and_every_report(project: Path):
     for relative in [
         "data/01_raw/cnn/images.csv",

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
-from mlflow.tracking import MlflowClient
 from tests.helpers import PROJECT_ROOT
 
 from dlpipeline.config import load_parameters
@@ -36,12 +35,9 @@ def params(project: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def children(project: Path) -> list:
-    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("dlpipeline")
-    return [
-        run for run in client.search_runs([experiment.experiment_id]) if "mlflow.parentRunId" in run.data.tags
-    ]
+def children(runs: dict) -> list:
+    """The child runs: one per trained configuration."""
+    return runs["children"]
 
 
 def test_each_part_is_its_own_namespace_with_data_and_train_tags():

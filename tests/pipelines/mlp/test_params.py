@@ -3,8 +3,7 @@
 from pathlib import Path
 
 import pytest
-from kedro.validation.exceptions import ParameterValidationError
-from tests.helpers import PROJECT_ROOT, kedro_cli, run_session
+from tests.helpers import PROJECT_ROOT, assert_refused_before_any_node
 
 from dlpipeline.config import load_parameters
 from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams, model_name
@@ -31,22 +30,7 @@ BAD_PARAMETERS = [
 
 @pytest.mark.parametrize(("override", "key", "rule"), BAD_PARAMETERS)
 def test_a_bad_parameter_stops_the_run_before_any_node(project_copy: Path, override, key, rule):
-    with pytest.raises(ParameterValidationError) as error:
-        run_session(project_copy, pipeline_names=["mlp"], runtime_params={"mlp": override})
-    message = str(error.value)
-    assert f"'{key}'" in message
-    assert rule in message
-    assert not (project_copy / "data/01_raw/mlp/points.csv").exists()
-
-
-def test_the_command_line_reports_the_key_and_exits_non_zero(project_copy: Path):
-    result = kedro_cli(
-        "run", "--pipelines", "mlp", "--env", "smoke", "--params", "mlp.data.noise=-1", cwd=project_copy
-    )
-    assert result.returncode != 0
-    assert "mlp.data" in result.stdout + result.stderr
-    assert "noise" in result.stdout + result.stderr
-    assert not (project_copy / "data/01_raw/mlp").exists()
+    assert_refused_before_any_node(project_copy, "mlp", override, key, rule)
 
 
 def test_the_shipped_parameter_files_are_valid_and_match_the_notes():

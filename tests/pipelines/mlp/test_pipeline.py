@@ -35,25 +35,12 @@ def smoke_architectures(project: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def smoke_mlp_run(smoke_run) -> Path:
+def project(smoke_run) -> Path:
+    """The project copy where the mlp pipeline ran on the smoke environment."""
     return smoke_run("mlp")
 
 
-@pytest.fixture(scope="module")
-def mlflow_client(smoke_mlp_run: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{smoke_mlp_run / 'mlflow.db'}")
-
-
-@pytest.fixture(scope="module")
-def runs(mlflow_client: MlflowClient) -> dict:
-    experiment = mlflow_client.get_experiment_by_name("dlpipeline")
-    all_runs = mlflow_client.search_runs([experiment.experiment_id])
-    parents = [run for run in all_runs if "mlflow.parentRunId" not in run.data.tags]
-    children = [run for run in all_runs if "mlflow.parentRunId" in run.data.tags]
-    return {"parents": parents, "children": children}
-
-
-def test_the_run_writes_datasets_reports_and_figures(smoke_mlp_run: Path):
+def test_the_run_writes_datasets_reports_and_figures(project: Path):
     for relative in [
         "data/01_raw/mlp/points.csv",
         "data/05_model_input/mlp/train.csv",
@@ -65,17 +52,17 @@ def test_the_run_writes_datasets_reports_and_figures(smoke_mlp_run: Path):
         "data/08_reporting/mlp/torch_loss.png",
         *MODEL_FILES.values(),
     ]:
-        assert (smoke_mlp_run / relative).stat().st_size > 0, relative
+        assert (project / relative).stat().st_size > 0, relative
 
 
 @pytest.mark.parametrize("flavour", sorted(FLAVOURS))
 def test_each_flavour_saves_a_model_per_configuration_that_loads_in_one_line(
-    smoke_mlp_run: Path, flavour: str, monkeypatch: pytest.MonkeyPatch
+    project: Path, flavour: str, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.chdir(smoke_mlp_run)  # the catalog's paths are relative to the project root
+    monkeypatch.chdir(project)  # the catalog's paths are relative to the project root
     models = ModelDataset(MODEL_FILES[flavour]).load()
-    assert list(models) == [f"{flavour}-{arch}" for arch in smoke_architectures(smoke_mlp_run)]
-    n_seeds = smoke_parameters(smoke_mlp_run)["sweep"]["n_seeds"]
+    assert list(models) == [f"{flavour}-{arch}" for arch in smoke_architectures(project)]
+    n_seeds = smoke_parameters(project)["sweep"]["n_seeds"]
     test_features, test_labels = features_and_labels(pd.read_csv("data/05_model_input/mlp/test.csv"))
     table = pd.read_csv("data/08_reporting/mlp/accuracy_table.csv", dtype={"hidden_neurons": str})
     for name, trained in models.items():
@@ -89,11 +76,9 @@ def test_each_flavour_saves_a_model_per_configuration_that_loads_in_one_line(
     assert all(np.isfinite(trained.timing.train_seconds) for trained in timed.values())
 
 
-def test_the_accuracy_table_has_one_row_per_configuration_and_flavour(smoke_mlp_run: Path):
-    table = pd.read_csv(
-        smoke_mlp_run / "data/08_reporting/mlp/accuracy_table.csv", dtype={"hidden_neurons": str}
-    )
-    architectures = smoke_architectures(smoke_mlp_run)
+def test_the_accuracy_table_has_one_row_per_configuration_and_flavour(project: Path):
+    table = pd.read_csv(project / "data/08_reporting/mlp/accuracy_table.csv", dtype={"hidden_neurons": str})
+    architectures = smoke_architectures(project)
     assert set(zip(table.flavour, table.hidden_neurons, strict=True)) == {
         (flavour, arch) for flavour in FLAVOURS for arch in architectures
     }
@@ -101,10 +86,10 @@ def test_the_accuracy_table_has_one_row_per_configuration_and_flavour(smoke_mlp_
     assert (table.test_accuracy_min <= table.test_accuracy).all()
 
 
-def test_the_metrics_json_holds_a_few_headline_figures_per_flavour(smoke_mlp_run: Path):
-    metrics = json.loads((smoke_mlp_run / "data/08_reporting/mlp/metrics.json").read_text())
+def test_the_metrics_json_holds_a_few_headline_figures_per_flavour(project: Path):
+    metrics = json.loads((project / "data/08_reporting/mlp/metrics.json").read_text())
     assert set(metrics) == FLAVOURS
-    first, last = smoke_architectures(smoke_mlp_run)[0], smoke_architectures(smoke_mlp_run)[-1]
+    first, last = smoke_architectures(project)[0], smoke_architectures(project)[-1]
     for figures in metrics.values():
         assert {f"test_accuracy_{first}_neurons", f"test_accuracy_{last}_neurons"} <= set(figures)
         assert figures["best_worst_seed"] <= figures["best_test_accuracy"]
@@ -126,11 +111,11 @@ def test_one_finished_parent_run_holds_the_summary_figures(runs: dict, mlflow_cl
 
 
 def test_each_configuration_and_flavour_is_a_child_run_with_params_metrics_and_boundary(
-    smoke_mlp_run: Path, runs: dict, mlflow_client: MlflowClient
+    project: Path, runs: dict, mlflow_client: MlflowClient
 ):
     (parent,) = runs["parents"]
     children = runs["children"]
-    architectures = smoke_architectures(smoke_mlp_run)
+    architectures = smoke_architectures(project)
     assert len(children) == len(architectures) * len(FLAVOURS)
     assert {(c.data.params["flavour"], c.data.params["hidden_layers"]) for c in children} == {
         (flavour, arch) for flavour in FLAVOURS for arch in architectures
@@ -157,10 +142,8 @@ def test_each_configuration_and_flavour_is_a_child_run_with_params_metrics_and_b
         assert artifacts == ["decision_boundary.png"]
 
 
-def test_torch_children_log_the_loss_of_every_epoch(
-    smoke_mlp_run: Path, runs: dict, mlflow_client: MlflowClient
-):
-    epochs = smoke_parameters(smoke_mlp_run)["torch"]["train"]["epochs"]
+def test_torch_children_log_the_loss_of_every_epoch(project: Path, runs: dict, mlflow_client: MlflowClient):
+    epochs = smoke_parameters(project)["torch"]["train"]["epochs"]
     torch_children = [c for c in runs["children"] if c.data.params["flavour"] == "torch"]
     for child in torch_children:
         history = mlflow_client.get_metric_history(child.info.run_id, "loss")

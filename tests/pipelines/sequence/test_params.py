@@ -3,8 +3,7 @@
 from pathlib import Path
 
 import pytest
-from kedro.validation.exceptions import ParameterValidationError
-from tests.helpers import run_session
+from tests.helpers import assert_refused_before_any_node
 
 from dlpipeline.pipelines.sequence.params import ModelParams
 
@@ -30,12 +29,7 @@ BAD_PARAMETERS = [
 
 @pytest.mark.parametrize(("override", "key", "rule"), BAD_PARAMETERS)
 def test_a_bad_parameter_stops_the_run_before_any_node(project_copy: Path, override, key, rule):
-    with pytest.raises(ParameterValidationError) as error:
-        run_session(project_copy, pipeline_names=["sequence"], runtime_params={"sequence": override})
-    message = str(error.value)
-    assert f"'{key}'" in message
-    assert rule in message
-    assert not (project_copy / "data/01_raw/sequence").exists()
+    assert_refused_before_any_node(project_copy, "sequence", override, key, rule)
 
 
 def test_each_model_is_trained_with_n_seeds_counted_from_the_first_seed():

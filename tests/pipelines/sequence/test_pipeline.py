@@ -62,21 +62,6 @@ def project(smoke_run) -> Path:
     return smoke_run("sequence")
 
 
-@pytest.fixture(scope="module")
-def mlflow_client(project: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
-
-
-@pytest.fixture(scope="module")
-def runs(mlflow_client: MlflowClient) -> dict:
-    experiment = mlflow_client.get_experiment_by_name("dlpipeline")
-    all_runs = mlflow_client.search_runs([experiment.experiment_id])
-    return {
-        "parents": [run for run in all_runs if "mlflow.parentRunId" not in run.data.tags],
-        "children": [run for run in all_runs if "mlflow.parentRunId" in run.data.tags],
-    }
-
-
 def test_the_run_writes_every_dataset_and_report(project: Path):
     raw = ["adding", "digits", "mackey_glass", "sine_waves", "names"]
     paths = [f"data/01_raw/sequence/{name}.parquet" for name in raw]
