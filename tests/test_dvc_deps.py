@@ -255,10 +255,9 @@ def test_every_registered_pipeline_has_its_dvc_stages():
 def test_a_stage_depends_on_every_module_file_and_parameter_its_nodes_use(stage: Stage):
     needs = stage_needs(stage)
     missing_deps = sorted(dep for dep in needs.deps if not covers(stage.deps, dep))
-    missing_params = {  # a parameter file inside a folder the stage depends on is covered whole
+    missing_params = {
         file: sorted(key for key in keys if not covers_key(stage.params.get(file, ()), key))
         for file, keys in needs.params.items()
-        if not covers(stage.deps, file)
     }
     missing_params = {file: keys for file, keys in missing_params.items() if keys}
     assert not missing_deps, f"dvc.yaml stage {stage.name}: add to deps: {missing_deps}"

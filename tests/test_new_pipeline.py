@@ -37,6 +37,7 @@ def add_example_pipeline(project: Path) -> None:
     example = yaml.safe_load((EXAMPLE / "dvc_stages.yaml").read_text())
     pipeline_stages["stages"].update(example["stages"])
     pipeline_stages["stages"]["report"]["deps"] += example["report_deps"]
+    pipeline_stages["stages"]["report"]["params"] += example["report_params"]
     (project / "dvc.yaml").write_text(yaml.safe_dump(pipeline_stages, sort_keys=False))
 
 
