@@ -32,7 +32,7 @@ def test_pca_is_fitted_by_one_node_and_read_by_evaluation_plots_and_child_runs()
     assert readers == {"evaluate", "plot_codes", "plot_reconstructions", "child_runs"}
 
 
-def test_one_fit_per_code_size_the_same_bytes_every_time_and_timed_apart():
+def test_one_fit_per_code_size_the_same_fit_every_time_and_timed_apart():
     train = _images(40, seed=1)
     params = AutoencoderParams(code_sizes=[2, 5])
     baselines, fit_seconds = fit_pca_baselines(train, params)

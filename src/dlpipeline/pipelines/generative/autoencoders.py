@@ -110,7 +110,7 @@ def fit_pca_baselines(
 ) -> tuple[PcaBaselines, dict[int, float]]:
     """PCA at every code size (deterministic: full SVD), and the seconds each fit took.
 
-    The times are kept apart from the fits so the saved fits are the same bytes on every run.
+    The times come back apart from the fits: the child runs log them as ``train_seconds``.
     """
     images = data_matrix(train)
     baselines, fit_seconds = {}, {}
