@@ -230,7 +230,6 @@ def sequence_tasks(draw: st.DrawFn, kinds: st.SearchStrategy[TaskKind] = task_ki
     targets = torch.zeros(n_sequences, output_size)
     return TaskTensors(
         "drawn",
-        steps,
         features,
         targets,
         features,

@@ -71,6 +71,27 @@ class TrainedModule(Generic[About]):
         return self.history
 
 
+class OfTrainedModel:
+    """A result computed from one trained model (``model``): how it was trained is read from the model."""
+
+    model: TrainedModule
+
+    @property
+    def record(self) -> TrainingRecord:
+        """How the model was trained."""
+        return self.model.trained_record
+
+    @property
+    def history(self) -> History:
+        """What training measured per epoch, each ``(epochs, seeds)``."""
+        return self.model.trained_history
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds the model was trained with, one per ensemble member."""
+        return self.record.seeds
+
+
 def to_payload(models: Mapping[str, TrainedModule]) -> dict[str, Any]:
     """Everything :func:`torch.save` needs to store ``models``: plain containers and CPU tensors."""
     return {

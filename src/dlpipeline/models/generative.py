@@ -206,13 +206,7 @@ class GenerativeAdversarialNetwork(nn.Module):
     generator's losses on that batch.
     """
 
-    def __init__(
-        self,
-        n_features: int,
-        latent_dim: int,
-        hidden: Sequence[int],
-        seeds: Sequence[int],
-    ) -> None:
+    def __init__(self, n_features: int, latent_dim: int, hidden: Sequence[int], seeds: Sequence[int]) -> None:
         super().__init__()
         generators = member_generators(seeds)
         self.latent_dim = latent_dim

@@ -18,12 +18,11 @@ import torch
 
 from dlpipeline.data.digits import table_to_images, with_shifted_copies
 from dlpipeline.executor import IN_THIS_PROCESS, IsolatedExecutorParams, run_tasks
-from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.models.checkpoint import OfTrainedModel, TrainedModule
 from dlpipeline.models.cnn import ConvNetEnsemble, ConvNetSpec
 from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.pipelines.cnn.params import Architecture, ExperimentParams, TrainingParams
 from dlpipeline.pipelines.common import median_seed_index
-from dlpipeline.records import History, TrainingRecord
 from dlpipeline.training import (
     DeviceName,
     EpochEvaluator,
@@ -178,7 +177,7 @@ def _validation(features: torch.Tensor, labels: torch.Tensor) -> EpochEvaluator:
 
 
 @dataclass(frozen=True)
-class EnsembleAccuracy:
+class EnsembleAccuracy(OfTrainedModel):
     """A trained configuration as the reports need it: how it was trained, its accuracy, its guesses."""
 
     name: str
@@ -189,21 +188,6 @@ class EnsembleAccuracy:
     """Split (``train`` / ``val`` / ``test``) → accuracy of every seed."""
     test_predictions: np.ndarray
     """``(seeds, n_test)`` predicted classes."""
-
-    @property
-    def record(self) -> TrainingRecord:
-        """How the ensemble was trained."""
-        return self.model.trained_record
-
-    @property
-    def history(self) -> History:
-        """``loss``, ``val_loss`` and ``val_accuracy`` per epoch, each ``(epochs, seeds)``."""
-        return self.model.trained_history
-
-    @property
-    def seeds(self) -> tuple[int, ...]:
-        """The seeds of the ensemble's members."""
-        return self.record.seeds
 
     @property
     def shown(self) -> int:

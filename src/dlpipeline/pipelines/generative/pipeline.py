@@ -8,45 +8,27 @@
 Data nodes are tagged ``data`` (DVC's ``generative_data`` stage), the rest ``train``.
 """
 
-from kedro.pipeline import Node, Pipeline, node
+from collections.abc import Callable
+
+import pandas as pd
+from kedro.pipeline import Node, Pipeline
 
 from dlpipeline.pipelines.generative import autoencoders, data, evaluation, plots, report, training
+from dlpipeline.pipelines.wiring import part, step
 
-
-def _part(
-    data_nodes: list[Node],
-    train_nodes: list[Node],
-    namespace: str,
-    shared: frozenset[str] = frozenset(),
-) -> Pipeline:
-    """One part's nodes under ``namespace``: ``data_nodes`` tagged ``data``, ``train_nodes`` ``train``.
-
-    ``shared`` names datasets of other parts that this part reads as they are; every part
-    trains where ``generative.executor`` says (``params:executor`` in its nodes).
-    """
-    return Pipeline(
-        [Pipeline(data_nodes, tags="data"), Pipeline(train_nodes, tags="train")],
-        namespace=namespace,
-        inputs=set(shared) or None,
-        parameters={"params:executor": "params:generative.executor"},
-    )
+EXECUTOR = "generative.executor"
 
 
 def _generator_nodes(score: Node) -> list[Node]:
     """Train, sample, score and draw the three generators of one dataset (``score`` is its scorer)."""
     return [
-        node(
-            training.train_generators,
-            ["train", "params:generators", "params:executor"],
-            "models",
-            name="train_generators",
-        ),
-        node(training.draw_samples, ["models", "params:generators"], "samples", name="draw_samples"),
+        step(training.train_generators, ["train", "params:generators", "params:executor"], "models"),
+        step(training.draw_samples, ["models", "params:generators"], "samples"),
         score,
-        node(plots.plot_samples, ["samples", "test"], "samples_plot", name="plot_samples"),
-        node(plots.plot_gan_losses, "models", "gan_losses_plot", name="plot_gan_losses"),
-        node(plots.plot_trajectory, ["samples", "test"], "trajectory_plot", name="plot_trajectory"),
-        node(
+        step(plots.plot_samples, ["samples", "test"], "samples_plot"),
+        step(plots.plot_gan_losses, "models", "gan_losses_plot"),
+        step(plots.plot_trajectory, ["samples", "test"], "trajectory_plot"),
+        step(
             report.generator_child_runs,
             ["models", "samples", "scores", "test"],
             "child_runs",
@@ -58,48 +40,41 @@ def _generator_nodes(score: Node) -> list[Node]:
 def digits_pipeline() -> Pipeline:
     """The digits, split as the cnn experiment splits them, and the generators on them."""
     data_nodes = [
-        node(data.load_digits, None, "digits", name="load_digits"),
-        node(data.split_digits, ["digits", "params:data"], ["train", "val", "test"], name="split_digits"),
+        step(data.load_digits, None, "digits"),
+        step(data.split_digits, ["digits", "params:data"], ["train", "val", "test"]),
     ]
-    score = node(
+    score = step(
         evaluation.score_digits,
         ["samples", "models", "classifier", "train", "test", "params:classifier"],
         "scores",
-        name="score_digits",
     )
     train_nodes = [
-        node(
-            training.train_feature_classifier,
-            ["train", "val", "params:classifier"],
-            "classifier",
-            name="train_feature_classifier",
-        ),
+        step(training.train_feature_classifier, ["train", "val", "params:classifier"], "classifier"),
         *_generator_nodes(score),
-        node(plots.plot_latent_walk, ["models", "test"], "latent_walk_plot", name="plot_latent_walk"),
+        step(plots.plot_latent_walk, ["models", "test"], "latent_walk_plot"),
     ]
-    return _part(data_nodes, train_nodes, "generative.digits")
+    return part(data_nodes, train_nodes, "generative.digits", EXECUTOR)
+
+
+def _points_pipeline(name: str, generate: Callable[..., pd.DataFrame], score: Node) -> Pipeline:
+    """The 2-D set ``name`` drawn by ``generate``, split, and the generators on it (``score`` scores them)."""
+    data_nodes = [
+        step(generate, "params:data", "points"),
+        step(data.split_points, ["points", "params:data"], ["train", "test"], name=f"split_{name}"),
+    ]
+    return part(data_nodes, _generator_nodes(score), f"generative.{name}", EXECUTOR)
 
 
 def ring_pipeline() -> Pipeline:
     """The ring of 8 Gaussians (the mode-collapse benchmark) and the generators on it."""
-    data_nodes = [
-        node(data.generate_ring, "params:data", "points", name="generate_ring"),
-        node(data.split_points, ["points", "params:data"], ["train", "test"], name="split_ring"),
-    ]
-    score = node(
-        evaluation.score_ring, ["samples", "models", "test", "params:data"], "scores", name="score_ring"
-    )
-    return _part(data_nodes, _generator_nodes(score), "generative.ring")
+    score = step(evaluation.score_ring, ["samples", "models", "test", "params:data"], "scores")
+    return _points_pipeline("ring", data.generate_ring, score)
 
 
 def moons_pipeline() -> Pipeline:
     """Two moons and the generators on them."""
-    data_nodes = [
-        node(data.generate_moons, "params:data", "points", name="generate_moons"),
-        node(data.split_points, ["points", "params:data"], ["train", "test"], name="split_moons"),
-    ]
-    score = node(evaluation.score_moons, ["samples", "models", "train", "test"], "scores", name="score_moons")
-    return _part(data_nodes, _generator_nodes(score), "generative.moons")
+    score = step(evaluation.score_moons, ["samples", "models", "train", "test"], "scores")
+    return _points_pipeline("moons", data.generate_moons, score)
 
 
 def autoencoders_pipeline() -> Pipeline:
@@ -108,57 +83,44 @@ def autoencoders_pipeline() -> Pipeline:
     evaluated = ["models", "pca", digits_train, digits_test, "params:model"]
     drawn = ["models", "pca", digits_test, "params:model"]
     train_nodes = [
-        node(
+        step(
             autoencoders.train_autoencoders,
             [digits_train, "params:model", "params:executor"],
             "models",
             name="train",
         ),
-        node(
+        step(
             autoencoders.fit_pca_baselines,
             [digits_train, "params:model"],
             ["pca", "pca_fit_seconds"],
             name="fit_pca",
         ),
-        node(autoencoders.evaluate_autoencoders, evaluated, "scores", name="evaluate"),
-        node(report.autoencoder_summary, "scores", "summary", name="summary"),
-        node(plots.plot_autoencoder_comparison, "scores", "comparison_plot", name="plot_comparison"),
-        node(plots.plot_codes, drawn, "codes_plot", name="plot_codes"),
-        node(plots.plot_reconstructions, drawn, "reconstructions_plot", name="plot_reconstructions"),
-        node(
-            plots.plot_denoising,
-            ["models", digits_test, "params:model"],
-            "denoising_plot",
-            name="plot_denoising",
-        ),
-        node(
+        step(autoencoders.evaluate_autoencoders, evaluated, "scores", name="evaluate"),
+        step(report.autoencoder_summary, "scores", "summary", name="summary"),
+        step(plots.plot_autoencoder_comparison, "scores", "comparison_plot", name="plot_comparison"),
+        step(plots.plot_codes, drawn, "codes_plot"),
+        step(plots.plot_reconstructions, drawn, "reconstructions_plot"),
+        step(plots.plot_denoising, ["models", digits_test, "params:model"], "denoising_plot"),
+        step(
             report.autoencoder_child_runs,
             ["models", "scores", "pca", "pca_fit_seconds", digits_test, "params:model"],
             "child_runs",
             name="child_runs",
         ),
     ]
-    return _part([], train_nodes, "generative.autoencoders", frozenset({digits_train, digits_test}))
+    return part([], train_nodes, "generative.autoencoders", EXECUTOR, (digits_train, digits_test))
 
 
 def create_pipeline() -> Pipeline:
     """Every part, then the generators' tables, the comparison figure and DVC's metrics."""
     summary = Pipeline(
         [
-            node(
-                report.generator_scores,
-                ["digits.scores", "ring.scores", "moons.scores"],
-                "generator_scores",
-                name="generator_scores",
+            step(
+                report.generator_scores, ["digits.scores", "ring.scores", "moons.scores"], "generator_scores"
             ),
-            node(report.generator_summary, "generator_scores", "generator_summary", name="generator_summary"),
-            node(plots.plot_comparison, "generator_scores", "comparison_plot", name="plot_comparison"),
-            node(
-                report.headline_metrics,
-                ["generator_summary", "autoencoders.summary"],
-                "metrics",
-                name="headline_metrics",
-            ),
+            step(report.generator_summary, "generator_scores", "generator_summary"),
+            step(plots.plot_comparison, "generator_scores", "comparison_plot"),
+            step(report.headline_metrics, ["generator_summary", "autoencoders.summary"], "metrics"),
         ],
         namespace="generative",
         tags="train",

@@ -14,16 +14,15 @@ import torch
 
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.figures.boundaries import BoundaryGrid, mesh_over
-from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.models.checkpoint import OfTrainedModel, TrainedModule
 from dlpipeline.pipelines.common import median_seed_index
 from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
 from dlpipeline.pipelines.mlp.params import Flavour, SweepParams
-from dlpipeline.records import TrainingRecord
 from dlpipeline.training import predict
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class SweepResult(OfTrainedModel):
     """One configuration's accuracy for every seed and the boundary of a typical seed."""
 
     name: str
@@ -44,16 +43,6 @@ class SweepResult:
     def about(self) -> MLPConfiguration:
         """Which configuration of the sweep the model is."""
         return self.model.about
-
-    @property
-    def record(self) -> TrainingRecord:
-        """How the configuration's models were trained."""
-        return self.model.trained_record
-
-    @property
-    def seeds(self) -> tuple[int, ...]:
-        """The seeds the configuration was trained with, one per ensemble member."""
-        return self.record.seeds
 
 
 def predicted_labels(model: TrainedModule, features: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import importlib
 import importlib.util
 from collections.abc import Mapping
 
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Pipeline
 
 from dlpipeline.cli_checks import pipeline_folders
 from dlpipeline.evidence import Evidence
@@ -20,6 +20,7 @@ from dlpipeline.pipelines.report.claims import (
     verdict_table,
 )
 from dlpipeline.pipelines.report.render import render_report
+from dlpipeline.pipelines.wiring import step
 from dlpipeline.report_io import REPORT_TAG
 
 PACKAGE = "dlpipeline"
@@ -55,21 +56,16 @@ def create_pipeline() -> Pipeline:
     tables = merged("table", {name: found.tables for name, found in evidence.items()})
     figures = merged("figure", {name: found.figures for name, found in evidence.items()})
     claim_nodes = [
-        node(experiment_claims, f"params:{name}.claims", f"{name}_claims", name=f"{name}_claims")
+        step(experiment_claims, f"params:{name}.claims", f"{name}_claims", name=f"{name}_claims")
         for name in evidence
     ]
     nodes = Pipeline(
         [
             *claim_nodes,
-            node(gather_claims, [f"{name}_claims" for name in evidence], "claims", name="gather_claims"),
-            node(evaluate_claims, {"claims": "claims", **tables}, "results", name="evaluate_claims"),
-            node(verdict_table, "results", "verdicts", name="verdict_table"),
-            node(
-                render_report,
-                {"results": "results", "notes": "params:notes", **figures},
-                "index",
-                name="render_report",
-            ),
+            step(gather_claims, [f"{name}_claims" for name in evidence], "claims"),
+            step(evaluate_claims, {"claims": "claims", **tables}, "results"),
+            step(verdict_table, "results", "verdicts"),
+            step(render_report, {"results": "results", "notes": "params:notes", **figures}, "index"),
         ],
         tags=REPORT_TAG,
     )

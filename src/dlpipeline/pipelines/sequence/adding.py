@@ -31,7 +31,6 @@ def adding_tasks(train: pd.DataFrame, test: pd.DataFrame) -> list[TaskTensors]:
     return [
         TaskTensors(
             "adding",
-            int(seq_len),
             *adding_tensors(train[train["seq_len"] == seq_len]),
             *adding_tensors(test[test["seq_len"] == seq_len]),
             kind="regression",

@@ -10,15 +10,9 @@ from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
 
 def digits_rows_task(train: pd.DataFrame, test: pd.DataFrame) -> TaskTensors:
     """Classify each digit from its 8 rows read one per step."""
-    train_features, train_labels = digit_rows(train)
+    n_classes = int(train[LABEL_COLUMN].max()) + 1
     return TaskTensors(
-        "digits_rows",
-        train_features.shape[1],
-        train_features,
-        train_labels,
-        *digit_rows(test),
-        kind="classification",
-        output_size=int(train_labels.max()) + 1,
+        "digits_rows", *digit_rows(train), *digit_rows(test), kind="classification", output_size=n_classes
     )
 
 

@@ -19,7 +19,6 @@ def forecast_task(train: pd.DataFrame, test: pd.DataFrame, data: ForecastDataPar
     """Predict the value ``horizon`` steps ahead at every step of variable-length (padded) windows."""
     return TaskTensors(
         "forecast",
-        data.max_len,
         *padded_windows(train, data.max_len),
         *padded_windows(test, data.max_len),
         kind="masked_regression",

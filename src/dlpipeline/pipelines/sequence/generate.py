@@ -22,12 +22,9 @@ logger = logging.getLogger(__name__)
 
 def generate_task(train: pd.DataFrame, test: pd.DataFrame) -> TaskTensors:
     """Learn to generate ``sin(ω t)`` from ω with teacher forcing (the previous true value is an input)."""
-    train_features, train_targets = generation_tensors(train)
     return TaskTensors(
         "generate",
-        train_features.shape[1],
-        train_features,
-        train_targets,
+        *generation_tensors(train),
         *generation_tensors(test),
         kind="regression",
         output_size=1,

@@ -9,7 +9,7 @@ analysis, plot and report node reads.
 The results of every task meet in ``sequence.results_table`` and ``sequence.metrics``.
 """
 
-from kedro.pipeline import Node, Pipeline, node
+from kedro.pipeline import Node, Pipeline
 
 from dlpipeline.pipelines.sequence import (
     adding,
@@ -21,143 +21,127 @@ from dlpipeline.pipelines.sequence import (
     text,
     training,
 )
+from dlpipeline.pipelines.wiring import part, step
 
+EXECUTOR = "sequence.executor"
 TASK_ROWS = ["adding.rows", "digits_rows.rows", "forecast.rows", "generate.rows", "text.rows"]
 
 
-def _task(data_nodes: list[Node], train_nodes: list[Node], namespace: str) -> Pipeline:
-    """One task's nodes under ``namespace``: ``data_nodes`` tagged ``data``, ``train_nodes`` ``train``.
+def _task(
+    name: str,
+    data_nodes: list[Node],
+    tensors: Node,
+    analyses: list[Node],
+    child_runs: Node | None = None,
+    trained: str = "models",
+) -> Pipeline:
+    """Task ``name``: its data, its ``tensors``, the models trained on them, its analyses, shared plots.
 
-    Every task trains where ``sequence.executor`` says (``params:executor`` in its nodes).
+    The models are trained into ``trained`` (a task that scores them further names its
+    ``models`` itself); ``child_runs`` replaces the shared child-run node where a task logs more.
     """
-    return Pipeline(
-        [Pipeline(data_nodes, tags="data"), Pipeline(train_nodes, tags="train")],
-        namespace=namespace,
-        parameters={"params:executor": "params:sequence.executor"},
-    )
-
-
-def _training(tensors: Node, models: str = "models") -> list[Node]:
-    """The task's ``tensors`` node, then every model × seed trained on them into ``models``."""
-    return [
+    train_nodes = [
         tensors,
-        node(
+        step(
             training.train_models,
             ["tensors", "params:model", "params:train", "params:executor"],
-            models,
+            trained,
             name="train",
         ),
+        *analyses,
+        step(report.plot_losses, "models", "loss_plot"),
+        step(report.plot_test_curves, "models", "test_curves_plot"),
+        child_runs or step(report.build_child_runs, "models", "child_runs"),
     ]
-
-
-def _common_report(child_runs: Node | None = None) -> list[Node]:
-    """The loss, test-curve and child-run nodes every task shares (``child_runs``: a task's own)."""
-    return [
-        node(report.plot_losses, "models", "loss_plot", name="plot_losses"),
-        node(report.plot_test_curves, "models", "test_curves_plot", name="plot_test_curves"),
-        child_runs or node(report.build_child_runs, "models", "child_runs", name="build_child_runs"),
-    ]
+    return part(data_nodes, train_nodes, f"sequence.{name}", EXECUTOR)
 
 
 def adding_pipeline() -> Pipeline:
     """Many-to-one regression over a sweep of lengths, and the vanishing-gradient evidence."""
     data_nodes = [
-        node(data.generate_adding, "params:data", "sequences", name="generate_adding"),
-        node(data.split_adding, ["sequences", "params:data"], ["train", "test"], name="split_adding"),
+        step(data.generate_adding, "params:data", "sequences"),
+        step(data.split_adding, ["sequences", "params:data"], ["train", "test"]),
     ]
-    train_nodes = [
-        *_training(node(adding.adding_tasks, ["train", "test"], "tensors", name="tensors")),
-        node(
-            adding.adding_gradient_norms,
-            ["models", "test", "params:data", "params:analysis"],
-            "gradient_norms",
-            name="gradient_norms",
-        ),
-        node(adding.plot_gradient_norms, "gradient_norms", "gradient_norms_plot", name="plot_gradient_norms"),
-        node(adding.plot_lstm_gates, ["models", "test"], "lstm_gates_plot", name="plot_lstm_gates"),
-        node(adding.plot_mse_vs_length, "models", "mse_vs_length_plot", name="plot_mse_vs_length"),
-        node(adding.adding_rows, "models", "rows", name="rows"),
-        *_common_report(),
+    gradient_inputs = ["models", "test", "params:data", "params:analysis"]
+    analyses = [
+        step(adding.adding_gradient_norms, gradient_inputs, "gradient_norms", name="gradient_norms"),
+        step(adding.plot_gradient_norms, "gradient_norms", "gradient_norms_plot"),
+        step(adding.plot_lstm_gates, ["models", "test"], "lstm_gates_plot"),
+        step(adding.plot_mse_vs_length, "models", "mse_vs_length_plot"),
+        step(adding.adding_rows, "models", "rows", name="rows"),
     ]
-    return _task(data_nodes, train_nodes, "sequence.adding")
+    tensors = step(adding.adding_tasks, ["train", "test"], "tensors", name="tensors")
+    return _task("adding", data_nodes, tensors, analyses)
 
 
 def digits_rows_pipeline() -> Pipeline:
     """Many-to-one classification: digits read row by row."""
     data_nodes = [
-        node(data.load_digits, None, "digits", name="load_digits"),
-        node(data.split_digits, ["digits", "params:data"], ["train", "test"], name="split_digits"),
+        step(data.load_digits, None, "digits"),
+        step(data.split_digits, ["digits", "params:data"], ["train", "test"]),
     ]
-    train_nodes = [
-        *_training(node(digits_rows.digits_rows_task, ["train", "test"], "tensors", name="tensors")),
-        node(digits_rows.digits_rows, ["models", "test"], "rows", name="rows"),
-        *_common_report(),
-    ]
-    return _task(data_nodes, train_nodes, "sequence.digits_rows")
+    tensors = step(digits_rows.digits_rows_task, ["train", "test"], "tensors", name="tensors")
+    return _task(
+        "digits_rows",
+        data_nodes,
+        tensors,
+        [step(digits_rows.digits_rows, ["models", "test"], "rows", name="rows")],
+    )
 
 
 def forecast_pipeline() -> Pipeline:
     """Many-to-many: forecast at every step of variable-length (padded, masked) windows."""
     data_nodes = [
-        node(data.generate_series, "params:data", "series", name="generate_series"),
-        node(data.make_windows, ["series", "params:data"], ["train", "test"], name="make_windows"),
+        step(data.generate_series, "params:data", "series"),
+        step(data.make_windows, ["series", "params:data"], ["train", "test"]),
     ]
-    train_nodes = [
-        *_training(node(forecast.forecast_task, ["train", "test", "params:data"], "tensors", name="tensors")),
-        node(
-            forecast.plot_forecast, ["models", "test", "params:data"], "forecast_plot", name="plot_forecast"
-        ),
-        node(forecast.forecast_rows, ["models", "test"], "rows", name="rows"),
-        *_common_report(),
+    analyses = [
+        step(forecast.plot_forecast, ["models", "test", "params:data"], "forecast_plot"),
+        step(forecast.forecast_rows, ["models", "test"], "rows", name="rows"),
     ]
-    return _task(data_nodes, train_nodes, "sequence.forecast")
+    tensors = step(forecast.forecast_task, ["train", "test", "params:data"], "tensors", name="tensors")
+    return _task("forecast", data_nodes, tensors, analyses)
 
 
 def generate_pipeline() -> Pipeline:
     """One-to-many: a sine wave generated from its frequency alone."""
     data_nodes = [
-        node(data.generate_waves, "params:data", "waves", name="generate_waves"),
-        node(data.split_waves, ["waves", "params:data"], ["train", "test"], name="split_waves"),
+        step(data.generate_waves, "params:data", "waves"),
+        step(data.split_waves, ["waves", "params:data"], ["train", "test"]),
     ]
-    train_nodes = [
-        *_training(node(generate.generate_task, ["train", "test"], "tensors", name="tensors"), "trained"),
-        node(generate.score_free_running, ["trained", "test"], "models", name="score_free_running"),
-        node(generate.plot_generated, ["models", "test"], "generated_plot", name="plot_generated"),
-        node(generate.generate_rows, ["models", "test"], "rows", name="rows"),
-        *_common_report(),
+    analyses = [
+        step(generate.score_free_running, ["trained", "test"], "models"),
+        step(generate.plot_generated, ["models", "test"], "generated_plot"),
+        step(generate.generate_rows, ["models", "test"], "rows", name="rows"),
     ]
-    return _task(data_nodes, train_nodes, "sequence.generate")
+    tensors = step(generate.generate_task, ["train", "test"], "tensors", name="tensors")
+    return _task("generate", data_nodes, tensors, analyses, trained="trained")
 
 
 def text_pipeline() -> Pipeline:
     """Tokens: a character language model of first names per cell, and the names it writes."""
     data_nodes = [
-        node(data.load_names, None, "names", name="load_names"),
-        node(data.split_names, ["names", "params:data"], ["train", "test"], name="split_names"),
+        step(data.load_names, None, "names"),
+        step(data.split_names, ["names", "params:data"], ["train", "test"]),
     ]
-    train_nodes = [
-        *_training(node(text.text_task, ["train", "test", "params:data"], "tensors", name="tensors")),
-        node(text.fit_bigram, "train", "bigram", name="fit_bigram"),
-        node(text.text_rows, ["models", "bigram", "test"], "rows", name="rows"),
-        node(
-            text.text_samples,
-            ["models", "bigram", "train", "params:sampling"],
-            "samples",
-            name="samples",
-        ),
-        *_common_report(
-            node(report.build_text_child_runs, ["models", "samples"], "child_runs", name="build_child_runs")
-        ),
+    analyses = [
+        step(text.fit_bigram, "train", "bigram"),
+        step(text.text_rows, ["models", "bigram", "test"], "rows", name="rows"),
+        step(text.text_samples, ["models", "bigram", "train", "params:sampling"], "samples", name="samples"),
     ]
-    return _task(data_nodes, train_nodes, "sequence.text")
+    tensors = step(text.text_task, ["train", "test", "params:data"], "tensors", name="tensors")
+    child_runs = step(
+        report.build_text_child_runs, ["models", "samples"], "child_runs", name="build_child_runs"
+    )
+    return _task("text", data_nodes, tensors, analyses, child_runs)
 
 
 def create_pipeline() -> Pipeline:
     """The five tasks, then the results table and DVC metrics across them."""
     summary = Pipeline(
         [
-            node(report.results_table, TASK_ROWS, "results_table", name="results_table"),
-            node(report.results_metrics, "results_table", "metrics", name="results_metrics"),
+            step(report.results_table, TASK_ROWS, "results_table"),
+            step(report.results_metrics, "results_table", "metrics"),
         ],
         namespace="sequence",
         tags="train",

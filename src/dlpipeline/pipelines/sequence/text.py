@@ -38,7 +38,6 @@ def text_task(train: pd.DataFrame, test: pd.DataFrame, data: TextDataParams) -> 
     tokenizer = CharTokenizer.from_texts(train["name"])
     return TaskTensors(
         "text",
-        data.max_len,
         *language_model_tensors(list(train["name"]), tokenizer, data.max_len),
         *language_model_tensors(list(test["name"]), tokenizer, data.max_len),
         kind="language_model",

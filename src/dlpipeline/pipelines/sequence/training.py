@@ -70,7 +70,6 @@ class TaskTensors:
     """One task at one length, ready for the shared loop, and how its models read out."""
 
     task: str
-    seq_len: int
     train_features: torch.Tensor
     train_targets: torch.Tensor
     test_features: torch.Tensor
@@ -86,6 +85,11 @@ class TaskTensors:
     def metric(self) -> str:
         """``test_accuracy`` for classification, ``test_nll`` (nats per token) for text, else ``test_mse``."""
         return {"classification": "test_accuracy", "language_model": "test_nll"}.get(self.kind, "test_mse")
+
+    @property
+    def seq_len(self) -> int:
+        """The steps of every sequence (padded ones included): the length a model is trained at."""
+        return self.train_features.shape[1]
 
     @property
     def masked(self) -> bool:
