@@ -6,7 +6,9 @@ loop, as the MLP and CNN ensembles do. Member ``i`` draws ``torch.nn.Linear``'s 
 initial weights from its own generator seeded with ``seeds[i]``, so it starts the same alone
 or among others.
 
-The shared loop minimises ``loss_fn(model(batch), targets)``. An autoencoder returns its
+The shared loop minimises ``loss_fn(model(batch), targets)``. A batch is ``(n, features)``,
+read by every member, or ``(n, members, features)``, member ``i`` reading its own column of
+rows (each trained on its own draw of the data: the loop batches the first axis). An autoencoder returns its
 reconstructions (scored by :func:`reconstruction_loss`); the VAE, the GAN and the diffusion
 model compute their own training objective from the batch and return it per member (scored
 by :func:`own_objective`). The GAN's objective holds both players: the discriminator's loss
@@ -92,6 +94,11 @@ def _uniform(shape: tuple[int, int], bound: float, generator: torch.Generator) -
 def _per_member(inputs: torch.Tensor, members: int) -> torch.Tensor:
     """``(members, n, features)``: shared inputs repeated (as a view) for every member."""
     return inputs.expand(members, *inputs.shape) if inputs.dim() == 2 else inputs
+
+
+def member_batch(batch: torch.Tensor) -> torch.Tensor:
+    """A loop batch as :class:`EnsembleMLP` reads it: ``(n, f)`` as is, ``(n, members, f)`` transposed."""
+    return batch.transpose(0, 1) if batch.dim() == 3 else batch
 
 
 def reconstruction_loss(reconstructions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -185,8 +192,8 @@ class VariationalAutoencoder(nn.Module):
         return nll + kl
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The negative ELBO per member, averaged over the batch."""
-        return self.negative_elbo(inputs).mean(dim=1)
+        """The negative ELBO per member, averaged over the batch (shared, or one column per member)."""
+        return self.negative_elbo(member_batch(inputs)).mean(dim=1)
 
     @torch.no_grad()
     def sample(self, n_samples: int, generator: torch.Generator, with_noise: bool) -> torch.Tensor:
@@ -221,7 +228,7 @@ class GenerativeAdversarialNetwork(nn.Module):
         """Discriminator and generator losses per member for one batch of ``real`` data."""
         members = self.generator.members
         fake = self.generate(torch.randn(members, len(real), self.latent_dim, device=real.device))
-        real_logits = self.discriminator(real)
+        real_logits = self.discriminator(member_batch(real))
         fake_logits = self.discriminator(fake.detach())
         discriminator_loss = F.softplus(-real_logits).mean(dim=(1, 2)) + F.softplus(fake_logits).mean(
             dim=(1, 2)
@@ -276,12 +283,13 @@ class DiffusionModel(nn.Module):
         return self.denoiser(torch.cat([noisy, self.time_embedding(steps)], dim=-1))
 
     def forward(self, clean: torch.Tensor) -> torch.Tensor:
-        """Mean squared noise-prediction error per member at random steps."""
+        """Mean squared noise-prediction error per member at random steps (``clean``: a loop batch)."""
         members = self.denoiser.members
-        steps = torch.randint(0, self.n_steps, (members, len(clean)), device=clean.device)
-        noise = torch.randn(members, *clean.shape, device=clean.device)
+        n, n_features = len(clean), clean.shape[-1]
+        steps = torch.randint(0, self.n_steps, (members, n), device=clean.device)
+        noise = torch.randn(members, n, n_features, device=clean.device)
         alpha_bar = self.alpha_bars[steps].unsqueeze(-1)
-        noisy = alpha_bar.sqrt() * clean + (1 - alpha_bar).sqrt() * noise
+        noisy = alpha_bar.sqrt() * member_batch(clean) + (1 - alpha_bar).sqrt() * noise
         return (self.predict_noise(noisy, steps) - noise).pow(2).mean(dim=(1, 2))
 
     @torch.no_grad()

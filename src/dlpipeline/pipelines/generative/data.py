@@ -2,8 +2,12 @@
 
 This module imports no model or training code, so DVC's ``generative_data`` stage depends only
 on the data readers and the parameters. The 2-D sets keep their label (the mode, or the moon)
-so the figures can colour them; the generators never see it.
+so the figures can colour them; the generators never see it. They are drawn ``n_draws`` times
+(column ``draw``; draw ``d`` from ``random_state + d``, so draw 0 is the set a single draw
+gives): a claim about generating them then holds over data draws, not for one sample of points.
 """
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -27,9 +31,19 @@ def split_digits(
     return train, val, test
 
 
-def generate_ring(data: RingDataParams) -> pd.DataFrame:
-    """``n_samples`` points from ``n_modes`` equal Gaussians evenly spaced on a circle (VEEGAN's ring)."""
-    rng = np.random.default_rng(data.random_state)
+DRAW_COLUMN = "draw"
+
+
+def _draws(draw_one: Callable[[int], pd.DataFrame], n_draws: int) -> pd.DataFrame:
+    """``n_draws`` tables ``draw_one(d)`` stacked, each with its ``draw`` number ``d``."""
+    return pd.concat(
+        [draw_one(draw).assign(**{DRAW_COLUMN: draw}) for draw in range(n_draws)], ignore_index=True
+    )
+
+
+def _ring_draw(data: RingDataParams, random_state: int) -> pd.DataFrame:
+    """One draw of the ring from ``random_state``."""
+    rng = np.random.default_rng(random_state)
     modes = rng.integers(0, data.n_modes, size=data.n_samples)
     angles = 2 * np.pi * modes / data.n_modes
     centres = data.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
@@ -37,13 +51,34 @@ def generate_ring(data: RingDataParams) -> pd.DataFrame:
     return pd.DataFrame({"x1": points[:, 0], "x2": points[:, 1], "label": modes.astype(np.int64)})
 
 
+def generate_ring(data: RingDataParams) -> pd.DataFrame:
+    """``n_draws`` draws of ``n_samples`` points from ``n_modes`` equal Gaussians evenly spaced on a circle.
+
+    VEEGAN's ring; the modes are picked at random per point, so each draw has its own counts.
+    """
+    return _draws(lambda draw: _ring_draw(data, data.random_state + draw), data.n_draws)
+
+
 def generate_moons(data: MoonsDataParams) -> pd.DataFrame:
-    """Two interleaving noisy moons."""
-    return make_toy_points("moons", data.n_samples, data.noise, 0.5, data.random_state)
+    """``n_draws`` draws of two interleaving noisy moons."""
+    return _draws(
+        lambda draw: make_toy_points("moons", data.n_samples, data.noise, 0.5, data.random_state + draw),
+        data.n_draws,
+    )
 
 
 def split_points(
     points: pd.DataFrame, data: RingDataParams | MoonsDataParams
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stratified train / test split of a 2-D set."""
-    return stratified_split(points, data.test_size, data.random_state)
+    """Stratified train / test split of each draw of a 2-D set on its own (draw ``d``: ``random_state + d``).
+
+    Every draw has ``n_samples`` points, so every draw's train split has the same size: the
+    generators read one draw per ensemble member row by row.
+    """
+    trains, tests = [], []
+    for draw, rows in points.groupby(DRAW_COLUMN, sort=True):
+        seed = data.random_state + int(draw)
+        train, test = stratified_split(rows.drop(columns=DRAW_COLUMN), data.test_size, seed)
+        trains.append(train.assign(**{DRAW_COLUMN: int(draw)}))
+        tests.append(test.assign(**{DRAW_COLUMN: int(draw)}))
+    return pd.concat(trains, ignore_index=True), pd.concat(tests, ignore_index=True)

@@ -6,6 +6,8 @@ EVIDENCE = Evidence(
     tables={
         "autoencoders": "generative.autoencoders.summary",
         "generators": "generative.generator_summary",
+        "generative_units": "generative.claim_units",
+        "autoencoder_units": "generative.autoencoders.units",
     },
     figures={
         "autoencoders_comparison": "generative.autoencoders.comparison_plot",

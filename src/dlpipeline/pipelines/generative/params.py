@@ -13,6 +13,10 @@ from dlpipeline.pipelines.common import SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED, TrainConfig
 
 Widths = list[int]
+DRAWS = (
+    "independent draws of the set (draw d from random_state + d, split on its own); "
+    "the generators' seed i trains on draw i mod n_draws"
+)
 
 
 class DigitsDataParams(StrictParams):
@@ -32,6 +36,7 @@ class RingDataParams(StrictParams):
     std: float = Field(default=0.02, gt=0, description="standard deviation of each mode")
     test_size: float = Field(default=0.5, gt=0, lt=1)
     random_state: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_draws: int = Field(default=1, ge=1, le=100, description=DRAWS)
 
 
 class MoonsDataParams(StrictParams):
@@ -41,6 +46,7 @@ class MoonsDataParams(StrictParams):
     noise: float = Field(default=0.05, ge=0)
     test_size: float = Field(default=0.5, gt=0, lt=1)
     random_state: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_draws: int = Field(default=1, ge=1, le=100, description=DRAWS)
 
 
 class VAEParams(StrictParams):

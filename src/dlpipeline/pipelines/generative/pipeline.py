@@ -97,6 +97,7 @@ def autoencoders_pipeline() -> Pipeline:
         ),
         step(autoencoders.evaluate_autoencoders, evaluated, "scores", name="evaluate"),
         step(report.autoencoder_summary, "scores", "summary", name="summary"),
+        step(report.autoencoder_units, "scores", "units", name="units"),
         step(plots.plot_autoencoder_comparison, "scores", "comparison_plot", name="plot_comparison"),
         step(plots.plot_codes, drawn, "codes_plot"),
         step(plots.plot_reconstructions, drawn, "reconstructions_plot"),
@@ -112,13 +113,14 @@ def autoencoders_pipeline() -> Pipeline:
 
 
 def create_pipeline() -> Pipeline:
-    """Every part, then the generators' tables, the comparison figure and DVC's metrics."""
+    """Every part, then the generators' tables (the claims' units too), the comparison figure, metrics."""
     summary = Pipeline(
         [
             step(
                 report.generator_scores, ["digits.scores", "ring.scores", "moons.scores"], "generator_scores"
             ),
             step(report.generator_summary, "generator_scores", "generator_summary"),
+            step(report.generator_units, "generator_scores", "claim_units"),
             step(plots.plot_comparison, "generator_scores", "comparison_plot"),
             step(report.headline_metrics, ["generator_summary", "autoencoders.summary"], "metrics"),
         ],

@@ -24,7 +24,13 @@ from dlpipeline.pipelines.generative.autoencoders import (
 )
 from dlpipeline.pipelines.generative.evaluation import REFERENCE
 from dlpipeline.pipelines.generative.params import AutoencoderParams
-from dlpipeline.pipelines.generative.training import GENERATOR_NAMES, Samples, TrainedModels, data_matrix
+from dlpipeline.pipelines.generative.training import (
+    GENERATOR_NAMES,
+    Samples,
+    TrainedModels,
+    data_matrix,
+    rows_of_draw,
+)
 
 DIGIT_SIDE = 8
 SCATTER_POINTS = 1000  # points drawn per panel: enough to see the shape, few enough to see density
@@ -56,7 +62,7 @@ def _limits(points: np.ndarray) -> np.ndarray:
 
 
 def plot_samples(samples: Samples, test: pd.DataFrame) -> Figure:
-    """Every seed's samples of every generator beside the real test data."""
+    """Every seed's samples of every generator beside the real test data (of the seed's draw)."""
     real = data_matrix(test)
     if samples.dataset == "digits":
         rows = {"real (test)": real[:12]}
@@ -69,7 +75,9 @@ def plot_samples(samples: Samples, test: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(2.4 * (len(models) + 1), 2.4 * len(samples.seeds) + 0.6), layout="constrained")
     axes = figure.subplots(len(samples.seeds), len(models) + 1, squeeze=False)
     for row, seed in enumerate(samples.seeds):
-        _scatter(axes[row, 0], real, "real (test)", limits, "grey")
+        draw = samples.draws[row] if samples.draws else None
+        label = "real (test)" if draw is None else f"real (test, draw {draw})"
+        _scatter(axes[row, 0], data_matrix(rows_of_draw(test, draw)), label, limits, "grey")
         for column, model in enumerate(models, start=1):
             _scatter(axes[row, column], samples.by_model[model][row], f"{model}, seed {seed}", limits)
     figure.suptitle(f"{samples.dataset}: samples of every generator and seed beside the real data")
@@ -100,7 +108,9 @@ def plot_trajectory(samples: Samples, test: pd.DataFrame) -> Figure:
         return digit_rows_figure(
             rows, "digits: the diffusion model's reverse process, noise (top) to samples"
         )
-    limits = _limits(np.concatenate([data_matrix(test), samples.trajectory[steps[0]][0]]))
+    first_draw = samples.draws[0] if samples.draws else None
+    real = data_matrix(rows_of_draw(test, first_draw))
+    limits = _limits(np.concatenate([real, samples.trajectory[steps[0]][0]]))
     figure = Figure(figsize=(2.4 * len(steps), 2.8), layout="constrained")
     axes = figure.subplots(1, len(steps), squeeze=False)[0]
     for ax, step in zip(axes, steps, strict=True):
@@ -211,8 +221,8 @@ def plot_comparison(results: pd.DataFrame) -> Figure:
 
 
 def _floor_and_baseline(rows: pd.DataFrame, metric: str) -> list[Reference]:
-    """The floor (dashed) and baseline (dotted) of ``metric`` among one dataset's ``reference`` rows."""
-    values = rows[rows["model"] == REFERENCE].set_index("metric")["value"]
+    """The floor (dashed) and baseline (dotted) of ``metric``: medians of one dataset's ``reference`` rows."""
+    values = rows[rows["model"] == REFERENCE].groupby("metric")["value"].median()
     styles = {"floor": "--", "baseline": ":"}
     return [
         Reference(float(values[f"{metric}_{suffix}"]), suffix, style)

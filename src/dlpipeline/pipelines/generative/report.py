@@ -10,7 +10,7 @@ from dlpipeline.pipelines.generative.autoencoders import (
     autoencoder_codes,
     model_key,
 )
-from dlpipeline.pipelines.generative.evaluation import REFERENCE
+from dlpipeline.pipelines.generative.evaluation import BASELINE, FLOOR, REFERENCE
 from dlpipeline.pipelines.generative.params import AutoencoderParams
 from dlpipeline.pipelines.generative.plots import digit_rows_figure, plot_samples
 from dlpipeline.pipelines.generative.training import Samples, TrainedModels, data_matrix
@@ -31,6 +31,45 @@ def generator_summary(scores: pd.DataFrame) -> pd.DataFrame:
     grouped = scores.groupby(["dataset", "model", "metric"], sort=False)["value"]
     summary = grouped.agg(median="median", min="min", max="max", n_seeds="count").reset_index()
     return summary.astype({"n_seeds": "int64"})
+
+
+UNIT_COLUMNS = ["dataset", "model", "draw", "seed"]
+
+
+def generator_units(scores: pd.DataFrame) -> pd.DataFrame:
+    """``dataset, model, draw, seed, metric``: each generator's score beside its unit's baseline and floor.
+
+    One row per generator, unit (a seed, on its draw of the data) and metric that has a
+    baseline: the claims pair a generator with the trivial sampler of the same unit.
+    """
+    references = scores[scores["model"] == REFERENCE]
+    generated = scores[scores["model"] != REFERENCE]
+    keys = ["dataset", "draw", "seed", "metric"]
+    sides = []
+    for suffix, column in ((BASELINE, "baseline"), (FLOOR, "floor")):
+        rows = references[references["metric"].str.endswith(suffix)]
+        named = rows.assign(metric=rows["metric"].str.removesuffix(suffix))
+        sides.append(named[[*keys, "value"]].rename(columns={"value": column}))
+    units = generated.merge(sides[0], on=keys, how="inner", validate="many_to_one")
+    units = units.merge(sides[1], on=keys, how="left", validate="many_to_one")
+    return units[[*UNIT_COLUMNS, "metric", "value", "baseline", "floor"]].reset_index(drop=True)
+
+
+def autoencoder_units(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per autoencoder, code size and seed, beside PCA at the same code size and the raw pixels.
+
+    PCA has no seed (one exact fit), so every seed of a code size is paired with the same PCA
+    codes; ``pixels_downstream_accuracy`` is the same logistic regression on all 64 pixels.
+    """
+    pca = table[table["model"] == "pca"].set_index("latent_dim")
+    pixels_accuracy = float(table.loc[table["model"] == "pixels", "downstream_accuracy"].iloc[0])
+    learned = table[table["model"].isin(list(AUTOENCODERS))].copy()
+    for metric in ("reconstruction_mse", "downstream_accuracy"):
+        learned[f"pca_{metric}"] = learned["latent_dim"].map(pca[metric]).astype(float)
+    learned["pixels_downstream_accuracy"] = pixels_accuracy
+    columns = ["model", "latent_dim", "seed", "reconstruction_mse", "pca_reconstruction_mse"]
+    columns += ["downstream_accuracy", "pca_downstream_accuracy", "pixels_downstream_accuracy"]
+    return learned[columns].reset_index(drop=True)
 
 
 def autoencoder_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -75,14 +114,18 @@ def generator_child_runs(
     models: TrainedModels, samples: Samples, scores: pd.DataFrame, test: pd.DataFrame
 ) -> list[ChildRun]:
     """One child run per generator of this dataset: medians over seeds, spread, floor and baseline."""
-    references = scores[scores["model"] == REFERENCE].set_index("metric")["value"].to_dict()
+    references = (
+        scores[scores["model"] == REFERENCE].groupby("metric", sort=False)["value"].median().to_dict()
+    )
     runs = []
     for model, trained in models.items():
         rows = scores[scores["model"] == model]
         measured = {}
         for metric, values in rows.groupby("metric", sort=False)["value"]:
             measured |= over_seeds(metric, values.to_numpy())
-        only_this = Samples(samples.dataset, samples.seeds, {model: samples.by_model[model]}, {})
+        only_this = Samples(
+            samples.dataset, samples.seeds, {model: samples.by_model[model]}, {}, samples.draws
+        )
         params = {"model": model, "dataset": samples.dataset}
         if "latent_dim" in trained.kwargs:
             params["latent_dim"] = trained.kwargs["latent_dim"]

@@ -4,7 +4,9 @@ Each generator family trains all its seeds as one ensemble through
 :func:`dlpipeline.training.train_configuration`, one task of the executor
 (``generative.executor``: here, or on a Dask cluster). Models train on data shifted and
 scaled by the training split (their :class:`GeneratorRun` keeps ``shift`` and ``scale``);
-samples are mapped back to the data's units before anyone scores or draws them.
+samples are mapped back to the data's units before anyone scores or draws them. A set drawn
+several times (a ``draw`` column) gives every member its own draw: member ``i`` trains on draw
+``i mod n_draws``, fed to the loop as ``(n, members, features)`` rows.
 """
 
 import functools
@@ -28,6 +30,7 @@ from dlpipeline.models.generative import (
     VariationalAutoencoder,
     own_objective,
 )
+from dlpipeline.pipelines.generative.data import DRAW_COLUMN
 from dlpipeline.pipelines.generative.params import FeatureClassifierParams, GeneratorParams
 from dlpipeline.training import LossFunction, TrainConfig, train_configuration, with_fixed_threads
 
@@ -43,6 +46,8 @@ class GeneratorRun:
     model: str
     shift: np.ndarray
     scale: np.ndarray
+    draws: tuple[int, ...] = ()
+    """The draw each member trained on, in member order; empty when every member saw the same data."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class Samples:
     """``model → (seeds, n_samples, n_features)``."""
     trajectory: Mapping[int, np.ndarray]
     """The diffusion model's reverse process: steps left → ``(seeds, n_samples, n_features)``."""
+    draws: tuple[int, ...] = ()
+    """The draw of the data each seed trained on, in seed order; empty when all saw the same data."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,43 @@ def data_matrix(table: pd.DataFrame) -> np.ndarray:
     return table[columns].to_numpy(dtype=np.float64)
 
 
+def member_draws(table: pd.DataFrame, n_members: int) -> tuple[int, ...]:
+    """The draw of ``table`` each of ``n_members`` members reads (member ``i``: ``i mod n_draws``).
+
+    Empty when ``table`` has no ``draw`` column or one draw only: every member then reads the same rows.
+    """
+    if DRAW_COLUMN not in table:
+        return ()
+    draws = sorted(int(draw) for draw in table[DRAW_COLUMN].unique())
+    if len(draws) < 2:
+        return ()
+    return tuple(draws[member % len(draws)] for member in range(n_members))
+
+
+def rows_of_draw(table: pd.DataFrame, draw: int | None) -> pd.DataFrame:
+    """The rows of ``table`` drawn in ``draw`` (all rows when ``draw`` is ``None`` or there is no draw)."""
+    if draw is None or DRAW_COLUMN not in table:
+        return table
+    return table[table[DRAW_COLUMN] == draw]
+
+
+def member_data(table: pd.DataFrame, draws: tuple[int, ...]) -> np.ndarray:
+    """The features every member reads: ``(n, features)`` shared, or ``(n, members, features)`` by draw.
+
+    The loop batches rows (the first axis), so member ``i`` sees row ``j`` of its own draw where
+    another sees row ``j`` of its: every draw must have the same number of rows.
+    """
+    if not draws:
+        return data_matrix(table)
+    per_member = [data_matrix(rows_of_draw(table, draw)) for draw in draws]
+    sizes = {len(rows) for rows in per_member}
+    if len(sizes) != 1:
+        raise ValueError(
+            f"every draw needs the same number of rows to train as one ensemble, got {sorted(sizes)}"
+        )
+    return np.stack(per_member, axis=1)
+
+
 def standardisation(data: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
     """The shift and scale that give the training data mean 0 and standard deviation 1.
 
@@ -114,8 +158,10 @@ def train_generators(
     """The VAE, the GAN and the diffusion model on ``train``, every seed of each in one ensemble."""
     dataset = generators.dataset
     data = data_matrix(train)
+    # One standardisation from every draw's rows: the draws come from one distribution.
     shift, scale = standardisation(data, generators.standardise)
-    inputs = torch.tensor((data - shift) / scale, dtype=torch.float32)
+    draws = member_draws(train, generators.n_seeds)
+    inputs = torch.tensor((member_data(train, draws) - shift) / scale, dtype=torch.float32)
     n_features = data.shape[1]
     specs = {
         "vae": (
@@ -146,7 +192,7 @@ def train_generators(
             with_fixed_threads(config),
             tuple(generators.seeds),
             f"{dataset} {name}",
-            GeneratorRun(dataset, name, shift, scale),
+            GeneratorRun(dataset, name, shift, scale, draws),
         )
         for name, (module_class, kwargs, config) in specs.items()
     }
@@ -177,6 +223,7 @@ def draw_samples(models: TrainedModels, generators: GeneratorParams) -> Samples:
         seeds=models[first.model].trained_record.seeds,
         by_model={name: to_data_units(drawn[name]) for name in GENERATOR_NAMES},
         trajectory={step: to_data_units(state) for step, state in trajectory.items()},
+        draws=first.draws,
     )
 
 
