@@ -91,3 +91,29 @@ def test_the_feature_classifier_exposes_its_last_hidden_layer():
     inputs = torch.rand(5, 64)
     assert model(inputs).shape == (5, 10)
     assert model.features(inputs).shape == (5, 16)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: VariationalAutoencoder(2, 2, [8], [0, 1, 2], decoder_scale=0.1),
+        lambda: GenerativeAdversarialNetwork(2, 2, [8], [0, 1, 2]),
+        lambda: DiffusionModel(2, [8], 50, [0, 1, 2]),
+    ],
+    ids=["vae", "gan", "diffusion"],
+)
+def test_a_batch_with_one_column_per_member_trains_each_member_on_its_own_rows(build):
+    model = build()
+    shared = torch.randn(6, 2)
+    torch.manual_seed(3)
+    from_shared = model(shared)
+    torch.manual_seed(3)
+    from_columns = model(shared.unsqueeze(1).expand(6, 3, 2))
+    # the same rows in every column: exactly what the shared batch gives, the same noise drawn
+    assert torch.equal(from_shared, from_columns)
+    own = shared.unsqueeze(1).repeat(1, 3, 1)
+    own[:, 1] += 10.0  # member 1 alone reads other data
+    torch.manual_seed(3)
+    apart = model(own)
+    assert torch.equal(apart[[0, 2]], from_shared[[0, 2]])
+    assert not torch.equal(apart[1], from_shared[1])
