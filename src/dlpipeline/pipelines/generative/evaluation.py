@@ -156,13 +156,18 @@ def score_digits(
 
 
 def score_ring(
-    samples: Samples, models: TrainedModels, test: pd.DataFrame, ring: RingDataParams
+    samples: Samples,
+    models: TrainedModels,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    ring: RingDataParams,
 ) -> pd.DataFrame:
     """Modes covered (of ``n_modes``), share of high-quality samples (within 3 σ of a mode), energy distance.
 
-    Floor: as many real test points of the unit's draw (picked with its seed). Baseline: a
-    Gaussian with the mean and covariance of the unit's test draw, sampled with its seed.
-    Energy distance is to the unit's test draw, at the size of the smaller set.
+    Energy distance is to the unit's test draw, at the size of the smaller set. Floor: as many
+    real training points of the unit's draw (picked with its seed): held-out data is not
+    scored against itself. Baseline: a Gaussian with the mean and covariance of the unit's
+    training draw, sampled with its seed.
     """
     centres = metrics.ring_centres(ring.n_modes, ring.radius)
 
@@ -177,7 +182,7 @@ def score_ring(
         }
 
     def references(unit: Unit, n_samples: int) -> tuple[dict[str, float], dict[str, float]]:
-        real = _of_draw(test, unit)
+        real = _of_draw(train, unit)
         rng = np.random.default_rng(unit.seed)
         floor = score(real[rng.choice(len(real), size=min(n_samples, len(real)), replace=False)], unit)
         return floor, score(metrics.gaussian_baseline_samples(real, n_samples, unit.seed), unit)

@@ -67,7 +67,7 @@ def _points_pipeline(name: str, generate: Callable[..., pd.DataFrame], score: No
 
 def ring_pipeline() -> Pipeline:
     """The ring of 8 Gaussians (the mode-collapse benchmark) and the generators on it."""
-    score = step(evaluation.score_ring, ["samples", "models", "test", "params:data"], "scores")
+    score = step(evaluation.score_ring, ["samples", "models", "train", "test", "params:data"], "scores")
     return _points_pipeline("ring", data.generate_ring, score)
 
 
