@@ -94,7 +94,8 @@ def test_the_claims_tables_pair_every_configuration_and_seed(project: Path):
     n_seeds = smoke_parameters(project)["experiments"]["n_seeds"]
     units = pd.read_csv(reports / "units.csv", keep_default_na=False)
     assert len(units) == len(configurations(project)) * n_seeds
-    assert units.groupby("configuration").seed.apply(sorted).map(list).eq([list(range(n_seeds))]).all()
+    seeds = units.groupby("configuration").seed.apply(sorted).to_dict()
+    assert seeds == {name: list(range(n_seeds)) for name in configurations(project)}
     found = pd.read_csv(reports / "features.csv")
     assert found.groupby("features").seed.nunique().to_dict() == {
         "handmade": n_seeds,
