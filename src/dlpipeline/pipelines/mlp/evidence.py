@@ -2,9 +2,15 @@
 
 from dlpipeline.evidence import Evidence
 
+TIMINGS = {"mlp_batch_throughput": "mlp.batch_throughput"}
+"""Clock readings measured for a claim (data/09_timings, outside DVC), read beside the tables."""
+
 EVIDENCE = Evidence(
     tables={
         "mlp_accuracy": "mlp.accuracy_table",
+        "mlp_units": "mlp.claim_units",
+        "mlp_groups": "mlp.claim_groups",
+        "mlp_losses": "mlp.claim_losses",
         "mlp_torch_models": "mlp.torch_models",
         "mlp_sklearn_models": "mlp.sklearn_models",
     },
