@@ -18,7 +18,7 @@ from sklearn.neural_network import MLPClassifier
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.mlp import ActivationName, MLPEnsemble, parameters_per_network, sklearn_layers
-from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
+from dlpipeline.pipelines.mlp.configuration import DrawModels, MLPConfiguration
 from dlpipeline.pipelines.mlp.data import draw_split
 from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, UnitsParams, model_name, widths_text
 from dlpipeline.records import Timing, TrainingRecord, seeds_tuple
@@ -74,7 +74,7 @@ def fit_sklearn_draws(
     sweep: SweepParams,
     sklearn_params: SklearnParams,
     units: UnitsParams,
-) -> dict[int, dict[str, TrainedModule]]:
+) -> DrawModels:
     """The sweep fitted on every draw: draw 0 is ``sklearn_models`` as saved, the others fit now.
 
     ``MLPClassifier`` fits one network at a time, so draws 1, 2, … fit only the first

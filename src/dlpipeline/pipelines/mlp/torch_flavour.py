@@ -20,7 +20,7 @@ from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.models.mlp import ActivationName, MLPEnsemble, parameters_per_network
-from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
+from dlpipeline.pipelines.mlp.configuration import DrawModels, MLPConfiguration
 from dlpipeline.pipelines.mlp.data import draw_split
 from dlpipeline.pipelines.mlp.params import SweepParams, TorchParams, model_name, widths_text
 from dlpipeline.records import History, Timing
@@ -163,10 +163,6 @@ def _best_restarts(final_losses: torch.Tensor, n_seeds: int, restarts: int) -> t
     """Indices of the ensemble member with the lowest final loss within each seed's restarts."""
     best_restart = final_losses.reshape(n_seeds, restarts).argmin(dim=1)
     return torch.arange(n_seeds) * restarts + best_restart
-
-
-DrawModels = dict[int, dict[str, TrainedModule]]
-"""Trained models by draw (``mlp.draws``), each draw's as :func:`fit_torch_sweep` returns them."""
 
 
 class DrawEnsemble(nn.Module):

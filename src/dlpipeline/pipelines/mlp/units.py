@@ -14,14 +14,11 @@ from sklearn.linear_model import LogisticRegression
 
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.figures.boundaries import BoundaryGrid, mesh_over
-from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.mlp.boundary_shape import bayes_radius, distance_to_circle, encloses_class_1
+from dlpipeline.pipelines.mlp.configuration import DrawModels
 from dlpipeline.pipelines.mlp.data import draw_split
 from dlpipeline.pipelines.mlp.evaluate import predicted_labels
 from dlpipeline.pipelines.mlp.params import Flavour, SweepParams, ToyDataParams, UnitsParams, widths_text
-
-DrawModels = dict[int, dict[str, TrainedModule]]
-"""Trained models by draw, each draw's by name (``torch-5``), one member per seed."""
 
 MEASURES = [
     "test_accuracy",
