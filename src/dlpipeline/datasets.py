@@ -1,9 +1,9 @@
-"""The catalog's file datasets: tables checked against a schema, figures, JSON reports, trained models.
+"""The catalog's file datasets: schema-checked tables, figures, JSON reports, trained models, baselines.
 
 A file is a local path or an fsspec URL (``s3://bucket/key`` through s3fs): tables, figures and
 JSON are kedro-datasets' pandas, matplotlib and JSON datasets; models use the same fsspec
-filesystem. ``credentials`` and ``fs_args`` go to the filesystem; without them s3fs reads the
-usual ``AWS_*`` environment variables.
+filesystem; fitted baselines are JSON documents. ``credentials`` and ``fs_args`` go to the
+filesystem; without them s3fs reads the usual ``AWS_*`` environment variables.
 
 Every local file is written atomically: the data goes to a hidden sibling first and replaces
 the target in one rename, so a run that fails or is killed halfway leaves the last good file
@@ -16,12 +16,14 @@ overwritten.
 
 import io
 import os
-from collections.abc import Iterator
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 import fsspec
+import numpy as np
 import pandas as pd
 import torch
 from kedro.io import AbstractDataset, DatasetError
@@ -30,7 +32,9 @@ from kedro_datasets.json import JSONDataset as KedroJSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from matplotlib.figure import Figure
+from sklearn.decomposition import PCA
 
+from dlpipeline.data.text import CharTokenizer, CountBigram
 from dlpipeline.models.checkpoint import TrainedModule, from_payload, to_payload
 from dlpipeline.records import Timing
 from dlpipeline.schema import TableSchema, problems
@@ -260,6 +264,110 @@ class JSONDataset(_AtomicLocalSave, KedroJSONDataset):
         """Write ``data`` as JSON (atomically if local)."""
         with self._atomically():
             super().save(data)
+
+
+Document = dict[str, Any]
+"""A JSON object, as :func:`json.load` returns it."""
+
+
+def _array_document(array: np.ndarray | np.generic) -> Document:
+    """``array`` (or a numpy scalar, as a 0-d array) as JSON: dtype, shape, memory order and values.
+
+    JSON writes every float as its shortest round-tripping decimal, so the values come back bit
+    for bit. The memory order is kept because results depend on it: a matrix product with a
+    Fortran-ordered matrix and with a C-ordered copy of it can differ in the last bit.
+    """
+    array = np.asarray(array)
+    order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+    values = array.ravel(order=order).tolist()
+    return {"dtype": str(array.dtype), "shape": list(array.shape), "order": order, "values": values}
+
+
+def _array_from(document: Document) -> np.ndarray | np.generic:
+    """The array of :func:`_array_document` (a 0-d one as the numpy scalar it was)."""
+    values = np.asarray(document["values"], dtype=np.dtype(document["dtype"]))
+    array = values.reshape(document["shape"], order=document["order"])
+    return array[()] if array.ndim == 0 else array
+
+
+def _pca_document(pca: PCA) -> Document:
+    """A fitted PCA as JSON: its parameters, and every attribute fitting set (numpy ones as arrays)."""
+    parameters = pca.get_params()
+    fitted = {
+        name: _array_document(value) if isinstance(value, np.ndarray | np.generic) else value
+        for name, value in vars(pca).items()
+        if name not in parameters
+    }
+    return {"parameters": parameters, "fitted": fitted}
+
+
+def _pca_from(document: Document) -> PCA:
+    """The PCA of :func:`_pca_document`: it transforms and inverse-transforms bit for bit as the saved one."""
+    pca = PCA(**document["parameters"])
+    for name, value in document["fitted"].items():
+        setattr(pca, name, _array_from(value) if isinstance(value, dict) else value)
+    return pca
+
+
+class _DocumentDataset(JSONDataset):
+    """A typed value kept as a JSON document; a subclass says how the value maps to one and back.
+
+    Unlike a pickle, loading the file runs no code: it is parsed, then rebuilt by the subclass.
+    """
+
+    what: ClassVar[str]
+    """What the value is, for messages."""
+    # Compact: the arrays' values would otherwise take a line each.
+    DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {"indent": None}
+
+    def load(self) -> Any:
+        """The value; raise :class:`DataValidationError` if the file is not JSON or not such a document."""
+        document = super().load()
+        try:
+            return self._from_document(document)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            shown = _shown(self._protocol, self._filepath)
+            raise DataValidationError(f"{shown} cannot be read as {self.what}: {error!r}") from error
+
+    def save(self, data: Any) -> None:
+        """Write ``data`` as its JSON document (atomically if local)."""
+        super().save(self._to_document(data))
+
+    @abstractmethod
+    def _to_document(self, data: Any) -> Document:
+        """``data`` as a document :func:`json.dump` can write."""
+
+    @abstractmethod
+    def _from_document(self, document: Document) -> Any:
+        """The value a document of :meth:`_to_document` holds."""
+
+
+class PcaDataset(_DocumentDataset):
+    """Fitted PCAs by an integer key (the autoencoders' baselines, by code size), in one JSON document.
+
+    Each fit is kept whole (parameters and fitted arrays), so a loaded PCA transforms and
+    inverse-transforms bit for bit as the one that was saved.
+    """
+
+    what = "PCA fits"
+
+    def _to_document(self, data: Mapping[int, PCA]) -> Document:
+        return {str(key): _pca_document(pca) for key, pca in data.items()}
+
+    def _from_document(self, document: Document) -> dict[int, PCA]:
+        return {int(key): _pca_from(fit) for key, fit in document.items()}
+
+
+class BigramDataset(_DocumentDataset):
+    """A :class:`~dlpipeline.data.text.CountBigram` in a JSON document: its characters and its counts."""
+
+    what = "a count bigram"
+
+    def _to_document(self, data: CountBigram) -> Document:
+        return {"characters": list(data.tokenizer.characters), "counts": _array_document(data.counts)}
+
+    def _from_document(self, document: Document) -> CountBigram:
+        return CountBigram(CharTokenizer(tuple(document["characters"])), _array_from(document["counts"]))
 
 
 Models = dict[str, TrainedModule]

@@ -182,3 +182,15 @@ def test_an_ensemble_rebuilds_from_its_model_file_with_the_same_logits(tmp_path)
     assert loaded.kwargs == {"spec": spec, "seeds": [3, 4]}
     assert not loaded.module.training  # rebuilt in eval mode: dropout off
     torch.testing.assert_close(loaded.module(images()), trained.module.eval()(images()), rtol=0, atol=0)
+
+
+def test_the_penultimate_features_are_what_the_output_layer_classifies():
+    model = ConvNetEnsemble(
+        ConvNetSpec(DIGIT, 10, filters=(4, 8), dense_units=12, dropout=0.5), [0, 1]
+    ).eval()
+    with torch.no_grad():
+        features = model.penultimate(images())
+        logits = model(images())
+    assert features.shape == (2, 5, 12)  # (members, images, dense units)
+    assert (features >= 0).all()  # after ReLU
+    torch.testing.assert_close(logits, torch.baddbmm(model.out_bias, features, model.out_weight))

@@ -1,10 +1,12 @@
 """Trust in data: every table read from disk is checked, a bad file is named, and writes are atomic."""
 
+import json
 import math
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.framework.project import pipelines as registered
@@ -12,13 +14,17 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DatasetError, MemoryDataset
 from matplotlib.figure import Figure
+from sklearn.decomposition import PCA
 from tests.helpers import copy_project, run_session
 
+from dlpipeline.data.text import CharTokenizer, CountBigram, bigram_counts
 from dlpipeline.datasets import (
+    BigramDataset,
     DataValidationError,
     FigureDataset,
     JSONDataset,
     ModelDataset,
+    PcaDataset,
     TableDataset,
     atomic_path,
 )
@@ -150,7 +156,9 @@ def test_every_table_the_pipelines_read_from_disk_has_a_schema(generated_data: P
         name: type(dataset).__name__
         for name, dataset in read.items()
         if dataset is not None  # not in the catalog: handed on in memory
-        and not isinstance(dataset, TableDataset | ModelDataset | FigureDataset | MemoryDataset)
+        and not isinstance(
+            dataset, TableDataset | ModelDataset | FigureDataset | PcaDataset | BigramDataset | MemoryDataset
+        )
     }
     assert not unchecked, f"read from disk without a check on load: {unchecked}"
 
@@ -275,3 +283,51 @@ def test_a_figure_reads_back_as_its_png_bytes_and_a_foreign_file_is_named(
         FigureDataset("fake.png").load()
     with pytest.raises(DataValidationError, match=r"absent\.png cannot be read"):
         FigureDataset("absent.png").load()
+
+
+def test_pca_fits_come_back_from_plain_json_and_transform_bit_for_bit(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    train, test = rng.random((120, 64)), rng.random((30, 64))
+    fits = {size: PCA(n_components=size, svd_solver="full").fit(train) for size in (2, 8)}
+    dataset = PcaDataset(filepath=str(tmp_path / "pca.json"))
+    dataset.save(fits)
+    loaded = dataset.load()
+    assert sorted(loaded) == [2, 8]
+    for size, pca in fits.items():
+        codes = pca.transform(test)
+        np.testing.assert_array_equal(loaded[size].transform(test), codes)
+        np.testing.assert_array_equal(loaded[size].inverse_transform(codes), pca.inverse_transform(codes))
+        assert (loaded[size].n_components_, loaded[size].n_samples_) == (size, 120)
+    first = (tmp_path / "pca.json").read_bytes()
+    dataset.save(loaded)
+    assert (tmp_path / "pca.json").read_bytes() == first  # what DVC tracks is the same bytes every run
+
+
+def test_a_count_bigram_comes_back_from_plain_json_with_its_vocabulary_and_counts(tmp_path: Path):
+    names = ["emma", "ava", "zoe"]
+    tokenizer = CharTokenizer.from_texts(names)
+    bigram = CountBigram(tokenizer, bigram_counts(names, tokenizer))
+    dataset = BigramDataset(filepath=str(tmp_path / "bigram.json"))
+    dataset.save(bigram)
+    loaded = dataset.load()
+    assert loaded.tokenizer == tokenizer
+    np.testing.assert_array_equal(loaded.counts, bigram.counts)
+    assert loaded.counts.dtype == bigram.counts.dtype
+
+
+def test_baseline_files_are_plain_json_not_pickles_and_a_damaged_one_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    PcaDataset(filepath="pca.json").save({2: PCA(n_components=2).fit(np.eye(4))})
+    tokenizer = CharTokenizer(("a",))
+    BigramDataset(filepath="bigram.json").save(CountBigram(tokenizer, bigram_counts(["a"], tokenizer)))
+    for name in ("pca.json", "bigram.json"):
+        assert isinstance(json.loads(Path(name).read_text()), dict), name  # a pickle is never JSON
+    Path("bigram.json").write_text('{"characters": ["a"]}')
+    no_counts = r"^bigram\.json cannot be read as a count bigram: KeyError\('counts'\)"
+    with pytest.raises(DataValidationError, match=no_counts):
+        BigramDataset(filepath="bigram.json").load()
+    Path("pca.json").write_text('{"2": {"parameters": {"n_components": 2}, "fitt')
+    with pytest.raises(DataValidationError, match=r"^pca\.json cannot be read as JSON"):
+        PcaDataset(filepath="pca.json").load()

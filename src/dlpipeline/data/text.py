@@ -160,6 +160,15 @@ def _bigrams(texts: Iterable[str], tokenizer: CharTokenizer) -> tuple[np.ndarray
     return np.asarray(previous, dtype=np.int64), np.asarray(following, dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class CountBigram:
+    """A count bigram: its vocabulary and how often each token follows each in the texts it counted."""
+
+    tokenizer: CharTokenizer
+    counts: np.ndarray
+    """``(V, V)`` counts, unsmoothed (see :func:`bigram_counts`)."""
+
+
 def bigram_counts(texts: Iterable[str], tokenizer: CharTokenizer) -> np.ndarray:
     """``(V, V)`` int64 counts: ``[a, b]`` is how often token ``b`` follows token ``a``.
 

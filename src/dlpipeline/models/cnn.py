@@ -113,10 +113,20 @@ class ConvNetEnsemble(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Every member's logits for ``images``."""
+        hidden = functional.dropout(self.penultimate(images), self.spec.dropout, self.training)
+        return torch.baddbmm(self.out_bias, hidden, self.out_weight)
+
+    def penultimate(self, images: torch.Tensor) -> torch.Tensor:
+        """Every member's learned features of ``images``: the dense layer after ReLU, before dropout.
+
+        ``(members, n, dense_units)``: what the output layer classifies, so a classifier fitted
+        on them measures the features the network learned from the raw pixels.
+        """
         maps = self._member_channels(images)
         for weight, bias in zip(self.conv_weights, self.conv_biases, strict=True):
             maps = self._pool(functional.relu(self._convolve(maps, weight, bias)))
-        return self._classify(maps)
+        flat = maps.reshape(len(maps), self.members, -1).transpose(0, 1)
+        return functional.relu(torch.baddbmm(self.dense_bias, flat, self.dense_weight))
 
     def trace(self, images: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
         """Each block's conv, ReLU and pool outputs by name, as ``(members, n, channels, rows, cols)``."""
@@ -176,13 +186,6 @@ class ConvNetEnsemble(nn.Module):
     def _per_member(self, maps: torch.Tensor) -> torch.Tensor:
         """``(n, members * c, rows, cols)`` → ``(members, n, c, rows, cols)``."""
         return maps.unflatten(1, (self.members, -1)).transpose(0, 1)
-
-    def _classify(self, maps: torch.Tensor) -> torch.Tensor:
-        """Flatten, dense + ReLU, dropout, then the output layer: ``(members, n, n_classes)``."""
-        flat = maps.reshape(len(maps), self.members, -1).transpose(0, 1)
-        hidden = functional.relu(torch.baddbmm(self.dense_bias, flat, self.dense_weight))
-        hidden = functional.dropout(hidden, self.spec.dropout, self.training)
-        return torch.baddbmm(self.out_bias, hidden, self.out_weight)
 
 
 def _uniform_init(

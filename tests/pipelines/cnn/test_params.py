@@ -10,6 +10,7 @@ from dlpipeline.config import load_parameters
 from dlpipeline.pipelines.cnn.params import (
     Architecture,
     ExperimentParams,
+    FeatureParams,
     ImageDataParams,
     ReportParams,
     TrainingParams,
@@ -37,6 +38,8 @@ BAD_PARAMETERS = [
     ({"report": {"max_channels": 0}}, "cnn.report", "greater than or equal to 1"),
     ({"data": {"max_samples": 60, "val_size": 0.1}}, "cnn.data", "needs one image per class"),
     ({"data": {"random_state": -1}}, "cnn.data", "greater than or equal to 0"),
+    ({"features": {"inverse_regularization": 0}}, "cnn.features", "greater than 0"),
+    ({"features": {"orientations": 1}}, "cnn.features", "greater than or equal to 2"),
 ]
 
 
@@ -57,6 +60,7 @@ def test_the_shipped_parameter_files_are_valid(env):
     ExperimentParams.model_validate(parameters["experiments"])
     TrainingParams.model_validate(parameters["training"])
     ReportParams.model_validate(parameters["report"])
+    FeatureParams.model_validate(parameters["features"])
 
 
 def test_the_base_experiments_cover_every_study_of_the_issue():
@@ -65,7 +69,7 @@ def test_the_base_experiments_cover_every_study_of_the_issue():
     experiments = ExperimentParams.model_validate(parameters["experiments"])
     architectures = experiments.architectures.values()
     assert data.source == "digits"
-    assert experiments.n_seeds >= 3
+    assert experiments.n_seeds >= 5  # the claims' verdicts need at least 5 seeds
     assert {a.model for a in architectures} == {"cnn", "mlp"}  # CNN vs MLP
     assert {a.dropout > 0 for a in architectures if a.model == "cnn"} == {True, False}  # dropout on / off
     assert {a.pooling for a in architectures if a.model == "cnn"} == {"max", "avg", "none"}

@@ -19,6 +19,9 @@ from dlpipeline.pipelines.cnn.train import member_predictions
 
 REPORTS = [
     "experiments.csv",
+    "units.csv",
+    "features.csv",
+    "operations.csv",
     "metrics.json",
     "experiments.png",
     "learning_curves.png",
@@ -84,6 +87,24 @@ def test_the_table_has_one_row_per_configuration(project: Path):
     assert (table.test_accuracy_min <= table.test_accuracy).all()
     no_pool = table.set_index("configuration").loc["cnn-no-pool"]
     assert no_pool.feature_maps == "4x8x8 8x8x8"  # smoke baseline filters [4, 8], nothing pooled
+
+
+def test_the_claims_tables_pair_every_configuration_and_seed(project: Path):
+    reports = project / "data/08_reporting/cnn"
+    n_seeds = smoke_parameters(project)["experiments"]["n_seeds"]
+    units = pd.read_csv(reports / "units.csv", keep_default_na=False)
+    assert len(units) == len(configurations(project)) * n_seeds
+    seeds = units.groupby("configuration").seed.apply(sorted).to_dict()
+    assert seeds == {name: list(range(n_seeds)) for name in configurations(project)}
+    found = pd.read_csv(reports / "features.csv")
+    assert found.groupby("features").seed.nunique().to_dict() == {
+        "handmade": n_seeds,
+        "learned": n_seeds,
+        "raw_pixels": n_seeds,
+    }
+    counted = pd.read_csv(reports / "operations.csv").set_index("configuration")
+    assert counted.index.tolist() == configurations(project)
+    assert counted.image_shape.unique().tolist() == ["1x8x8"]  # every network counted on the same images
 
 
 def test_the_metrics_json_holds_each_configurations_median_test_accuracy(project: Path):

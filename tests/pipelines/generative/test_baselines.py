@@ -1,4 +1,4 @@
-"""PCA, the autoencoders' baseline: fitted once in its own node and read wherever it is needed."""
+"""PCA, the autoencoders' baseline: fitted once in its own node, saved, and read wherever it is needed."""
 
 import pickle
 from pathlib import Path
@@ -10,6 +10,7 @@ from kedro.framework.startup import bootstrap_project
 from tests.helpers import PROJECT_ROOT
 
 from dlpipeline.config import load_parameters
+from dlpipeline.datasets import PcaDataset
 from dlpipeline.pipelines.generative.autoencoders import fit_pca_baselines
 from dlpipeline.pipelines.generative.params import AutoencoderParams
 from dlpipeline.pipelines.generative.training import data_matrix
@@ -42,16 +43,15 @@ def test_one_fit_per_code_size_the_same_fit_every_time_and_timed_apart():
     assert pickle.dumps(again) == pickle.dumps(baselines)
 
 
-def test_the_pca_rows_of_the_scores_are_those_of_the_baseline_fits(smoke_run):
+def test_the_pca_rows_of_the_scores_are_those_of_the_saved_fits(smoke_run):
     project: Path = smoke_run("generative")
     params = load_parameters("smoke", project)["generative"]["autoencoders"]["model"]
-    train = pd.read_csv(project / "data/05_model_input/generative/digits_train.csv")
-    baselines, _ = fit_pca_baselines(train, AutoencoderParams.model_validate(params))
+    saved = PcaDataset(filepath=str(project / "data/06_models/generative/autoencoders_pca.json")).load()
+    assert sorted(saved) == sorted(params["code_sizes"])
     test_images = data_matrix(pd.read_csv(project / "data/05_model_input/generative/digits_test.csv"))
     scores = pd.read_csv(project / "data/08_reporting/generative/autoencoders/scores.csv")
     pca_rows = scores[scores["model"] == "pca"].set_index("latent_dim")["reconstruction_mse"]
-    assert sorted(baselines) == sorted(pca_rows.index)
-    for code_size, pca in baselines.items():
+    for code_size, pca in saved.items():
         reconstructed = pca.inverse_transform(pca.transform(test_images))
         mse = ((reconstructed - test_images) ** 2).mean()
         np.testing.assert_allclose(pca_rows[code_size], mse, rtol=1e-9)

@@ -6,7 +6,15 @@ import pytest
 from tests.helpers import PROJECT_ROOT, assert_refused_before_any_node
 
 from dlpipeline.config import load_parameters
-from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, TorchParams, ToyDataParams, model_name
+from dlpipeline.pipelines.mlp.params import (
+    SklearnParams,
+    SweepParams,
+    ThroughputParams,
+    TorchParams,
+    ToyDataParams,
+    UnitsParams,
+    model_name,
+)
 
 BAD_PARAMETERS = [
     # (override under `mlp`, key the message must name, words the message must contain)
@@ -25,6 +33,11 @@ BAD_PARAMETERS = [
     ({"sklearn": {"solver": "newton"}}, "mlp.sklearn", "'adam', 'lbfgs' or 'sgd'"),
     ({"data": {"n_samples": 10, "test_size": 0.05}}, "mlp.data", "fewer than 2 points (one per class)"),
     ({"data": {"random_state": 2**32}}, "mlp.data", "less than or equal to 4294967295"),
+    ({"data": {"n_draws": 0}}, "mlp.data", "greater than or equal to 1"),
+    ({"data": {"random_state": 2**32 - 1, "n_draws": 2}}, "mlp.data", "random_state + n_draws - 1"),
+    ({"units": {"sklearn_seeds": 0}}, "mlp.units", "greater than or equal to 1"),
+    ({"units": {"groups": {"3-4": []}}}, "mlp.units", "at least 1 item"),
+    ({"throughput": {"batch_sizes": [0]}}, "mlp.throughput", "greater than 0"),
 ]
 
 
@@ -43,6 +56,16 @@ def test_the_shipped_parameter_files_are_valid_and_match_the_notes():
     assert sweep.architectures == [(n,) for n in range(1, 9)]
     assert sweep.n_seeds >= 10
     assert sweep.activation == "relu"
+
+
+def test_the_claims_are_judged_on_at_least_3_draws_and_5_seeds_of_each_flavour():
+    base = load_parameters("base", PROJECT_ROOT)["mlp"]
+    data = ToyDataParams.model_validate(base["data"])
+    units = UnitsParams.model_validate(base["units"])
+    assert data.n_draws >= 3
+    assert min(units.sklearn_seeds, SweepParams.model_validate(base["sweep"]).n_seeds) >= 5
+    assert units.groups == {"1": [1], "2": [2], "3-4": [3, 4], "5-6": [5, 6]}  # the notes' lines
+    assert 1 in ThroughputParams.model_validate(base["throughput"]).batch_sizes
 
 
 @pytest.mark.parametrize("env", ["base", "smoke"])

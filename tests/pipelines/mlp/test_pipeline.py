@@ -50,9 +50,37 @@ def test_the_run_writes_datasets_reports_and_figures(project: Path):
         "data/08_reporting/mlp/accuracy_vs_neurons.png",
         "data/08_reporting/mlp/boundary_grid.png",
         "data/08_reporting/mlp/torch_loss.png",
+        "data/05_model_input/mlp/draws.csv",
+        "data/08_reporting/mlp/units.csv",
+        "data/08_reporting/mlp/groups.csv",
+        "data/08_reporting/mlp/losses.csv",
+        "data/09_timings/mlp/batch_throughput.csv",
         *MODEL_FILES.values(),
     ]:
         assert (project / relative).stat().st_size > 0, relative
+
+
+def test_the_units_table_has_one_row_per_flavour_width_draw_and_seed(project: Path):
+    units = pd.read_csv(project / "data/08_reporting/mlp/units.csv", dtype={"hidden_neurons": str})
+    parameters = smoke_parameters(project)
+    seeds = SweepParams.model_validate(parameters["sweep"]).seeds
+    sklearn_seeds = seeds[: parameters.get("units", {}).get("sklearn_seeds", len(seeds))]
+    expected = {
+        (flavour, width, draw, seed)
+        for flavour, flavour_seeds in (("torch", seeds), ("sklearn", sklearn_seeds))
+        for width in smoke_architectures(project)
+        for draw in range(parameters["data"]["n_draws"])
+        for seed in flavour_seeds
+    }
+    keys = list(zip(units.flavour, units.hidden_neurons, units.draw, units.seed, strict=True))
+    assert len(keys) == len(set(keys)) and set(keys) == expected
+
+
+def test_the_throughput_timing_stays_outside_dvc(project: Path):
+    stages = (project / "dvc.yaml").read_text()
+    assert "data/09_timings" not in stages
+    table = pd.read_csv(project / "data/09_timings/mlp/batch_throughput.csv")
+    assert table.full_batch.sum() == table.repeat.nunique()
 
 
 @pytest.mark.parametrize("flavour", sorted(FLAVOURS))

@@ -13,8 +13,9 @@ from tests.helpers import PROJECT_ROOT
 
 from dlpipeline.config import load_parameters
 from dlpipeline.data.sequences import padded_windows
-from dlpipeline.datasets import ModelDataset
+from dlpipeline.datasets import BigramDataset, ModelDataset
 from dlpipeline.models.losses import masked_mse
+from dlpipeline.pipelines.sequence.text import bigram_test_nll
 
 TASKS = ["adding", "digits_rows", "forecast", "generate", "text"]
 FIGURES = {
@@ -72,6 +73,7 @@ def test_the_run_writes_every_dataset_and_report(project: Path):
     ]
     paths += [f"data/08_reporting/sequence/{task}/{name}.png" for task in TASKS for name in FIGURES[task]]
     paths += [f"data/06_models/sequence/{task}.pt" for task in TASKS]
+    paths += ["data/06_models/sequence/text_bigram.json"]
     paths += ["data/08_reporting/sequence/results.csv", "data/08_reporting/sequence/metrics.json"]
     paths += ["data/08_reporting/sequence/text/samples.csv"]
     for relative in paths:
@@ -173,3 +175,12 @@ def test_a_loaded_forecaster_reproduces_the_test_mse_its_training_recorded(proje
         assert float(masked_mse(outputs, targets)) == pytest.approx(
             trained.about.test_metrics["test_mse"], rel=1e-5
         )
+
+
+def test_the_text_rows_baseline_is_the_test_nll_of_the_saved_count_bigram(project: Path):
+    bigram = BigramDataset(filepath=str(project / "data/06_models/sequence/text_bigram.json")).load()
+    test = pd.read_parquet(project / "data/05_model_input/sequence/text/test.parquet")
+    table = pd.read_csv(project / "data/08_reporting/sequence/results.csv")
+    baselines = table[table.task == "text"].baseline
+    assert len(baselines) > 0
+    assert baselines.eq(round(bigram_test_nll(bigram, test), 6)).all()  # the table rounds to 6 places

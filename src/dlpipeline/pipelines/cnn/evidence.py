@@ -5,7 +5,9 @@ from dlpipeline.evidence import Evidence
 EVIDENCE = Evidence(
     tables={
         "cnn_experiments": "cnn.experiment_table",
-        "cnn_models": "cnn.models",
+        "cnn_units": "cnn.claim_units",
+        "cnn_features": "cnn.feature_table",
+        "cnn_operations": "cnn.operation_table",
     },
     figures={
         "cnn_experiments": "cnn.experiments_plot",

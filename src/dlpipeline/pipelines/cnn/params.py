@@ -106,7 +106,7 @@ class ExperimentParams(SeedParams):
     featured: str = Field(
         default="cnn", description="the CNN configuration whose filters, feature maps and errors are drawn"
     )
-    n_seeds: int = Field(default=3, ge=1, le=MAX_SEEDS, description="seeds per configuration")
+    n_seeds: int = Field(default=5, ge=1, le=MAX_SEEDS, description="seeds per configuration")
 
     @model_validator(mode="after")
     def _featured_is_a_cnn(self) -> Self:
@@ -137,6 +137,23 @@ class TrainingParams(StrictParams):
         description="shifts: add copies of every training image moved one pixel up, down, left and right",
     )
     train: TrainConfig = TrainConfig(epochs=16, learning_rate=0.003, batch_size=128)
+
+
+class FeatureParams(StrictParams):
+    """One classifier on three kinds of features of the same images (``cnn.features``).
+
+    A logistic regression (on standardized features) is fitted on the raw pixels, on hand-made
+    features and on the featured CNN's learned features (every seed), all on the training
+    split without shifted copies; its test accuracy says which features serve it best.
+    """
+
+    inverse_regularization: float = Field(
+        default=1.0, gt=0, description="the logistic regression's C: larger = weaker L2 penalty"
+    )
+    max_iter: int = Field(default=1000, ge=10, le=100_000, description="lbfgs iterations at most")
+    orientations: int = Field(default=9, ge=2, le=36, description="hand-made: gradient direction bins")
+    cell_size: int = Field(default=4, ge=2, le=64, description="hand-made: histogram cells, pixels a side")
+    cell_stride: int = Field(default=2, ge=1, le=64, description="hand-made: pixels between cells")
 
 
 class ReportParams(StrictParams):

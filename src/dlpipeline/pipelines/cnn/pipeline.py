@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline
 
-from dlpipeline.pipelines.cnn import data, plots, report, train
+from dlpipeline.pipelines.cnn import data, features, operations, plots, report, train
 from dlpipeline.pipelines.wiring import step
 
 
@@ -34,6 +34,13 @@ def create_pipeline() -> Pipeline:
         [
             step(report.experiment_table, "results", "experiment_table"),
             step(report.experiment_metrics, "experiment_table", "experiment_metrics"),
+            step(report.unit_table, ["results", "params:experiments"], "claim_units"),
+            step(operations.operation_table, "results", "operation_table"),
+            step(
+                features.feature_table,
+                ["models", "train_images", "test_images", "params:experiments", "params:features"],
+                "feature_table",
+            ),
             step(report.plot_experiments, "results", "experiments_plot"),
             step(report.plot_learning_curves, "results", "learning_curves_plot"),
             step(report.build_child_runs, ["results", "test_images", "params:data"], "child_runs"),

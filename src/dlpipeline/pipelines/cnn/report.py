@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from dlpipeline.data.digits import table_to_images
 from dlpipeline.figures.curves import LearningCurves, learning_curves_figure
 from dlpipeline.figures.over_seeds import seed_strip_figure
-from dlpipeline.pipelines.cnn.params import ImageDataParams
+from dlpipeline.pipelines.cnn.params import ExperimentParams, ImageDataParams
 from dlpipeline.pipelines.cnn.plots import confusion_figure
 from dlpipeline.pipelines.cnn.train import SPLITS, EnsembleAccuracy
 from dlpipeline.pipelines.common import RunContent, child_run
@@ -49,6 +49,39 @@ def experiment_table(results: list[EnsembleAccuracy]) -> pd.DataFrame:
                 "train_test_gap": round(result.median("train") - result.median("test"), 6),
             }
         )
+    return pd.DataFrame(rows)
+
+
+def unit_table(results: list[EnsembleAccuracy], experiments: ExperimentParams) -> pd.DataFrame:
+    """One row per configuration and seed: the units the claims pair, with vs without an ingredient.
+
+    ``train_test_gap`` is that seed's training minus test accuracy (its overfitting);
+    ``test_gain_over_featured`` its test accuracy minus the featured CNN's of the same seed
+    (0 for the featured CNN itself).
+    """
+    (shown,) = [result for result in results if result.name == experiments.featured]
+    featured = dict(zip(shown.seeds, shown.accuracy["test"], strict=True))
+    rows = []
+    for result in results:
+        settings = _settings(result)
+        for member, seed in enumerate(result.seeds):
+            train, val, test = (float(result.accuracy[split][member]) for split in SPLITS)
+            rows.append(
+                {
+                    "configuration": result.name,
+                    "model": settings["model"],
+                    "filters": settings["filters"],
+                    "pooling": settings["pooling"],
+                    "dropout": settings["dropout"],
+                    "seed": seed,
+                    "n_params": result.spec.n_params,
+                    "train_accuracy": round(train, 6),
+                    "val_accuracy": round(val, 6),
+                    "test_accuracy": round(test, 6),
+                    "train_test_gap": round(train - test, 6),
+                    "test_gain_over_featured": round(test - float(featured[seed]), 6),
+                }
+            )
     return pd.DataFrame(rows)
 
 

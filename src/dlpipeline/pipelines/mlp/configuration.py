@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.mlp.params import Flavour
 
 
@@ -17,3 +18,7 @@ class MLPConfiguration:
     hidden_layers: tuple[int, ...]
     kept_restarts: tuple[int, ...] = ()
     unconverged_seeds: int | None = None
+
+
+DrawModels = dict[int, dict[str, TrainedModule]]
+"""A flavour's trained models by data draw (``mlp.draws``), each draw's by name (``torch-5``)."""

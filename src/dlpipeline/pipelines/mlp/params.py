@@ -50,6 +50,17 @@ class ToyDataParams(StrictParams):
     factor: float = Field(default=0.5, gt=0, lt=1)
     random_state: int = Field(default=0, ge=0, le=MAX_SEED)
     test_size: float = Field(default=0.3, gt=0, lt=1)
+    n_draws: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="data draws for the claims: draw d generates and splits with random_state + d",
+    )
+
+    @property
+    def draw_random_states(self) -> list[int]:
+        """The random state of every draw; draw 0's is ``random_state``, the set the figures show."""
+        return [self.random_state + draw for draw in range(self.n_draws)]
 
     @model_validator(mode="after")
     def _both_splits_hold_both_classes(self) -> Self:
@@ -59,6 +70,12 @@ class ToyDataParams(StrictParams):
                 f"test_size {self.test_size} of {self.n_samples} points leaves a split with fewer "
                 f"than {N_TOY_CLASSES} points (one per class)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _every_draw_has_a_valid_seed(self) -> Self:
+        if self.random_state + self.n_draws - 1 > MAX_SEED:
+            raise ValueError(f"random_state + n_draws - 1 must be at most {MAX_SEED}")
         return self
 
 
@@ -97,3 +114,35 @@ class SklearnParams(StrictParams):
 
     solver: Literal["adam", "lbfgs", "sgd"] = "adam"
     max_iter: int = Field(default=1000, ge=1)
+
+
+NotesGroup = Annotated[list[PositiveInt], Field(min_length=1)]
+"""The one-layer widths one line of the notes speaks of together (``3–4 neurons``: ``[3, 4]``)."""
+
+
+class UnitsParams(StrictParams):
+    """The units the claims are judged on (``mlp.units``): every draw × seed, and the notes' groups."""
+
+    sklearn_seeds: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="MLPClassifier's seeds per draw, the first of mlp.sweep (it fits one network at a time)",
+    )
+    groups: dict[str, NotesGroup] = Field(
+        default_factory=dict,
+        description="the notes' groups of one-layer widths, by label: {'3-4': [3, 4]}",
+    )
+
+
+class ThroughputParams(StrictParams):
+    """The batch-processing timing (``mlp.throughput``): one network, one epoch at several batch sizes."""
+
+    hidden_neurons: PositiveInt = 8
+    batch_sizes: list[PositiveInt] = Field(
+        default=[1, 4, 16, 64],
+        min_length=1,
+        description="mini-batch sizes timed beside the full batch (sizes at or above it are dropped)",
+    )
+    repeats: int = Field(default=5, ge=1, le=100, description="turns over every batch size")
+    epochs: int = Field(default=2, ge=1, le=1000, description="epochs timed per batch size and turn")

@@ -18,8 +18,9 @@ from sklearn.neural_network import MLPClassifier
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.mlp import ActivationName, MLPEnsemble, parameters_per_network, sklearn_layers
-from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
-from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, model_name, widths_text
+from dlpipeline.pipelines.mlp.configuration import DrawModels, MLPConfiguration
+from dlpipeline.pipelines.mlp.data import draw_split
+from dlpipeline.pipelines.mlp.params import SklearnParams, SweepParams, UnitsParams, model_name, widths_text
 from dlpipeline.records import Timing, TrainingRecord, seeds_tuple
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,28 @@ def fit_sklearn_sweep(
             timing.train_seconds,
             trained.about.unconverged_seeds,
         )
+    return models
+
+
+def fit_sklearn_draws(
+    sklearn_models: dict[str, TrainedModule],
+    draws: pd.DataFrame,
+    sweep: SweepParams,
+    sklearn_params: SklearnParams,
+    units: UnitsParams,
+) -> DrawModels:
+    """The sweep fitted on every draw: draw 0 is ``sklearn_models`` as saved, the others fit now.
+
+    ``MLPClassifier`` fits one network at a time, so draws 1, 2, … fit only the first
+    ``units.sklearn_seeds`` seeds of the sweep: the claims' units are the seeds every draw has.
+    """
+    fewer = SweepParams.model_validate(
+        {**sweep.model_dump(), "n_seeds": min(units.sklearn_seeds, sweep.n_seeds)}
+    )
+    models = {0: sklearn_models}
+    for draw in sorted(int(draw) for draw in draws["draw"].unique() if draw != 0):
+        logger.info("sklearn: draw %d", draw)
+        models[draw] = fit_sklearn_sweep(draw_split(draws, draw)[0], fewer, sklearn_params)
     return models
 
 

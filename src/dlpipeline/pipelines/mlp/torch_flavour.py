@@ -14,12 +14,14 @@ import logging
 
 import pandas as pd
 import torch
+from torch import nn
 
 from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.losses import ensemble_cross_entropy
-from dlpipeline.models.mlp import MLPEnsemble, parameters_per_network
-from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
+from dlpipeline.models.mlp import ActivationName, MLPEnsemble, parameters_per_network
+from dlpipeline.pipelines.mlp.configuration import DrawModels, MLPConfiguration
+from dlpipeline.pipelines.mlp.data import draw_split
 from dlpipeline.pipelines.mlp.params import SweepParams, TorchParams, model_name, widths_text
 from dlpipeline.records import History, Timing
 from dlpipeline.training import train_configuration
@@ -161,3 +163,144 @@ def _best_restarts(final_losses: torch.Tensor, n_seeds: int, restarts: int) -> t
     """Indices of the ensemble member with the lowest final loss within each seed's restarts."""
     best_restart = final_losses.reshape(n_seeds, restarts).argmin(dim=1)
     return torch.arange(n_seeds) * restarts + best_restart
+
+
+class DrawEnsemble(nn.Module):
+    """An :class:`MLPEnsemble` whose member ``i`` learns the points of draw ``member_draws[i]``.
+
+    Its input is ``(n, draws, in_features)``: rows first, so the shared loop batches rows as
+    it does for one set, and every draw must hold the same number of training points. Each
+    member sees its own draw's rows and computes what it would compute alone.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        member_widths: list[list[int]],
+        out_features: int,
+        activation: ActivationName,
+        seeds: list[int],
+        member_draws: list[int],
+    ) -> None:
+        super().__init__()
+        self.ensemble = MLPEnsemble(in_features, member_widths, out_features, activation, seeds)
+        self.register_buffer("member_draws", torch.tensor(member_draws, dtype=torch.long))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Every member's logits ``(members, n, out_features)`` for its own draw's rows."""
+        return self.ensemble(features.transpose(0, 1)[self.member_draws])
+
+
+def draw_cross_entropy(
+    member_draws: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
+    """Each member's cross-entropy on its own draw's labels: labels ``(n, draws)`` → ``(members,)``."""
+    return ensemble_cross_entropy(logits, labels.transpose(0, 1)[member_draws.to(labels.device)])
+
+
+def fit_torch_draws(
+    torch_models: dict[str, TrainedModule], draws: pd.DataFrame, sweep: SweepParams, torch_params: TorchParams
+) -> DrawModels:
+    """The sweep trained on every draw: draw 0 is ``torch_models`` as saved, the others train now.
+
+    Draws 1, 2, … train as ONE batched model (draws × configurations × seeds × restarts, any
+    depth grouped as :func:`fit_torch_sweep` groups them), with the same seeds, restarts and
+    loop as draw 0, and keep each seed's restart the same way (lowest final training loss).
+    Each model carries its kept members' loss history; the batch's time is shared equally.
+    """
+    extra = sorted(int(draw) for draw in draws["draw"].unique() if draw != 0)
+    models: DrawModels = {0: torch_models}
+    if not extra:
+        return models
+    train_sets = [_as_tensors(draw_split(draws, draw)[0]) for draw in extra]
+    features = torch.stack([features for features, _ in train_sets], dim=1)
+    labels = torch.stack([labels for _, labels in train_sets], dim=1)
+    n_classes = int(labels.max()) + 1
+    for draw in extra:
+        models[draw] = {}
+    for architectures in _by_depth(sweep.architectures):
+        batched = _train_draws_as_one_batch(
+            architectures, len(extra), features, labels, n_classes, sweep, torch_params
+        )
+        losses = batched.trained_history.loss
+        per_draw = len(architectures) * len(sweep.seeds) * torch_params.restarts
+        for position, draw in enumerate(extra):
+            for index, widths in enumerate(architectures):
+                kept = position * per_draw + kept_member_indices(
+                    losses[-1, position * per_draw : (position + 1) * per_draw],
+                    index,
+                    len(sweep.seeds),
+                    torch_params.restarts,
+                )
+                members = batched.replace(module=batched.module.ensemble)
+                models[draw][model_name("torch", widths)] = _kept_members(
+                    members, kept, widths, sweep, torch_params.restarts
+                ).replace(
+                    record=dataclasses.replace(
+                        batched.trained_record,
+                        seeds=tuple(sweep.seeds),
+                        n_params=parameters_per_network([IN_FEATURES, *widths, n_classes]),
+                    ),
+                    history=History(loss=losses[:, kept]),
+                    timing=Timing(
+                        batched.timing.train_seconds / (len(extra) * len(architectures)),
+                        batched.timing.cpu_seconds / (len(extra) * len(architectures)),
+                    ),
+                )
+    return {draw: {name: models[draw][name] for name in torch_models} for draw in sorted(models)}
+
+
+def _train_draws_as_one_batch(
+    architectures: list[tuple[int, ...]],
+    n_draws: int,
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    n_classes: int,
+    sweep: SweepParams,
+    torch_params: TorchParams,
+) -> TrainedModule:
+    """Train draws × architectures (one depth) × seeds × restarts as one ensemble.
+
+    Members are ordered draw, architecture, seed, restart; member seed ``seed * 1000 + restart``
+    as on draw 0, so a seed starts from the same weights on every draw.
+    """
+    seeds, restarts = sweep.seeds, torch_params.restarts
+    per_draw = [
+        (widths, seed * 1000 + restart)
+        for widths in architectures
+        for seed in seeds
+        for restart in range(restarts)
+    ]
+    member_draws = [draw for draw in range(n_draws) for _ in per_draw]
+    build = functools.partial(
+        TrainedModule.build,
+        DrawEnsemble,
+        in_features=IN_FEATURES,
+        member_widths=[list(widths) for _ in range(n_draws) for widths, _ in per_draw],
+        out_features=n_classes,
+        activation=sweep.activation,
+        seeds=[seed for _ in range(n_draws) for _, seed in per_draw],
+        member_draws=member_draws,
+    )
+    batched = train_configuration(
+        build,
+        features,
+        labels,
+        functools.partial(draw_cross_entropy, torch.tensor(member_draws)),
+        torch_params.train,
+        seeds,
+        f"torch {n_draws} more draws x {len(architectures)} configurations",
+        members=len(member_draws),
+        settings={"restarts": restarts},
+    )
+    logger.info(
+        "torch: %d more draws x %d configurations x %d seeds x %d restarts = %d networks trained as one "
+        "batch in %.1f s",
+        n_draws,
+        len(architectures),
+        len(seeds),
+        restarts,
+        len(member_draws),
+        batched.timing.train_seconds,
+    )
+    return batched

@@ -7,14 +7,13 @@ over the real characters only). Generation is one-to-many: from the start token 
 sampled character after another until the end token. A count bigram is the baseline.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import torch
 
 from dlpipeline.data.text import (
     CharTokenizer,
+    CountBigram,
     bigram_counts,
     bigram_nll,
     language_model_tensors,
@@ -46,15 +45,6 @@ def text_task(train: pd.DataFrame, test: pd.DataFrame, data: TextDataParams) -> 
         causal=True,
         characters=tokenizer.characters,
     )
-
-
-@dataclass(frozen=True)
-class CountBigram:
-    """The count bigram of the training names: their vocabulary and how often each token follows each."""
-
-    tokenizer: CharTokenizer
-    counts: np.ndarray
-    """``(V, V)`` counts, unsmoothed (see :func:`dlpipeline.data.text.bigram_counts`)."""
 
 
 def fit_bigram(train: pd.DataFrame) -> CountBigram:
