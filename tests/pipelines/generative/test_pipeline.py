@@ -193,3 +193,12 @@ def test_a_child_run_per_autoencoder_method_and_code_size(children: list, params
     assert {int(run.data.params["epochs"]) for run in trained} == {epochs}
     assert {run.data.params["optimizer"] for run in runs if run.data.params["model"] == "pca"} == {"svd"}
     assert all(set(run.data.params) >= SHARED_PARAMS for run in runs)
+
+
+def test_the_denoiser_trains_only_the_seed_its_figure_draws(project: Path, params: dict):
+    models = ModelDataset(str(project / "data/06_models/generative/autoencoders.pt")).load()
+    model_params = params["autoencoders"]["model"]
+    denoiser = models[f"denoising-{model_params['denoising_code_size']}"]
+    assert denoiser.trained_record.seeds == (model_params["first_seed"],)
+    others = [trained for name, trained in models.items() if not name.startswith("denoising")]
+    assert {len(trained.trained_record.seeds) for trained in others} == {model_params["n_seeds"]}

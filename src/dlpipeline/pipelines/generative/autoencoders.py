@@ -52,13 +52,18 @@ def _job(
     n_features: int,
     noisy: bool = False,
 ) -> EnsembleJob:
-    """One autoencoder, every seed in one ensemble: clean images to themselves, or noisy ones to clean."""
+    """One autoencoder, every seed in one ensemble: clean images to themselves, or noisy ones to clean.
+
+    The denoiser (``noisy``) trains the first seed only: its one reader, the denoising figure,
+    draws that seed, and no table or claim reads it.
+    """
+    seeds = autoencoders.seeds[:1] if noisy else autoencoders.seeds
     return EnsembleJob(
         Autoencoder,
         {"n_features": n_features, "code_size": code_size, "hidden": hidden, "activation": activation},
         reconstruction_loss,
         with_fixed_threads(autoencoders.train),
-        tuple(autoencoders.seeds),
+        tuple(seeds),
         model_key(model, code_size),
         AutoencoderRun(model, code_size),
         inputs="noisy" if noisy else "clean",
