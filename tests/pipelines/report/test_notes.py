@@ -61,3 +61,27 @@ def test_every_quote_is_word_for_word_in_the_notes():
     claims = [claim for claims in claims_by_experiment().values() for claim in claims]
     for quote in [claim.quote for claim in claims] + [item.quote for item in untested().untested]:
         assert plain(quote) in text, quote
+
+
+def test_every_claim_declares_its_control_and_minimal_effect_with_why_in_its_own_yaml():
+    parameters = load_parameters("base", PROJECT_ROOT)
+    declared = {
+        "measure",
+        "condition",
+        "control",
+        "control_is",
+        "units",
+        "side",
+        "min_effect",
+        "min_effect_why",
+    }
+    for name in discovered_evidence():
+        for claim in parameters[name]["claims"]:
+            assert declared <= set(claim["effect"]), claim["id"]
+
+
+def test_no_claim_reads_a_figure_only_to_compare_it_with_itself():
+    for claims in claims_by_experiment().values():
+        for claim in claims:
+            assert claim.effect.condition != claim.effect.control, claim.id
+            assert claim.effect.min_effect >= 0, claim.id

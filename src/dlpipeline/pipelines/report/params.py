@@ -7,7 +7,7 @@ experiment wrote, one row per unit. The verdict follows one rule for every claim
 :mod:`dlpipeline.pipelines.report.claims`), so no verdict is ever written by hand.
 """
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, RootModel, model_validator
 
@@ -15,32 +15,6 @@ from dlpipeline.pipelines.common import StrictParams
 from dlpipeline.pipelines.report.effects import Scale, Side
 
 Scalar = str | int | float
-Comparison = Literal["<", "<=", ">", ">="]
-Aggregate = Literal["one", "mean", "median", "min", "max"]
-
-
-class Figure(StrictParams):
-    """One measured number: ``column`` of the rows of table ``source`` that match ``where``.
-
-    ``where`` maps a column to a value, a list of values, a glob (``text-rnn-*``), or
-    ``max`` / ``min`` (the row with the largest or smallest number in that column among the
-    others' matches). ``aggregate: one`` requires exactly one matching row.
-    """
-
-    source: str = Field(min_length=1)
-    column: str = Field(min_length=1)
-    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
-    aggregate: Aggregate = "one"
-
-
-class Check(StrictParams):
-    """``left`` ``op`` ``times`` × ``right``; with ``each``, one check per value of that column."""
-
-    left: Figure
-    op: Comparison
-    right: Figure | float
-    times: float = Field(default=1.0, gt=0)
-    each: str | None = None
 
 
 class Measure(StrictParams):
@@ -93,26 +67,23 @@ class Claim(StrictParams):
     section: str = Field(min_length=1, description="where the notes say it")
     pipeline: str = Field(min_length=1, description="the pipeline whose experiment tests it")
     experiment: str = Field(min_length=1, description="what was run, and with which parameters")
-    effect: EffectSpec | None = None
-    checks: list[Check] | None = Field(default=None, min_length=1)
+    effect: EffectSpec
     figure: str | None = Field(default=None, description="a figure input of the report, by name")
 
     @model_validator(mode="before")
     @classmethod
     def _names_what_is_missing(cls, values: Any) -> Any:
         """A claim without its control or minimal effect is refused in one line naming the claim."""
-        if isinstance(values, dict) and isinstance(values.get("effect"), dict):
-            missing = [key for key in REQUIRED_OF_AN_EFFECT if key not in values["effect"]]
-            if missing:
-                raise ValueError(f"claim {values.get('id')!r} declares no {', no '.join(missing)}")
+        if not isinstance(values, dict):
+            return values
+        if not isinstance(values.get("effect"), dict):
+            raise ValueError(
+                f"claim {values.get('id')!r} needs an effect (its measure, control and minimal effect)"
+            )
+        missing = [key for key in REQUIRED_OF_AN_EFFECT if key not in values["effect"]]
+        if missing:
+            raise ValueError(f"claim {values.get('id')!r} declares no {', no '.join(missing)}")
         return values
-
-    @model_validator(mode="after")
-    def _one_way_to_judge(self) -> "Claim":
-        """Exactly one of ``effect`` and ``checks``."""
-        if (self.effect is None) == (self.checks is None):
-            raise ValueError(f"claim {self.id!r} needs an effect (its measure, control and minimal effect)")
-        return self
 
 
 class RuleParams(StrictParams):

@@ -2,7 +2,7 @@
 
 The report names no experiment: it discovers every pipeline package with an ``evidence.py``
 (see :mod:`dlpipeline.evidence`) and reads that experiment's claims (``params:<name>.claims``),
-the tables its checks read and the figures its claims show.
+the tables its claims read (and the timings its claims about time read) and the figures they show.
 """
 
 import functools

@@ -5,12 +5,9 @@ from collections import Counter
 from html import escape
 
 from dlpipeline.pipelines.report.claims import (
-    MIXED,
     NOT_MEASURED,
     NOT_RUN,
-    NOT_SUPPORTED,
     SUPPORTED,
-    CheckResult,
     ClaimResult,
     describe_measure,
 )
@@ -22,8 +19,6 @@ VERDICT_COLOURS = {
     SUPPORTED: "#1a7f37",
     INCONCLUSIVE: "#9a6700",
     CONTRADICTED: "#cf222e",
-    MIXED: "#9a6700",
-    NOT_SUPPORTED: "#cf222e",
     NOT_RUN: "#57606a",
     NOT_MEASURED: "#57606a",
 }
@@ -48,28 +43,6 @@ def verdict_badge(verdict: str) -> str:
     """The verdict as a coloured label."""
     colour = VERDICT_COLOURS[verdict]
     return f'<span class="verdict" style="background: {colour}">{escape(verdict)}</span>'
-
-
-def _number(value: float | None) -> str:
-    """A measured number with four significant digits (— when not measured)."""
-    return "—" if value is None else f"{value:.4g}"
-
-
-def checks_table(checks: tuple[CheckResult, ...]) -> str:
-    """The measured figures of a claim, check by check."""
-    rows = []
-    for check in checks:
-        holds = "not measured: " + check.missing if check.holds is None else ("yes" if check.holds else "no")
-        rows.append(
-            "<tr>"
-            f"<td>{escape(check.left)}</td><td class='number'>{_number(check.left_value)}</td>"
-            f"<td>{escape(check.op)}</td>"
-            f"<td>{escape(check.right)}</td><td class='number'>{_number(check.right_value)}</td>"
-            f"<td>{escape(holds)}</td>"
-            "</tr>"
-        )
-    header = "<tr><th>measured</th><th>value</th><th></th><th>against</th><th>value</th><th>holds</th></tr>"
-    return f"<table>{header}{''.join(rows)}</table>"
 
 
 def effect_strip(effect: Effect) -> str:
@@ -124,13 +97,6 @@ def effect_table(spec: EffectSpec, effect: Effect | None, missing: str | None) -
     return f"<table>{body}</table>"
 
 
-def measured_html(result: ClaimResult) -> str:
-    """A claim's measurement: its effect, or (until every claim has one) its checks."""
-    if result.claim.effect is not None:
-        return effect_table(result.claim.effect, result.effect, result.missing)
-    return checks_table(result.checks)
-
-
 def figure_html(name: str | None, image: Image | None) -> str:
     """The claim's figure embedded as a data URI, or why there is none."""
     if name is None or image is None:
@@ -149,7 +115,7 @@ def claim_section(result: ClaimResult, image: Image | None) -> str:
         body = f"<p>{verdict_badge(NOT_RUN)} The experiment has not run yet: run {commands}.</p>"
     else:
         body = (
-            f"<h3>Measured</h3>{measured_html(result)}"
+            f"<h3>Measured</h3>{effect_table(claim.effect, result.effect, result.missing)}"
             f"<p>Verdict: {verdict_badge(result.verdict)} — rule: {escape(RULE)}.</p>"
             f"{figure_html(claim.figure, image)}"
         )
