@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Evidence:
-    """An experiment's datasets that its claims name: tables their checks read, figures they show.
+    """An experiment's datasets that its claims name: tables they read, figures they show.
 
-    Keys are the names claims use (``source`` of a check, ``figure`` of a claim); values are
-    the experiment's catalog datasets. Trained models count as tables of their training facts:
-    one row per model, ``name``, ``train_seconds`` and ``cpu_seconds``.
+    Keys are the names claims use (``source`` of a side, ``figure`` of a claim); values are
+    the experiment's catalog datasets. ``timings`` are tables of times measured for a claim
+    about time (paired, in turns), written where DVC does not track them: a claim reading one
+    is shown apart from the tracked report.
     """
 
     tables: Mapping[str, str]
     figures: Mapping[str, str] = field(default_factory=dict)
+    timings: Mapping[str, str] = field(default_factory=dict)

@@ -47,6 +47,8 @@ class ColumnRule(BaseModel):
     dtype: ColumnType = "number"
     min: int | float | None = None
     max: int | float | None = None
+    empty: bool = False
+    """Whether a cell may be empty (a figure that was not measured)."""
 
     def to_pandera(self, key: str) -> pa.Column:
         """The pandera column for ``key`` (a name, or a glob that must match one column or more)."""
@@ -60,7 +62,7 @@ class ColumnRule(BaseModel):
             checks.append(pa.Check.le(self.max))
         is_glob = "*" in key
         name = _glob_pattern(key) if is_glob else key
-        return pa.Column(name=name, title=key, checks=checks, nullable=False, regex=is_glob)
+        return pa.Column(name=name, title=key, checks=checks, nullable=self.empty, regex=is_glob)
 
 
 class TableSchema(BaseModel):

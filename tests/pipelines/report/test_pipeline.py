@@ -1,16 +1,20 @@
 """`kedro run --pipelines report` end to end on the smoke environment, in a copy of the project."""
 
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 import yaml
 from kedro.framework.project import pipelines as registered
-from tests.helpers import kedro_cli, registered_pipelines
+from tests.helpers import kedro_cli, registered_pipelines, run_session
 
+from dlpipeline.pipelines.report.claims import VERDICTS
 from dlpipeline.pipelines.report.pipeline import discovered_evidence
 
 PAGE = "data/08_reporting/index.html"
+TRACKED = (PAGE, "data/08_reporting/report/verdicts.csv")
 
 
 def verdicts(html: str) -> dict[str, str]:
@@ -50,7 +54,7 @@ def test_after_an_experiment_its_claims_get_verdicts_and_embedded_figures_logged
     mlp_claims = [claim["id"] for claim in parameters["mlp"]["claims"]]
     # The smoke sweep trains only some widths: a claim about a width it lacks is "not measured".
     for claim in mlp_claims:
-        assert by_claim[claim] in {"supported", "not supported", "mixed", "not measured"}, claim
+        assert by_claim[claim] in VERDICTS, claim
     judged = [claim for claim in mlp_claims if by_claim[claim] != "not measured"]
     assert len(judged) >= len(mlp_claims) / 2, by_claim
     assert by_claim["cnn-spatial-patterns"] == "not run yet"
@@ -72,3 +76,35 @@ def test_in_a_whole_run_the_report_comes_after_everything_it_reads():
     ]
     for dataset in read:
         assert order.index(producers[dataset]) < evaluation, dataset
+
+
+def tracked_outputs(project: Path) -> dict[str, bytes]:
+    """The report's DVC-tracked files, byte for byte."""
+    return {name: (project / name).read_bytes() for name in TRACKED}
+
+
+def slow_down_every_timing(project: Path) -> int:
+    """Double every number in the timing files (``data/09_timings``); how many files changed."""
+    changed = 0
+    for path in (project / "data/09_timings").rglob("*"):
+        if path.suffix in {".csv", ".json"}:
+            text = path.read_text()
+            doubled = re.sub(r"\d+\.\d+", lambda number: repr(2 * float(number.group())), text)
+            changed += doubled != text
+            path.write_text(doubled)
+    return changed
+
+
+def test_the_tracked_report_is_the_same_on_a_rerun_and_whatever_the_timings(
+    mlp_and_report_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    project = Path(shutil.copytree(mlp_and_report_run, tmp_path / "project", symlinks=True))
+    monkeypatch.chdir(project)
+    first = tracked_outputs(project)
+
+    run_session(project, pipeline_names=["report"])
+    assert tracked_outputs(project) == first
+
+    assert slow_down_every_timing(project) > 0
+    run_session(project, pipeline_names=["report"])
+    assert tracked_outputs(project) == first

@@ -1,26 +1,45 @@
 """Verdicts computed from the experiments' tables: one rule for every claim.
 
-A claim's checks are evaluated on the tables the experiments wrote. The verdict is
-``supported`` when every check holds, ``not supported`` when none holds, and ``mixed``
-otherwise. A claim whose experiment has not run is ``not run yet``; one whose tables lack a
-figure it needs (a smaller configuration, e.g. the smoke environment) is ``not measured``.
+A claim's effect is measured on the tables the experiments wrote: the condition the notes
+claim against a control, paired unit by unit (seeds, data draws), its interval bootstrapped
+over the units (:mod:`dlpipeline.pipelines.report.effects`). The verdict is ``supported``
+when the interval lies beyond the minimal effect on the claimed side, ``contradicted`` when
+it lies on the other side of zero, ``inconclusive`` otherwise. A claim whose experiment has
+not run is ``not run yet``; one whose tables lack rows it needs, or hold fewer seeds or draws
+than ``report.rule`` asks (e.g. the smoke environment), is ``not measured``.
+
+Claims about time read tables the experiments measured for the purpose (their evidence's
+``timings``); they are judged by the same rule but shown apart, where DVC does not track
+them, so that the tracked report is the same on every run with the same inputs.
 """
 
 import fnmatch
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from dlpipeline.models.checkpoint import TrainedModule
-from dlpipeline.pipelines.report.params import Check, Claim, Figure, PipelineClaims
+from dlpipeline.pipelines.report.effects import CONTRADICTED, INCONCLUSIVE, Effect, measure_effect
+from dlpipeline.pipelines.report.params import (
+    Check,
+    Claim,
+    EffectSpec,
+    Figure,
+    Measure,
+    PipelineClaims,
+    RuleParams,
+)
 from dlpipeline.report_io import NotProduced
 
 SUPPORTED, NOT_SUPPORTED, MIXED = "supported", "not supported", "mixed"
 NOT_RUN, NOT_MEASURED = "not run yet", "not measured"
 RULE = "supported when every check holds, not supported when none holds, mixed otherwise"
+VERDICTS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, MIXED, NOT_MEASURED, NOT_RUN)
+COUNTED_UNITS = {"seed": "min_seeds", "draw": "min_draws"}
+"""Unit columns whose distinct values ``report.rule`` counts, and the setting that bounds each."""
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
@@ -51,12 +70,19 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """A claim with its evaluated checks and its verdict."""
+    """A claim with its measured effect (or evaluated checks) and its verdict.
+
+    ``missing`` says why an effect was not measured; ``timed`` marks a claim about time,
+    judged on timings that DVC does not track.
+    """
 
     claim: Claim
     verdict: str
-    checks: tuple[CheckResult, ...]
+    checks: tuple[CheckResult, ...] = ()
     not_run: tuple[str, ...] = ()
+    effect: Effect | None = None
+    missing: str | None = None
+    timed: bool = False
 
 
 def as_table(source: pd.DataFrame | Mapping[str, TrainedModule]) -> pd.DataFrame:
@@ -169,6 +195,61 @@ def _compare(check: Check, tables: Mapping[str, pd.DataFrame], extra: Mapping[st
     return CheckResult(left_name, left, check.op, right_name, right, COMPARE[check.op](left, right))
 
 
+def unit_values(measure: Measure, units: Sequence[str], tables: Mapping[str, pd.DataFrame]) -> pd.Series:
+    """``measure``'s values indexed by unit (the ``units`` columns, as text), one row per unit."""
+    rows = select_rows(tables[measure.source], measure.where)
+    absent = [column for column in [*units, measure.column] if column not in rows.columns]
+    if absent:
+        raise NotMeasuredError(f"{measure.source} has no column {', '.join(absent)}")
+    if rows.empty:
+        raise NotMeasuredError(f"no row of {measure.source} matches {describe_measure(measure)}")
+    index = pd.MultiIndex.from_frame(rows[list(units)].astype(str))
+    return pd.Series(pd.to_numeric(rows[measure.column], errors="coerce").to_numpy(), index=index)
+
+
+def describe_measure(measure: Measure | float) -> str:
+    """A side of an effect as the report shows it, e.g. ``mlp_units.test_accuracy [hidden_neurons=1]``."""
+    if not isinstance(measure, Measure):
+        return f"{measure:g}"
+    where = ", ".join(f"{column}={_shown(value)}" for column, value in measure.where.items())
+    return f"{measure.source}.{measure.column}" + (f" [{where}]" if where else "")
+
+
+def too_few_units(units: pd.Index, rule: RuleParams) -> str | None:
+    """Why the paired units are too few for ``rule`` (seeds, data draws), or ``None``."""
+    for column, setting in COUNTED_UNITS.items():
+        if column in units.names:
+            found, needed = units.get_level_values(column).nunique(), getattr(rule, setting)
+            if found < needed:
+                return f"{found} {column}(s) paired, {needed} needed (report.rule.{setting})"
+    return None
+
+
+def measured_effect(spec: EffectSpec, tables: Mapping[str, pd.DataFrame], rule: RuleParams) -> Effect:
+    """The claim's paired effect over its units, or :class:`NotMeasuredError` naming what is short."""
+    condition = unit_values(spec.condition, spec.units, tables)
+    if isinstance(spec.control, Measure):
+        control = unit_values(spec.control, spec.units, tables)
+    else:
+        control = pd.Series(spec.control, index=condition.index)
+    paired = condition.index.intersection(control.index)
+    if paired.empty:
+        raise NotMeasuredError(f"no unit ({', '.join(spec.units)}) on both sides")
+    shortfall = too_few_units(paired, rule)
+    if shortfall:
+        raise NotMeasuredError(shortfall)
+    return measure_effect(
+        condition,
+        control,
+        spec.scale,
+        spec.side,
+        spec.min_effect,
+        seed=rule.seed,
+        confidence=rule.confidence,
+        resamples=rule.resamples,
+    )
+
+
 def verdict(results: list[CheckResult]) -> str:
     """The one rule: every check holds, none holds, or some do."""
     if any(result.holds is None for result in results):
@@ -180,26 +261,43 @@ def verdict(results: list[CheckResult]) -> str:
 
 
 def sources_of(claim: Claim) -> set[str]:
-    """The tables a claim's checks read."""
+    """The tables a claim reads."""
+    if claim.effect is not None:
+        sides = [claim.effect.condition, claim.effect.control]
+        return {side.source for side in sides if isinstance(side, Measure)}
     figures = [
-        side for check in claim.checks for side in (check.left, check.right) if isinstance(side, Figure)
+        side for check in claim.checks or () for side in (check.left, check.right) if isinstance(side, Figure)
     ]
     return {figure.source for figure in figures}
 
 
-def evaluate_claim(claim: Claim, sources: Mapping[str, Source]) -> ClaimResult:
-    """A claim's verdict from the sources, or which pipelines must run first."""
-    unknown = sources_of(claim) - set(sources)
+def evaluate_claim(
+    claim: Claim,
+    sources: Mapping[str, Source],
+    rule: RuleParams | None = None,
+    timed_sources: Collection[str] = (),
+) -> ClaimResult:
+    """A claim's verdict from the sources, or which pipelines must run first.
+
+    ``timed_sources`` names the tables of timings: a claim reading one is a claim about time.
+    """
+    read = sources_of(claim)
+    unknown = read - set(sources)
     if unknown:
         raise KeyError(f"claim {claim.id} reads {sorted(unknown)}: not inputs of the report")
-    missing = sorted(
-        {source.pipeline for name in sources_of(claim) if isinstance(source := sources[name], NotProduced)}
-    )
+    timed = bool(read & set(timed_sources))
+    missing = sorted({source.pipeline for name in read if isinstance(source := sources[name], NotProduced)})
     if missing:
-        return ClaimResult(claim, NOT_RUN, (), tuple(missing))
-    tables = {name: as_table(sources[name]) for name in sources_of(claim)}
-    results = [result for check in claim.checks for result in evaluate_check(check, tables)]
-    return ClaimResult(claim, verdict(results), tuple(results))
+        return ClaimResult(claim, NOT_RUN, not_run=tuple(missing), timed=timed)
+    tables = {name: as_table(sources[name]) for name in read}
+    if claim.effect is None:
+        results = [result for check in claim.checks or () for result in evaluate_check(check, tables)]
+        return ClaimResult(claim, verdict(results), tuple(results), timed=timed)
+    try:
+        effect = measured_effect(claim.effect, tables, rule or RuleParams())
+    except NotMeasuredError as short:
+        return ClaimResult(claim, NOT_MEASURED, missing=str(short), timed=timed)
+    return ClaimResult(claim, effect.verdict, effect=effect, timed=timed)
 
 
 def experiment_claims(claims: PipelineClaims) -> list[Claim]:
@@ -218,24 +316,54 @@ def gather_claims(*per_experiment: list[Claim]) -> list[Claim]:
     return claims
 
 
-def evaluate_claims(claims: list[Claim], **sources: Source) -> list[ClaimResult]:
-    """Every claim evaluated on the experiments' tables (a node)."""
-    return [evaluate_claim(claim, sources) for claim in claims]
+def evaluate_claims(
+    claims: list[Claim], rule: RuleParams, timed_sources: Collection[str] = (), **sources: Source
+) -> list[ClaimResult]:
+    """Every claim evaluated on the tables (a node); ``timed_sources`` as in :func:`evaluate_claim`."""
+    return [evaluate_claim(claim, sources, rule, timed_sources) for claim in claims]
+
+
+VERDICT_COLUMNS = [
+    "claim",
+    "quote",
+    "pipeline",
+    "verdict",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "n",
+    "control",
+    "min_effect",
+]
+
+
+def verdict_row(result: ClaimResult) -> dict[str, Any]:
+    """A claim's row of the verdict table; the effect's numbers are empty when it was not measured."""
+    effect = result.effect.as_row() if result.effect else {}
+    spec = result.claim.effect
+    return {
+        "claim": result.claim.id,
+        "quote": result.claim.quote,
+        "pipeline": result.claim.pipeline,
+        "verdict": result.verdict,
+        **{column: effect.get(column) for column in ("effect", "ci_low", "ci_high", "n")},
+        "control": spec.control_is if spec else None,
+        "min_effect": spec.min_effect if spec else None,
+    }
+
+
+def verdict_rows(results: list[ClaimResult], timed: bool) -> pd.DataFrame:
+    """The rows of the claims about time (``timed``) or of every other claim."""
+    rows = [verdict_row(result) for result in results if result.timed == timed]
+    numbers = dict.fromkeys(["effect", "ci_low", "ci_high", "min_effect"], "float64")
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS).astype({**numbers, "n": "Int64"})
 
 
 def verdict_table(results: list[ClaimResult]) -> pd.DataFrame:
-    """One row per claim: id, quote, pipeline, verdict, and how many checks held (a node)."""
-    return pd.DataFrame(
-        [
-            {
-                "claim": result.claim.id,
-                "quote": result.claim.quote,
-                "pipeline": result.claim.pipeline,
-                "verdict": result.verdict,
-                "checks": len(result.checks),
-                "checks_held": sum(bool(check.holds) for check in result.checks),
-            }
-            for result in results
-        ],
-        columns=["claim", "quote", "pipeline", "verdict", "checks", "checks_held"],
-    )
+    """One row per claim not about time: its verdict, effect, interval, units and control (a node)."""
+    return verdict_rows(results, timed=False)
+
+
+def timing_verdict_table(results: list[ClaimResult]) -> pd.DataFrame:
+    """The same rows for the claims about time, kept where DVC does not track them (a node)."""
+    return verdict_rows(results, timed=True)

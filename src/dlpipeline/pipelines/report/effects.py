@@ -142,6 +142,8 @@ def measure_effect(
     side: Side,
     min_effect: float,
     seed: int = 0,
+    confidence: float = 0.95,
+    resamples: int = 10_000,
 ) -> Effect:
     """The paired effect of ``condition`` over ``control``, its 95 % interval, and the minimal effect.
 
@@ -151,7 +153,7 @@ def measure_effect(
     if not min_effect >= 0:
         raise ValueError(f"min_effect must be >= 0 (on the claimed side), not {min_effect}")
     effects = paired_effects(condition, control, scale, side)
-    low, high = bootstrap_interval(effects, seed=seed)
+    low, high = bootstrap_interval(effects, confidence, resamples, seed)
     return Effect(
         effect=float(effects.mean()),
         ci_low=low,

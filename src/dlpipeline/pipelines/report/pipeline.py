@@ -5,21 +5,24 @@ The report names no experiment: it discovers every pipeline package with an ``ev
 the tables its checks read and the figures its claims show.
 """
 
+import functools
 import importlib
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from kedro.pipeline import Pipeline
 
 from dlpipeline.cli_checks import pipeline_folders
 from dlpipeline.evidence import Evidence
 from dlpipeline.pipelines.report.claims import (
+    ClaimResult,
     evaluate_claims,
     experiment_claims,
     gather_claims,
+    timing_verdict_table,
     verdict_table,
 )
-from dlpipeline.pipelines.report.render import render_report
+from dlpipeline.pipelines.report.render import render_report, render_timings
 from dlpipeline.pipelines.wiring import step
 from dlpipeline.report_io import REPORT_TAG
 
@@ -50,10 +53,17 @@ def merged(kind: str, named: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     return merged_names
 
 
+def claims_evaluator(timed_sources: Collection[str]) -> Callable[..., list[ClaimResult]]:
+    """:func:`evaluate_claims` knowing which of its tables hold timings (they are known when wiring)."""
+    evaluate = functools.partial(evaluate_claims, timed_sources=frozenset(timed_sources))
+    return functools.update_wrapper(evaluate, evaluate_claims)
+
+
 def create_pipeline() -> Pipeline:
     """Claims → verdicts → the HTML page and the verdict table, under the ``report`` namespace."""
     evidence = discovered_evidence()
-    tables = merged("table", {name: found.tables for name, found in evidence.items()})
+    tables = merged("table", {name: {**found.tables, **found.timings} for name, found in evidence.items()})
+    timings = {name for found in evidence.values() for name in found.timings}
     figures = merged("figure", {name: found.figures for name, found in evidence.items()})
     claim_nodes = [
         step(experiment_claims, f"params:{name}.claims", f"{name}_claims", name=f"{name}_claims")
@@ -63,8 +73,15 @@ def create_pipeline() -> Pipeline:
         [
             *claim_nodes,
             step(gather_claims, [f"{name}_claims" for name in evidence], "claims"),
-            step(evaluate_claims, {"claims": "claims", **tables}, "results"),
+            step(
+                claims_evaluator(timings),
+                {"claims": "claims", "rule": "params:rule", **tables},
+                "results",
+                name="evaluate_claims",
+            ),
             step(verdict_table, "results", "verdicts"),
+            step(timing_verdict_table, "results", "timing_verdicts"),
+            step(render_timings, "results", "timings_page"),
             step(render_report, {"results": "results", "notes": "params:notes", **figures}, "index"),
         ],
         tags=REPORT_TAG,
