@@ -78,7 +78,8 @@ def test_the_run_writes_every_dataset_and_report(project: Path):
     paths += [f"data/08_reporting/sequence/{task}/{name}.png" for task in TASKS for name in FIGURES[task]]
     paths += [f"data/06_models/sequence/{task}.pt" for task in TASKS]
     paths += ["data/08_reporting/sequence/results.csv", "data/08_reporting/sequence/metrics.json"]
-    paths += ["data/08_reporting/sequence/units.csv", "data/08_reporting/sequence/sequential_steps.csv"]
+    paths += [f"data/08_reporting/sequence/{name}" for name in ("units.csv", "sequential_steps.csv")]
+    paths += ["data/08_reporting/sequence/sequential_steps.png"]
     paths += ["data/08_reporting/sequence/text/samples.csv"]
     for relative in paths:
         assert (project / relative).stat().st_size > 0, relative

@@ -20,5 +20,6 @@ EVIDENCE = Evidence(
         "forecast": "sequence.forecast.forecast_plot",
         "generated": "sequence.generate.generated_plot",
         "text_test_curves": "sequence.text.test_curves_plot",
+        "sequential_steps": "sequence.sequential_steps_plot",
     },
 )

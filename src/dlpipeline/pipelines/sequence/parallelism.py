@@ -15,6 +15,7 @@ over time that it runs inside.
 
 import pandas as pd
 import torch
+from matplotlib.figure import Figure
 from torch import nn
 
 from dlpipeline.models.recurrent import RecurrentModel, unroll
@@ -87,3 +88,19 @@ def _count(cell: ModelName, seq_len: int, parallelism: ParallelismParams) -> int
     shape = SequenceShape(input_size=INPUT_SIZE, output_size=1, max_len=seq_len)
     model = build_model(cell, shape, parallelism.hidden_size, parallelism.n_heads, parallelism.n_layers)
     return sequential_steps(model.module, seq_len)
+
+
+def plot_sequential_steps(table: pd.DataFrame) -> Figure:
+    """Sequential steps of one forward pass against the sequence length, one line per cell (log-log)."""
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = figure.subplots()
+    for cell, rows in table.groupby("cell", sort=False):
+        ax.plot(rows["seq_len"], rows["sequential_steps"], marker="o", label=str(cell))
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel("operations run one after another")
+    ax.set_title("one forward pass: sequential steps against sequence length")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return figure

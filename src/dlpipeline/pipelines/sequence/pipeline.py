@@ -158,6 +158,7 @@ def create_pipeline() -> Pipeline:
             step(report.results_metrics, "results_table", "metrics"),
             step(units.claim_units, ["params:units", *TASK_UNITS], "claim_units"),
             step(parallelism.sequential_steps_table, "params:parallelism", "sequential_steps"),
+            step(parallelism.plot_sequential_steps, "sequential_steps", "sequential_steps_plot"),
         ],
         namespace="sequence",
         tags="train",
