@@ -52,9 +52,14 @@ def expected_runs(project: Path) -> set[tuple[str, str, str, str]]:
         (task, cell, str(length), str(seed))
         for task in TASKS
         for cell in params[task]["model"]["cells"]
-        for length in lengths[task]
+        for length in params[task]["model"].get("cell_seq_lens", {}).get(cell, lengths[task])
         for seed in range(params[task]["model"]["n_seeds"])
     }
+
+
+def expected_draw(project: Path, task: str, seed: int) -> int:
+    """The data draw a seed trains on: seed i on draw i, cycling (one draw where the data is not drawn)."""
+    return seed % parameters(project)[task]["data"].get("n_draws", 1)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +80,8 @@ def test_the_run_writes_every_dataset_and_report(project: Path):
     paths += [f"data/06_models/sequence/{task}.pt" for task in TASKS]
     paths += ["data/06_models/sequence/text_bigram.json"]
     paths += ["data/08_reporting/sequence/results.csv", "data/08_reporting/sequence/metrics.json"]
+    paths += [f"data/08_reporting/sequence/{name}" for name in ("units.csv", "sequential_steps.csv")]
+    paths += ["data/08_reporting/sequence/sequential_steps.png"]
     paths += ["data/08_reporting/sequence/text/samples.csv"]
     for relative in paths:
         assert (project / relative).stat().st_size > 0, relative
@@ -94,6 +101,42 @@ def test_the_results_table_has_one_row_per_task_cell_and_length(project: Path):
     assert adding.baseline.round(3).eq(0.167).all()
 
 
+def test_the_units_table_has_one_row_per_trained_model_on_its_own_draw_beside_its_baseline(project: Path):
+    table = pd.read_csv(project / "data/08_reporting/sequence/units.csv")
+    derived = {row["name"] for row in parameters(project)["units"]["derived"]}
+    models = table[~table.cell.isin(derived)]
+    keys = zip(models.task, models.cell, models.seq_len.astype(str), models.seed.astype(str), strict=True)
+    assert sorted(keys) == sorted(expected_runs(project))
+    for _, row in models.iterrows():
+        assert row["draw"] == expected_draw(project, row["task"], row["seed"])
+    assert models.groupby("task")["draw"].nunique()[["adding", "generate"]].gt(1).all()
+    adding = models[models.task == "adding"]
+    # predicting the training mean on each draw's test set scores about the variance of the sum, 1/6
+    assert adding.baseline.between(0.12, 0.22).all()
+    assert adding.groupby(["draw", "seq_len"]).baseline.nunique().eq(1).all()
+
+
+def test_every_derived_row_stands_for_one_unit_where_all_its_cells_were_trained(project: Path):
+    table = pd.read_csv(project / "data/08_reporting/sequence/units.csv")
+    unit = ["seq_len", "draw", "seed"]
+    for row in parameters(project)["units"]["derived"]:
+        derived = table[table.cell == row["name"]]
+        rows = table[(table.task == row["task"]) & table.cell.isin(row["cells"])]
+        complete = rows.groupby(unit).cell.nunique().eq(len(row["cells"]))
+        assert sorted(derived[unit].itertuples(index=False, name=None)) == sorted(complete.index[complete])
+        assert len(derived) > 0, row["name"]
+
+
+def test_the_sequential_steps_grow_with_the_length_for_the_rnn_and_not_for_the_transformer(project: Path):
+    steps = pd.read_csv(project / "data/08_reporting/sequence/sequential_steps.csv")
+    lengths = parameters(project)["parallelism"]["seq_lens"]
+    rnn, transformer = (steps[steps.cell == cell].set_index("seq_len") for cell in ("rnn", "transformer"))
+    assert list(rnn.index) == list(transformer.index) == lengths
+    assert rnn.sequential_steps.is_monotonic_increasing and rnn.sequential_steps.nunique() == len(lengths)
+    assert transformer.sequential_steps.nunique() == 1
+    assert (steps.groupby("cell").growth.first() == 1).all()
+
+
 def test_the_metrics_json_holds_each_tasks_headline_beside_its_baseline(project: Path):
     metrics = json.loads((project / "data/08_reporting/sequence/metrics.json").read_text())
     assert list(metrics) == TASKS
@@ -111,7 +154,8 @@ def test_one_finished_parent_run_holds_every_tasks_summary_figures(runs: dict, m
         artifacts = {a.path for a in mlflow_client.list_artifacts(parent.info.run_id, f"sequence/{task}")}
         assert {f"sequence/{task}/{name}.png" for name in FIGURES[task]} <= artifacts
     top = {a.path for a in mlflow_client.list_artifacts(parent.info.run_id, "sequence")}
-    assert {"sequence/results.csv", "sequence/metrics.json"} <= top
+    tables = ["results.csv", "metrics.json", "units.csv", "sequential_steps.csv"]
+    assert {f"sequence/{name}" for name in tables} <= top
 
 
 def test_each_task_cell_length_and_seed_is_a_child_run(

@@ -101,7 +101,7 @@ def test_a_failing_model_stops_the_others_at_their_next_epoch(monkeypatch: pytes
         tiny_text(["gru"], workers=2)
 
 
-def test_the_count_bigram_is_fitted_once_with_the_models_vocabulary_and_read_by_rows_and_samples():
+def test_the_count_bigram_is_fitted_once_with_the_models_vocabulary_and_read_by_rows_units_and_samples():
     models, train, _ = tiny_text(["gru"])
     bigram = text.fit_bigram(train)
     assert bigram.tokenizer == text.tokenizer_of(models)
@@ -111,5 +111,6 @@ def test_the_count_bigram_is_fitted_once_with_the_models_vocabulary_and_read_by_
     assert [node.name for node in nodes if BIGRAM in node.outputs] == ["sequence.text.fit_bigram"]
     assert {node.name for node in nodes if BIGRAM in node.inputs} == {
         "sequence.text.rows",
+        "sequence.text.units",
         "sequence.text.samples",
     }

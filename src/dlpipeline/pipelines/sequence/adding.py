@@ -21,23 +21,49 @@ from dlpipeline.pipelines.sequence.params import AddingAnalysisParams, AddingDat
 from dlpipeline.pipelines.sequence.plots import gate_activations_figure, gradient_norms_figure
 from dlpipeline.pipelines.sequence.report import result_rows
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
+from dlpipeline.pipelines.sequence.units import unit_rows
 from dlpipeline.training import initial_module
 
 logger = logging.getLogger(__name__)
 
 
 def adding_tasks(train: pd.DataFrame, test: pd.DataFrame) -> list[TaskTensors]:
-    """One regression task per length of the sweep, shortest first (targets: sum of the two marked values)."""
+    """One regression task per draw and length, shortest first (targets: sum of the two marked values)."""
     return [
         TaskTensors(
             "adding",
-            *adding_tensors(train[train["seq_len"] == seq_len]),
-            *adding_tensors(test[test["seq_len"] == seq_len]),
+            *adding_tensors(_of(train, draw, seq_len)),
+            *adding_tensors(_of(test, draw, seq_len)),
             kind="regression",
             output_size=1,
+            draw=int(draw),
         )
+        for draw in sorted(train["draw"].unique())
         for seq_len in sorted(train["seq_len"].unique())
     ]
+
+
+def _of(table: pd.DataFrame, draw: int, seq_len: int) -> pd.DataFrame:
+    """The sequences of one draw and length."""
+    return table[(table["draw"] == draw) & (table["seq_len"] == seq_len)]
+
+
+def mean_predictor_mse(train: pd.DataFrame, test: pd.DataFrame) -> dict[tuple[int, int], float]:
+    """Per ``(draw, seq_len)``: the test MSE of predicting the training targets' mean (about 1/6).
+
+    The control a model must beat on its own test set: it reads no input at all.
+    """
+    baselines = {}
+    for (draw, seq_len), test_part in test.groupby(["draw", "seq_len"]):
+        _, train_targets = adding_tensors(_of(train, draw, seq_len))
+        _, test_targets = adding_tensors(test_part)
+        baselines[(int(draw), int(seq_len))] = float(((test_targets - train_targets.mean()) ** 2).mean())
+    return baselines
+
+
+def adding_units(models: TrainedModels, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """The adding problem's unit rows, each beside predicting the training mean on its own test set."""
+    return unit_rows(models, mean_predictor_mse(train, test), "predict the mean")
 
 
 def adding_gradient_norms(
@@ -49,13 +75,13 @@ def adding_gradient_norms(
     first ``n_probe`` test sequences.
     """
     longest = max(trained.about.seq_len for trained in models.values())
-    features, targets = adding_tensors(test[test["seq_len"] == longest])
-    features, targets = features[: data.n_probe], targets[: data.n_probe]
     profiles: dict[str, dict[str, np.ndarray]] = {"trained": {}, "initial": {}}
     for cell in analysis.gradient_cells:
         found = _first(models, cell, longest)
         if found is None:
             continue
+        features, targets = adding_tensors(_of(test, found.about.draw, longest))
+        features, targets = features[: data.n_probe], targets[: data.n_probe]
         for stage, model in (("trained", found.module), ("initial", initial_module(found))):
             norms = hidden_gradient_norms(model, features, targets, nn.functional.mse_loss)
             profiles[stage][cell] = norms.numpy()
@@ -98,7 +124,7 @@ def plot_lstm_gates(models: TrainedModels, test: pd.DataFrame) -> Figure:
     solved = [run.seq_len for run in lstms if run.test_metrics["test_mse"] < ADDING_BASELINE_MSE / 10]
     longest = max(solved or [run.seq_len for run in lstms])
     lstm = _first(models, "lstm", longest)
-    features, targets = adding_tensors(test[test["seq_len"] == longest])
+    features, targets = adding_tensors(_of(test, lstm.about.draw, longest))
     with torch.no_grad():
         unrolled = unroll(lstm.module, features[:1])
     gates = {name: values[0].numpy() for name, values in unrolled.gates.items()}

@@ -23,15 +23,28 @@ from dlpipeline.pipelines.sequence.params import (
 
 
 def generate_adding(data: AddingDataParams) -> pd.DataFrame:
-    """Every length's adding-problem sequences (train and test) in one long table."""
+    """Every draw's and length's adding-problem sequences (train and test) in one long table.
+
+    Draw ``d`` is generated from ``random_state + d`` (draw 0 from ``random_state``), in a
+    ``draw`` column first.
+    """
     return pd.concat(
-        [adding_problem(data.n_train + data.n_test, seq_len, data.random_state) for seq_len in data.seq_lens],
+        [
+            with_draw(adding_problem(data.n_train + data.n_test, seq_len, data.random_state + draw), draw)
+            for draw in range(data.n_draws)
+            for seq_len in data.seq_lens
+        ],
         ignore_index=True,
     )
 
 
+def with_draw(table: pd.DataFrame, draw: int) -> pd.DataFrame:
+    """``table`` with a first column ``draw``: which data draw its rows belong to."""
+    return table.assign(draw=draw)[["draw", *table.columns]]
+
+
 def split_adding(table: pd.DataFrame, data: AddingDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The first ``n_train`` sequences of each length for training, the rest for testing."""
+    """The first ``n_train`` sequences of each draw and length for training, the rest for testing."""
     is_train = table["sequence"] < data.n_train
     return table[is_train].reset_index(drop=True), table[~is_train].reset_index(drop=True)
 
@@ -80,14 +93,22 @@ def make_windows(series: pd.DataFrame, data: ForecastDataParams) -> tuple[pd.Dat
 
 
 def generate_waves(data: GenerateDataParams) -> pd.DataFrame:
-    """Train and test sine waves in one table (the first ``n_train`` sequences train)."""
-    return sine_waves(
-        data.n_train + data.n_test, data.seq_len, data.omega_min, data.omega_max, data.random_state
+    """Every draw's train and test sine waves in one table (the first ``n_train`` of each draw train).
+
+    Draw ``d`` is generated from ``random_state + d``.
+    """
+    n_waves, omegas = data.n_train + data.n_test, (data.omega_min, data.omega_max)
+    return pd.concat(
+        [
+            with_draw(sine_waves(n_waves, data.seq_len, *omegas, data.random_state + draw), draw)
+            for draw in range(data.n_draws)
+        ],
+        ignore_index=True,
     )
 
 
 def split_waves(table: pd.DataFrame, data: GenerateDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The first ``n_train`` waves for training, the rest for testing."""
+    """The first ``n_train`` waves of each draw for training, the rest for testing."""
     is_train = table["sequence"] < data.n_train
     return table[is_train].reset_index(drop=True), table[~is_train].reset_index(drop=True)
 

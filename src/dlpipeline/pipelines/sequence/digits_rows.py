@@ -6,6 +6,7 @@ from dlpipeline.data.digits import LABEL_COLUMN
 from dlpipeline.data.sequences import digit_rows
 from dlpipeline.pipelines.sequence.report import result_rows
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
+from dlpipeline.pipelines.sequence.units import unit_rows
 
 
 def digits_rows_task(train: pd.DataFrame, test: pd.DataFrame) -> TaskTensors:
@@ -16,7 +17,16 @@ def digits_rows_task(train: pd.DataFrame, test: pd.DataFrame) -> TaskTensors:
     )
 
 
+def majority_accuracy(test: pd.DataFrame) -> float:
+    """Test accuracy of always answering the most common test digit."""
+    return float(test[LABEL_COLUMN].value_counts(normalize=True).max())
+
+
 def digits_rows(models: TrainedModels, test: pd.DataFrame) -> pd.DataFrame:
     """The digits' result rows, beside the majority-class accuracy."""
-    majority = float(test[LABEL_COLUMN].value_counts(normalize=True).max())
-    return result_rows(models, majority, "majority class")
+    return result_rows(models, majority_accuracy(test), "majority class")
+
+
+def digits_rows_units(models: TrainedModels, test: pd.DataFrame) -> pd.DataFrame:
+    """The digits' unit rows (one split: seeds only), beside the majority-class accuracy."""
+    return unit_rows(models, majority_accuracy(test), "majority class")

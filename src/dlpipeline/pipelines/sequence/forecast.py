@@ -12,6 +12,7 @@ from dlpipeline.pipelines.sequence.params import ForecastDataParams
 from dlpipeline.pipelines.sequence.plots import SequencePanel, sequence_panels_figure
 from dlpipeline.pipelines.sequence.report import first_seeds, result_rows
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
+from dlpipeline.pipelines.sequence.units import unit_rows
 from dlpipeline.training import predict
 
 
@@ -59,3 +60,8 @@ def plot_forecast(models: TrainedModels, test: pd.DataFrame, data: ForecastDataP
 def forecast_rows(models: TrainedModels, test: pd.DataFrame) -> pd.DataFrame:
     """The forecast's result rows, beside the persistence forecast's MSE."""
     return result_rows(models, persistence_mse(test), "persistence")
+
+
+def forecast_units(models: TrainedModels, test: pd.DataFrame) -> pd.DataFrame:
+    """The forecast's unit rows (one series: seeds only), beside the persistence forecast's MSE."""
+    return unit_rows(models, persistence_mse(test), "persistence")

@@ -16,6 +16,10 @@ ModelName = Literal["rnn", "lstm", "gru", "transformer"]
 """The models :func:`dlpipeline.models.sequence.build_model` builds (not imported: data nodes read these
 parameters, and their DVC stage must not depend on the model code)."""
 RecurrentCell = Literal["rnn", "lstm", "gru"]
+DRAWS = (
+    "data draws, each generated from random_state + draw; seed number i of a configuration trains and "
+    "is tested on draw i mod n_draws, so more draws cost no more models"
+)
 
 
 class ModelParams(SeedParams):
@@ -29,6 +33,13 @@ class ModelParams(SeedParams):
         default={}, description="per-cell hidden_size, to compare cells at similar parameter counts"
     )
     embedding_dim: int = Field(default=16, ge=1, le=4096, description="text only: size of a token's vector")
+    cell_seq_lens: dict[ModelName, list[PositiveInt]] = Field(
+        default={}, description="per-cell lengths to train at (default: every length of the task)"
+    )
+
+    def trains_at(self, cell: ModelName, seq_len: int) -> bool:
+        """Whether ``cell`` is trained at ``seq_len`` (every length, unless ``cell_seq_lens`` names some)."""
+        return seq_len in self.cell_seq_lens.get(cell, [seq_len])
 
     def hidden_size_of(self, cell: ModelName) -> int:
         """The hidden size (or d_model) ``cell`` is built with."""
@@ -50,6 +61,7 @@ class AddingDataParams(StrictParams):
     n_test: PositiveInt = 1000
     n_probe: int = Field(default=200, ge=1, description="test sequences the gradient norms average over")
     random_state: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_draws: int = Field(default=1, ge=1, le=100, description=DRAWS)
 
     @model_validator(mode="after")
     def _lengths_at_least_two(self) -> "AddingDataParams":
@@ -108,6 +120,7 @@ class GenerateDataParams(StrictParams):
     omega_min: float = Field(default=0.1, gt=0)
     omega_max: float = Field(default=0.6, gt=0)
     random_state: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_draws: int = Field(default=1, ge=1, le=100, description=DRAWS)
 
     @model_validator(mode="after")
     def _range_ordered(self) -> "GenerateDataParams":
@@ -132,3 +145,51 @@ class TextSamplingParams(StrictParams):
     n_samples: int = Field(default=20, ge=1, le=1000, description="names sampled per cell")
     temperature: float = Field(default=1.0, gt=0, le=10, description="1 = the model's own distribution")
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
+
+
+class DerivedUnitRow(StrictParams):
+    """A row of the units table computed per unit from a task's cells (``sequence.units.derived``).
+
+    ``pick: worst`` or ``best`` takes, on each unit, the worst or best of ``cells`` by the
+    task's metric (lower is better for an MSE or NLL, higher for an accuracy); ``gap`` takes
+    ``cells[0] - cells[1]`` (two names, cells or earlier derived rows).
+    """
+
+    task: str
+    name: str = Field(min_length=1, description="the row's `cell` in the units table")
+    cells: list[str] = Field(min_length=2)
+    pick: Literal["worst", "best", "gap"]
+
+    @model_validator(mode="after")
+    def _gap_of_two(self) -> "DerivedUnitRow":
+        if self.pick == "gap" and len(self.cells) != 2:
+            raise ValueError(f"{self.name}: a gap is the difference of exactly two rows, not {self.cells}")
+        return self
+
+
+class UnitsParams(StrictParams):
+    """The per-unit table the claims read (``sequence.units``)."""
+
+    derived: list[DerivedUnitRow] = Field(default=[])
+
+
+class ParallelismParams(StrictParams):
+    """Sequential steps against sequence length (``sequence.parallelism``).
+
+    Every cell is built (not trained) at every length with the same sizes, and the longest
+    chain of operations one forward pass must run one after another is counted.
+    """
+
+    cells: list[ModelName] = Field(min_length=1)
+    seq_lens: list[int] = Field(min_length=2)
+    hidden_size: int = Field(default=32, ge=1, le=4096)
+    n_heads: int = Field(default=2, ge=1)
+    n_layers: int = Field(default=2, ge=1, le=24)
+
+    @model_validator(mode="after")
+    def _lengths_increase(self) -> "ParallelismParams":
+        if self.seq_lens != sorted(set(self.seq_lens)) or self.seq_lens[0] < 1:
+            raise ValueError(f"seq_lens {self.seq_lens} must be positive, increasing and distinct")
+        if self.hidden_size % self.n_heads:
+            raise ValueError(f"hidden_size {self.hidden_size} is not divisible by n_heads {self.n_heads}")
+        return self

@@ -6,7 +6,10 @@ task turns its tables into tensors (``tensors``); the one training node every ta
 (:func:`~dlpipeline.pipelines.sequence.training.train_models`) writes its trained models to
 ``sequence.<task>.models`` (one file, ``data/06_models/sequence/<task>.pt``), which every
 analysis, plot and report node reads.
-The results of every task meet in ``sequence.results_table`` and ``sequence.metrics``.
+The results of every task meet in ``sequence.results_table`` and ``sequence.metrics``, and
+every trained model's unit row (with its baseline on the same test set) in
+``sequence.claim_units``, the table the claims read; ``sequence.sequential_steps`` counts the
+steps a forward pass runs one after another, per cell and length (no training).
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -17,14 +20,18 @@ from dlpipeline.pipelines.sequence import (
     digits_rows,
     forecast,
     generate,
+    parallelism,
     report,
     text,
     training,
+    units,
 )
 from dlpipeline.pipelines.wiring import part, step
 
 EXECUTOR = "sequence.executor"
-TASK_ROWS = ["adding.rows", "digits_rows.rows", "forecast.rows", "generate.rows", "text.rows"]
+TASKS = ["adding", "digits_rows", "forecast", "generate", "text"]
+TASK_ROWS = [f"{task}.rows" for task in TASKS]
+TASK_UNITS = [f"{task}.units" for task in TASKS]
 
 
 def _task(
@@ -69,6 +76,7 @@ def adding_pipeline() -> Pipeline:
         step(adding.plot_lstm_gates, ["models", "test"], "lstm_gates_plot"),
         step(adding.plot_mse_vs_length, "models", "mse_vs_length_plot"),
         step(adding.adding_rows, "models", "rows", name="rows"),
+        step(adding.adding_units, ["models", "train", "test"], "units", name="units"),
     ]
     tensors = step(adding.adding_tasks, ["train", "test"], "tensors", name="tensors")
     return _task("adding", data_nodes, tensors, analyses)
@@ -85,7 +93,10 @@ def digits_rows_pipeline() -> Pipeline:
         "digits_rows",
         data_nodes,
         tensors,
-        [step(digits_rows.digits_rows, ["models", "test"], "rows", name="rows")],
+        [
+            step(digits_rows.digits_rows, ["models", "test"], "rows", name="rows"),
+            step(digits_rows.digits_rows_units, ["models", "test"], "units", name="units"),
+        ],
     )
 
 
@@ -98,6 +109,7 @@ def forecast_pipeline() -> Pipeline:
     analyses = [
         step(forecast.plot_forecast, ["models", "test", "params:data"], "forecast_plot"),
         step(forecast.forecast_rows, ["models", "test"], "rows", name="rows"),
+        step(forecast.forecast_units, ["models", "test"], "units", name="units"),
     ]
     tensors = step(forecast.forecast_task, ["train", "test", "params:data"], "tensors", name="tensors")
     return _task("forecast", data_nodes, tensors, analyses)
@@ -112,7 +124,8 @@ def generate_pipeline() -> Pipeline:
     analyses = [
         step(generate.score_free_running, ["trained", "test"], "models"),
         step(generate.plot_generated, ["models", "test"], "generated_plot"),
-        step(generate.generate_rows, ["models", "test"], "rows", name="rows"),
+        step(generate.generate_rows, ["models", "train", "test"], "rows", name="rows"),
+        step(generate.generate_units, ["models", "train", "test"], "units", name="units"),
     ]
     tensors = step(generate.generate_task, ["train", "test"], "tensors", name="tensors")
     return _task("generate", data_nodes, tensors, analyses, trained="trained")
@@ -127,6 +140,7 @@ def text_pipeline() -> Pipeline:
     analyses = [
         step(text.fit_bigram, "train", "bigram"),
         step(text.text_rows, ["models", "bigram", "test"], "rows", name="rows"),
+        step(text.text_units, ["models", "bigram", "test"], "units", name="units"),
         step(text.text_samples, ["models", "bigram", "train", "params:sampling"], "samples", name="samples"),
     ]
     tensors = step(text.text_task, ["train", "test", "params:data"], "tensors", name="tensors")
@@ -137,11 +151,14 @@ def text_pipeline() -> Pipeline:
 
 
 def create_pipeline() -> Pipeline:
-    """The five tasks, then the results table and DVC metrics across them."""
+    """The five tasks, then the results table, the units table and DVC metrics across them."""
     summary = Pipeline(
         [
             step(report.results_table, TASK_ROWS, "results_table"),
             step(report.results_metrics, "results_table", "metrics"),
+            step(units.claim_units, ["params:units", *TASK_UNITS], "claim_units"),
+            step(parallelism.sequential_steps_table, "params:parallelism", "sequential_steps"),
+            step(parallelism.plot_sequential_steps, "sequential_steps", "sequential_steps_plot"),
         ],
         namespace="sequence",
         tags="train",

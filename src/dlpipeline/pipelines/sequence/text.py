@@ -22,6 +22,7 @@ from dlpipeline.models.char_lm import sample_texts
 from dlpipeline.pipelines.sequence.params import TextDataParams, TextSamplingParams
 from dlpipeline.pipelines.sequence.report import result_rows
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
+from dlpipeline.pipelines.sequence.units import unit_rows
 
 BIGRAM_SMOOTHING = 1.0
 """Add-one smoothing, as makemore's count bigram: every pair seen once more than it was."""
@@ -61,6 +62,11 @@ def bigram_test_nll(bigram: CountBigram, test: pd.DataFrame) -> float:
 def text_rows(models: TrainedModels, bigram: CountBigram, test: pd.DataFrame) -> pd.DataFrame:
     """The text task's result rows (test NLL per character), beside the count bigram."""
     return result_rows(models, bigram_test_nll(bigram, test), "count bigram")
+
+
+def text_units(models: TrainedModels, bigram: CountBigram, test: pd.DataFrame) -> pd.DataFrame:
+    """The language models' unit rows (one split: seeds only), beside the count bigram's test NLL."""
+    return unit_rows(models, bigram_test_nll(bigram, test), "count bigram")
 
 
 def text_samples(

@@ -48,6 +48,8 @@ class SequenceRun:
     """The task's test metric first (``test_accuracy``, ``test_mse`` or ``test_nll``), then any others."""
     characters: tuple[str, ...] = ()
     """A language model's vocabulary (text only)."""
+    draw: int = 0
+    """The data draw it was trained and tested on."""
 
     @property
     def metric(self) -> str:
@@ -80,6 +82,8 @@ class TaskTensors:
     causal: bool = False
     characters: tuple[str, ...] = ()
     """A language model's vocabulary (text only): it travels with the models trained on it."""
+    draw: int = 0
+    """Which data draw the tensors hold (tasks whose data is generated draw it several times)."""
 
     @property
     def metric(self) -> str:
@@ -169,23 +173,35 @@ def train_models(
     train: TrainConfig,
     executor: ExecutorParams = IN_THIS_PROCESS,
 ) -> TrainedModels:
-    """Train every configured model × seed on every task (length), each one task of ``executor``.
+    """Train every configured model × seed on every task (length, draw), each one task of ``executor``.
 
-    Each model is seeded with its own seed right before it is built, and training draws
-    nothing from the global random generators (mini-batches come from each seed's own
-    generator): the results are the same in order, on any number of threads or on a Dask
-    cluster. After every epoch the test metric is recorded (monitoring only: nothing is
-    selected on it).
+    Where the tasks hold several data draws, seed number ``i`` trains (and is tested) on the
+    ``i``-th draw (cycling through the draws): every seed is a fresh draw of data and of initial
+    weights, at the cost of one model. A cell trains only at the lengths
+    ``model_params.cell_seq_lens`` names for it, if any. Each model is seeded with its own
+    seed right before it is built, and training draws nothing from the global random
+    generators (mini-batches come from each seed's own generator): the results are the same
+    in order, on any number of threads or on a Dask cluster. After every epoch the test metric
+    is recorded (monitoring only: nothing is selected on it).
     """
     tasks = (tasks,) if isinstance(tasks, TaskTensors) else tuple(tasks)
     fixed = with_fixed_threads(train)
+    draw_of = seed_draws(model_params.seeds, [task.draw for task in tasks])
     jobs = {
         run_label(task.task, cell, task.seq_len, seed): ModelJob(index, cell, seed, model_params, fixed)
         for index, task in enumerate(tasks)
         for cell in model_params.cells
+        if model_params.trains_at(cell, task.seq_len)
         for seed in model_params.seeds
+        if draw_of[seed] == task.draw
     }
     return run_tasks(train_model, tasks, jobs, executor)
+
+
+def seed_draws(seeds: Sequence[int], draws: Sequence[int]) -> dict[int, int]:
+    """The data draw each seed trains on: the ``i``-th seed on the ``i``-th draw, cycling through them."""
+    distinct = sorted(set(draws))
+    return {seed: distinct[index % len(distinct)] for index, seed in enumerate(seeds)}
 
 
 def train_model(tasks: Sequence[TaskTensors], job: ModelJob) -> SequenceModel:
@@ -227,6 +243,7 @@ def train_model(tasks: Sequence[TaskTensors], job: ModelJob) -> SequenceModel:
             architecture=_architecture(job.cell, job.model_params),
             test_metrics=metrics,
             characters=task.characters,
+            draw=task.draw,
         )
     )
 
