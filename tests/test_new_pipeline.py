@@ -101,7 +101,7 @@ def test_its_claim_reaches_the_report_with_a_verdict(project: Path):
     page = (project / "data/08_reporting/index.html").read_text()
     verdict = re.search(r'<section id="toy-non-linear-mapping" data-verdict="([^"]+)"', page)
     assert verdict is not None
-    assert verdict.group(1) in {"supported", "not supported"}
+    assert verdict.group(1) in {"supported", "contradicted", "inconclusive"}
     assert "Tested by the <code>toy</code> pipeline" in page
 
 

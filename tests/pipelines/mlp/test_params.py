@@ -75,7 +75,16 @@ def test_every_environment_sets_the_number_of_seeds_explicitly(env):
 
 def test_the_smoke_environment_overrides_base_as_kedro_run_does():
     smoke = load_parameters("smoke", PROJECT_ROOT)["mlp"]
-    assert SweepParams.model_validate(smoke["sweep"]).architectures == [(1,), (3,), (4, 4)]
+    assert SweepParams.model_validate(smoke["sweep"]).architectures == [
+        (1,),
+        (2,),
+        (3,),
+        (4,),
+        (5,),
+        (6,),
+        (8,),
+        (5, 5),
+    ]
     assert smoke["data"] == load_parameters("base", PROJECT_ROOT)["mlp"]["data"]
 
 
