@@ -11,7 +11,7 @@ import pytest
 from tests.browser.browsing import Tab
 
 REPORT = Path("data/08_reporting/index.html")
-VERDICTS = {"supported", "not supported", "mixed", "not measured", "not run yet"}
+VERDICTS = {"supported", "contradicted", "inconclusive", "not measured", "not run yet"}
 MIN_CLAIMS = 15
 
 

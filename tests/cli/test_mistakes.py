@@ -58,7 +58,7 @@ MISTAKES = {
     ),
     "a typo in a tag": (
         ["--pipelines", "mlp", "--env", "smoke", "--tags", "trian"],
-        ["--tags: no tag 'trian'", "Did you mean 'train'?", "Tags: data, train"],
+        ["--tags: no tag 'trian'", "Did you mean 'train'?", "Tags: data, timing, train"],
     ),
     "a node name that does not exist": (
         ["--env", "smoke", "--from-nodes", "nosuchnode"],

@@ -2,6 +2,7 @@
 with no logging-config notice and no third-party warnings, and every line fits 80 columns
 (in a terminal and in a log file alike)."""
 
+import re
 from pathlib import Path
 
 from tests.helpers import kedro_cli
@@ -25,8 +26,8 @@ def test_a_smoke_run_starts_with_the_run_and_its_progress_in_80_columns(project_
 
     assert "MLflow run 'mlp'" in lines[0]
     assert "started" in lines[0]
-    assert lines[1].endswith("Completed node: mlp.generate_points")
-    assert lines[2].endswith("Completed 1 out of 11 tasks")
+    assert re.search(r"Completed node: mlp\.\w+$", lines[1])
+    assert re.search(r"Completed 1 out of \d+ tasks$", lines[2])
     for noise in NOISE:
         assert noise not in output
     assert max(len(line) for line in lines) <= 80

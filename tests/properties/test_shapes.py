@@ -357,7 +357,7 @@ def test_every_adding_sequence_marks_one_step_in_each_half_and_its_target_sums_t
     data: AddingDataParams,
 ):
     table = generate_adding(data)
-    assert table.columns.tolist() == ["seq_len", "sequence", "step", "value", "marker"]
+    assert table.columns.tolist() == ["draw", "seq_len", "sequence", "step", "value", "marker"]
     assert len(table) == (data.n_train + data.n_test) * sum(data.seq_lens)
     for part, n_sequences in zip(split_adding(table, data), (data.n_train, data.n_test), strict=True):
         for seq_len in data.seq_lens:
@@ -403,7 +403,7 @@ def test_every_forecast_window_has_an_allowed_length_and_targets_horizon_steps_a
 @given(generate_data_params())
 def test_every_sine_wave_feeds_omega_first_then_the_previous_value_of_sin_omega_t(data: GenerateDataParams):
     table = generate_waves(data)
-    assert table.columns.tolist() == ["sequence", "step", "omega", "value"]
+    assert table.columns.tolist() == ["draw", "sequence", "step", "omega", "value"]
     assert len(table) == (data.n_train + data.n_test) * data.seq_len
     assert table.omega.between(data.omega_min, data.omega_max).all()
     np.testing.assert_allclose(table.value, np.sin(table.omega * (table.step + 1)))

@@ -83,7 +83,7 @@ def test_the_smoke_environment_overrides_base_as_kedro_run_does():
         (5,),
         (6,),
         (8,),
-        (5, 5),
+        (7, 7),
     ]
     assert smoke["data"] == load_parameters("base", PROJECT_ROOT)["mlp"]["data"]
 

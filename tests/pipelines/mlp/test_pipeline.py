@@ -27,7 +27,7 @@ def smoke_parameters(project: Path) -> dict:
 
 
 def smoke_architectures(project: Path) -> list[str]:
-    """The smoke sweep's configurations as the runs name them (``5x5`` for [5, 5])."""
+    """The smoke sweep's configurations as the runs name them (``7x7`` for [7, 7])."""
     return [
         widths_text(widths)
         for widths in SweepParams.model_validate(smoke_parameters(project)["sweep"]).architectures
