@@ -77,7 +77,7 @@ def test_the_saved_torch_members_predict_what_the_batched_ensemble_predicted(
     test_features = torch.tensor(features_and_labels(test)[0], dtype=torch.float32)
     depths = torch_flavour._by_depth(sweep.architectures)
     for architectures in depths:
-        batched = torch_flavour._train_as_one_batch(architectures, features, labels, 2, sweep, torch_params)
+        batched = torch_flavour._train_as_one_batch(architectures, features, labels, sweep, torch_params)
         losses = batched.trained_history.loss
         for index, widths in enumerate(architectures):
             kept = torch_flavour.kept_member_indices(losses[-1], index, sweep.n_seeds, torch_params.restarts)

@@ -44,23 +44,19 @@ def create_pipeline() -> Pipeline:
         ],
         tags="train",
     )
+    drawn = ["draws", "params:sweep"]
+    both_flavours = ["torch_draw_models", "sklearn_draw_models"]
     unit_nodes = Pipeline(
         [
             step(
-                torch_flavour.fit_torch_draws,
-                ["torch_models", "draws", "params:sweep", "params:torch"],
-                "torch_draw_models",
+                torch_flavour.fit_torch_draws, ["torch_models", *drawn, "params:torch"], "torch_draw_models"
             ),
             step(
                 sklearn_flavour.fit_sklearn_draws,
-                ["sklearn_models", "draws", "params:sweep", "params:sklearn", "params:units"],
+                ["sklearn_models", *drawn, "params:sklearn", "params:units"],
                 "sklearn_draw_models",
             ),
-            step(
-                units.claim_units,
-                ["torch_draw_models", "sklearn_draw_models", "draws", "params:data", "params:sweep"],
-                "claim_units",
-            ),
+            step(units.claim_units, [*both_flavours, "draws", "params:data", "params:sweep"], "claim_units"),
             step(units.claim_groups, ["claim_units", "params:units"], "claim_groups"),
             step(units.claim_losses, "torch_draw_models", "claim_losses"),
         ],

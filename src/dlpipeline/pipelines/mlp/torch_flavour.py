@@ -11,6 +11,7 @@ member per seed): that is the trained model the catalog saves as ``torch-<widths
 import dataclasses
 import functools
 import logging
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import torch
@@ -24,7 +25,7 @@ from dlpipeline.pipelines.mlp.configuration import DrawModels, MLPConfiguration
 from dlpipeline.pipelines.mlp.data import draw_split
 from dlpipeline.pipelines.mlp.params import SweepParams, TorchParams, model_name, widths_text
 from dlpipeline.records import History, Timing
-from dlpipeline.training import train_configuration
+from dlpipeline.training import LossFunction, train_configuration
 
 logger = logging.getLogger(__name__)
 
@@ -45,21 +46,12 @@ def fit_torch_sweep(
     n_classes = int(labels.max()) + 1
     models: dict[tuple[int, ...], TrainedModule] = {}
     for architectures in _by_depth(sweep.architectures):
-        batched = _train_as_one_batch(architectures, features, labels, n_classes, sweep, torch_params)
+        batched = _train_as_one_batch(architectures, features, labels, sweep, torch_params)
         losses = batched.trained_history.loss
         for index, widths in enumerate(architectures):
             kept = kept_member_indices(losses[-1], index, len(sweep.seeds), torch_params.restarts)
-            models[widths] = _kept_members(batched, kept, widths, sweep, torch_params.restarts).replace(
-                record=dataclasses.replace(
-                    batched.trained_record,
-                    seeds=tuple(sweep.seeds),
-                    n_params=parameters_per_network([IN_FEATURES, *widths, n_classes]),
-                ),
-                history=History(loss=losses[:, kept]),
-                timing=Timing(
-                    batched.timing.train_seconds / len(architectures),
-                    batched.timing.cpu_seconds / len(architectures),
-                ),
+            models[widths] = _configuration_model(
+                batched, batched, kept, widths, n_classes, sweep, torch_params, len(architectures)
             )
             logger.info(
                 "torch %s neurons: final training loss %.3f (mean over seeds, best restart)",
@@ -73,7 +65,6 @@ def _train_as_one_batch(
     architectures: list[tuple[int, ...]],
     features: torch.Tensor,
     labels: torch.Tensor,
-    n_classes: int,
     sweep: SweepParams,
     torch_params: TorchParams,
 ) -> TrainedModule:
@@ -81,41 +72,86 @@ def _train_as_one_batch(
 
     Members are ordered architecture, then seed, then restart; member seed ``seed * 1000 + restart``.
     """
+    n_classes = int(labels.max()) + 1
     seeds, restarts = sweep.seeds, torch_params.restarts
     member_widths = [widths for widths in architectures for _ in seeds for _ in range(restarts)]
     member_seeds = [
         seed * 1000 + restart for _ in architectures for seed in seeds for restart in range(restarts)
     ]
+    build = functools.partial(
+        TrainedModule.build,
+        MLPEnsemble,
+        in_features=IN_FEATURES,
+        member_widths=member_widths,
+        out_features=n_classes,
+        activation=sweep.activation,
+        seeds=member_seeds,
+    )
+    what = f"{len(architectures)} configurations"
+    return _trained_batch(
+        build, features, labels, ensemble_cross_entropy, seeds, torch_params, what, len(member_seeds)
+    )
+
+
+def _trained_batch(
+    build: Callable[[], TrainedModule],
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    loss: LossFunction,
+    seeds: Sequence[int],
+    torch_params: TorchParams,
+    what: str,
+    members: int,
+) -> TrainedModule:
+    """Train the ``members`` networks ``build`` makes (``what``, in words) as one batch; log its time."""
     batched = train_configuration(
-        functools.partial(
-            TrainedModule.build,
-            MLPEnsemble,
-            in_features=IN_FEATURES,
-            member_widths=member_widths,
-            out_features=n_classes,
-            activation=sweep.activation,
-            seeds=member_seeds,
-        ),
+        build,
         features,
         labels,
-        ensemble_cross_entropy,
+        loss,
         torch_params.train,
         seeds,
-        f"torch {len(architectures)} configurations",
-        members=len(member_seeds),
-        settings={"restarts": restarts},
+        f"torch {what}",
+        members=members,
+        settings={"restarts": torch_params.restarts},
     )
     logger.info(
-        "torch: %d configurations x %d seeds x %d restarts = %d networks trained as one batch "
-        "in %.1f s (%d epochs)",
-        len(architectures),
+        "torch: %s x %d seeds x %d restarts = %d networks trained as one batch in %.1f s (%d epochs)",
+        what,
         len(seeds),
-        restarts,
-        len(member_seeds),
+        torch_params.restarts,
+        members,
         batched.timing.train_seconds,
         torch_params.train.epochs,
     )
     return batched
+
+
+def _configuration_model(
+    batched: TrainedModule,
+    members: TrainedModule,
+    kept: torch.Tensor,
+    widths: tuple[int, ...],
+    n_classes: int,
+    sweep: SweepParams,
+    torch_params: TorchParams,
+    sharing: int,
+) -> TrainedModule:
+    """The ``kept`` members of ``members`` as one configuration of the batch ``batched``.
+
+    It carries the batch's record with its own seeds and parameter count, its members' losses,
+    and its share of the batch's time (split equally over ``sharing`` configurations).
+    """
+    losses = batched.trained_history.loss
+    return _kept_members(members, kept, widths, sweep, torch_params.restarts).replace(
+        record=dataclasses.replace(
+            batched.trained_record,
+            seeds=tuple(sweep.seeds),
+            n_params=parameters_per_network([IN_FEATURES, *widths, n_classes]),
+        ),
+        history=History(loss=losses[:, kept]),
+        timing=Timing(batched.timing.train_seconds / sharing, batched.timing.cpu_seconds / sharing),
+    )
 
 
 def kept_member_indices(final_losses: torch.Tensor, index: int, n_seeds: int, restarts: int) -> torch.Tensor:
@@ -219,9 +255,7 @@ def fit_torch_draws(
     for draw in extra:
         models[draw] = {}
     for architectures in _by_depth(sweep.architectures):
-        batched = _train_draws_as_one_batch(
-            architectures, len(extra), features, labels, n_classes, sweep, torch_params
-        )
+        batched = _train_draws_as_one_batch(architectures, len(extra), features, labels, sweep, torch_params)
         losses = batched.trained_history.loss
         per_draw = len(architectures) * len(sweep.seeds) * torch_params.restarts
         for position, draw in enumerate(extra):
@@ -233,19 +267,15 @@ def fit_torch_draws(
                     torch_params.restarts,
                 )
                 members = batched.replace(module=batched.module.ensemble)
-                models[draw][model_name("torch", widths)] = _kept_members(
-                    members, kept, widths, sweep, torch_params.restarts
-                ).replace(
-                    record=dataclasses.replace(
-                        batched.trained_record,
-                        seeds=tuple(sweep.seeds),
-                        n_params=parameters_per_network([IN_FEATURES, *widths, n_classes]),
-                    ),
-                    history=History(loss=losses[:, kept]),
-                    timing=Timing(
-                        batched.timing.train_seconds / (len(extra) * len(architectures)),
-                        batched.timing.cpu_seconds / (len(extra) * len(architectures)),
-                    ),
+                models[draw][model_name("torch", widths)] = _configuration_model(
+                    batched,
+                    members,
+                    kept,
+                    widths,
+                    n_classes,
+                    sweep,
+                    torch_params,
+                    len(extra) * len(architectures),
                 )
     return {draw: {name: models[draw][name] for name in torch_models} for draw in sorted(models)}
 
@@ -255,7 +285,6 @@ def _train_draws_as_one_batch(
     n_draws: int,
     features: torch.Tensor,
     labels: torch.Tensor,
-    n_classes: int,
     sweep: SweepParams,
     torch_params: TorchParams,
 ) -> TrainedModule:
@@ -264,6 +293,7 @@ def _train_draws_as_one_batch(
     Members are ordered draw, architecture, seed, restart; member seed ``seed * 1000 + restart``
     as on draw 0, so a seed starts from the same weights on every draw.
     """
+    n_classes = int(labels.max()) + 1
     seeds, restarts = sweep.seeds, torch_params.restarts
     per_draw = [
         (widths, seed * 1000 + restart)
@@ -282,25 +312,6 @@ def _train_draws_as_one_batch(
         seeds=[seed for _ in range(n_draws) for _, seed in per_draw],
         member_draws=member_draws,
     )
-    batched = train_configuration(
-        build,
-        features,
-        labels,
-        functools.partial(draw_cross_entropy, torch.tensor(member_draws)),
-        torch_params.train,
-        seeds,
-        f"torch {n_draws} more draws x {len(architectures)} configurations",
-        members=len(member_draws),
-        settings={"restarts": restarts},
-    )
-    logger.info(
-        "torch: %d more draws x %d configurations x %d seeds x %d restarts = %d networks trained as one "
-        "batch in %.1f s",
-        n_draws,
-        len(architectures),
-        len(seeds),
-        restarts,
-        len(member_draws),
-        batched.timing.train_seconds,
-    )
-    return batched
+    loss = functools.partial(draw_cross_entropy, torch.tensor(member_draws))
+    what = f"{n_draws} more draws x {len(architectures)} configurations"
+    return _trained_batch(build, features, labels, loss, seeds, torch_params, what, len(member_draws))

@@ -20,6 +20,9 @@ from dlpipeline.pipelines.sequence.units import unit_rows
 
 logger = logging.getLogger(__name__)
 
+ONE_TO_MANY: dict = {"kind": "regression", "output_size": 1, "readout": "every", "causal": True}
+"""How a generating model reads out: one value at every step, each seeing only the steps before."""
+
 
 def generate_task(train: pd.DataFrame, test: pd.DataFrame) -> list[TaskTensors]:
     """Per draw: learn ``sin(ω t)`` from ω with teacher forcing (the previous true value is an input)."""
@@ -28,10 +31,7 @@ def generate_task(train: pd.DataFrame, test: pd.DataFrame) -> list[TaskTensors]:
             "generate",
             *generation_tensors(train[train["draw"] == draw]),
             *generation_tensors(test[test["draw"] == draw]),
-            kind="regression",
-            output_size=1,
-            readout="every",
-            causal=True,
+            **ONE_TO_MANY,
             draw=int(draw),
         )
         for draw in sorted(train["draw"].unique())
