@@ -6,6 +6,7 @@ on free-running generation, where each output is fed back as the next step's inp
 
 import dataclasses
 import logging
+from typing import Any
 
 import pandas as pd
 import torch
@@ -20,7 +21,7 @@ from dlpipeline.pipelines.sequence.units import unit_rows
 
 logger = logging.getLogger(__name__)
 
-ONE_TO_MANY: dict = {"kind": "regression", "output_size": 1, "readout": "every", "causal": True}
+ONE_TO_MANY: dict[str, Any] = {"kind": "regression", "output_size": 1, "readout": "every", "causal": True}
 """How a generating model reads out: one value at every step, each seeing only the steps before."""
 
 
