@@ -8,11 +8,14 @@ EVIDENCE = Evidence(
         "cnn_units": "cnn.claim_units",
         "cnn_features": "cnn.feature_table",
         "cnn_operations": "cnn.operation_table",
+        "cnn_perturbation": "cnn.perturbation.table",
     },
     figures={
         "cnn_experiments": "cnn.experiments_plot",
         "cnn_learning_curves": "cnn.learning_curves_plot",
         "cnn_first_layer_filters": "cnn.first_layer_filters_plot",
         "cnn_feature_maps": "cnn.feature_maps_plot",
+        "cnn_perturbation": "cnn.perturbation.accuracy_plot",
+        "cnn_adversarial_digits": "cnn.perturbation.adversarial_plot",
     },
 )

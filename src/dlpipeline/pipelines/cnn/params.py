@@ -7,7 +7,7 @@ naming the key and the rule it broke.
 
 from typing import Literal, Self
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
 from dlpipeline.models.cnn import PoolingName
@@ -162,3 +162,27 @@ class ReportParams(StrictParams):
     example_index: int = Field(default=0, ge=0, description="test image whose feature maps are drawn")
     max_channels: int = Field(default=8, ge=1, le=64, description="feature maps drawn per stage")
     max_misclassified: int = Field(default=24, ge=1, le=200)
+
+
+class PerturbationParams(StrictParams):
+    """The perturbation study (``cnn.perturbation``): accuracy under attack and under noise of size ε.
+
+    ε is a share of the pixel range [0, 1]; every ε moves each pixel by at most that much.
+    """
+
+    configurations: list[str] = Field(
+        default=["cnn", "mlp"], min_length=1, description="trained configurations of the sweep to perturb"
+    )
+    epsilons: list[float] = Field(
+        default=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3], min_length=1, description="perturbation sizes, in [0, 1]"
+    )
+    pgd_steps: int = Field(default=10, ge=1, le=1000, description="steps of the stronger attack (PGD)")
+    shown_epsilon: float = Field(default=0.1, gt=0, le=1, description="the ε of the adversarial digits drawn")
+    shown_images: int = Field(default=8, ge=1, le=64, description="test images drawn clean and attacked")
+
+    @field_validator("epsilons")
+    @classmethod
+    def _sizes_in_the_pixel_range(cls, epsilons: list[float]) -> list[float]:
+        if any(not 0 <= epsilon <= 1 for epsilon in epsilons) or epsilons != sorted(set(epsilons)):
+            raise ValueError(f"epsilons must be increasing values in [0, 1], got {epsilons}")
+        return epsilons

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline
 
-from dlpipeline.pipelines.cnn import data, features, operations, plots, report, train
+from dlpipeline.pipelines.cnn import data, features, operations, perturbation, plots, report, train
 from dlpipeline.pipelines.wiring import step
 
 
@@ -51,4 +51,29 @@ def create_pipeline() -> Pipeline:
         ],
         tags="train",
     )
-    return Pipeline([data_nodes, train_nodes, report_nodes], namespace="cnn")
+    return Pipeline([data_nodes, train_nodes, report_nodes, perturbation_study()], namespace="cnn")
+
+
+def perturbation_study() -> Pipeline:
+    """The trained models' test accuracy under attacks and noise of each size ε (``cnn.perturbation``)."""
+    parameters = ["params:experiments", "params:features", "params:perturbation"]
+    return Pipeline(
+        [
+            step(
+                perturbation.perturbation_table,
+                ["models", "train_images", "test_images", *parameters],
+                "table",
+            ),
+            step(perturbation.perturbation_child_runs, "table", "child_runs"),
+            step(perturbation.plot_perturbation, "table", "accuracy_plot"),
+            step(
+                perturbation.plot_adversarial_digits,
+                ["models", "test_images", "params:perturbation"],
+                "adversarial_plot",
+            ),
+        ],
+        namespace="perturbation",
+        inputs={"models", "train_images", "test_images"},
+        parameters=set(parameters),
+        tags="train",
+    )
