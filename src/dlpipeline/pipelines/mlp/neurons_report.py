@@ -95,10 +95,14 @@ def _metrics(rows: pd.DataFrame) -> dict[str, float]:
 
 
 def _network_params(study: str, model: TrainedModule, draws: int) -> dict[str, ParamValue]:
-    """A trained network configuration's own params: the study, its activation, bias and widths."""
+    """A trained network configuration's own params: the study, its activation, bias and widths.
+
+    No ``flavour``: the sweep's children are the ones filtered by flavour (docs/mlp.md), these are
+    found by ``study``.
+    """
     return {
         "study": study,
-        "flavour": "torch",
+        "model": "mlp",
         "activation": str(model.kwargs["activation"]),
         "bias": bool(model.kwargs.get("bias", True)),
         "hidden_neurons": sum(model.about.hidden_layers),
@@ -150,7 +154,7 @@ def _linear_runs(linear: LinearFits, units: pd.DataFrame, n_train: int) -> list[
         )
         params: dict[str, ParamValue] = {
             "study": "perceptron",
-            "flavour": "sklearn",
+            "model": model,
             "activation": str(rows["activation"].iloc[0]),
             "bias": True,
             "hidden_neurons": 0,
