@@ -13,7 +13,7 @@ from dlpipeline.figures.over_seeds import (
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.common import RunContent, child_run
 from dlpipeline.pipelines.mlp.configuration import DrawModels
-from dlpipeline.pipelines.mlp.neurons import LinearFits
+from dlpipeline.pipelines.mlp.neurons import LOGISTIC_MAX_ITER, LinearFits
 from dlpipeline.pipelines.mlp.noise_factor import SettingModels
 from dlpipeline.records import ParamValue, Timing, TrainingRecord, seeds_tuple
 from dlpipeline.tracking import ChildRun
@@ -144,7 +144,7 @@ def _linear_runs(linear: LinearFits, units: pd.DataFrame, n_train: int) -> list[
         rows = units[units["model"] == model]
         record = TrainingRecord(
             seeds=seeds_tuple(sorted(rows["seed"].unique())),
-            epochs=linear.max_iter if model == "perceptron" else 100,
+            epochs=linear.max_iter if model == "perceptron" else LOGISTIC_MAX_ITER,
             epochs_run=linear.epochs_run[model],
             learning_rate=1.0,
             batch_size=1 if model == "perceptron" else n_train,
