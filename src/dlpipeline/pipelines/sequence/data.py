@@ -147,7 +147,7 @@ def load_names_by_language(data: NamesDataParams) -> pd.DataFrame:
 
 
 def split_names_by_language(names: pd.DataFrame, data: NamesDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``n_draws`` stratified train / test splits (split ``d`` from ``random_state + d``), a ``draw`` column first."""
+    """``n_draws`` stratified train / test splits, split ``d`` from ``random_state + d`` (column ``draw``)."""
     splits = [
         train_test_split(
             names, test_size=data.test_size, random_state=data.random_state + draw, stratify=names["language"]

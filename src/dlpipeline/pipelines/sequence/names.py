@@ -24,7 +24,6 @@ from threadpoolctl import threadpool_limits
 from dlpipeline.data.surnames import name_features, shuffle_characters
 from dlpipeline.data.text import CharTokenizer
 from dlpipeline.figures.confusion import confusion_matrix_figure
-from dlpipeline.pipelines.common import RunContent
 from dlpipeline.pipelines.sequence.params import (
     ModelParams,
     NamesControlParams,
@@ -69,14 +68,14 @@ def names_tasks(train: pd.DataFrame, test: pd.DataFrame, data: NamesDataParams) 
 
 
 def shuffled_tasks(train: pd.DataFrame, test: pd.DataFrame, data: NamesDataParams) -> list[TaskTensors]:
-    """The control's tasks: :func:`names_tasks` of the names with shuffled characters (:func:`shuffle_names`)."""
+    """The control's tasks: :func:`names_tasks` of the names with shuffled characters."""
     return _tasks(SHUFFLED, train, test, data)
 
 
 def shuffle_names(
     train: pd.DataFrame, test: pd.DataFrame, data: NamesDataParams
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both parts of every split with each name's characters shuffled, seeded by (random_state, draw, part)."""
+    """Both parts of every split, each name's characters shuffled (seeded by random_state, draw, part)."""
     shuffled = []
     for part, table in enumerate((train, test)):
         names = table["name"].copy()
@@ -284,7 +283,7 @@ def wrong_names(predictions: pd.DataFrame, ngram: pd.DataFrame, shown: NamesShow
 def names_outputs(
     predictions: pd.DataFrame, ngram: pd.DataFrame, data: NamesDataParams, shown: NamesShownParams
 ) -> pd.DataFrame:
-    """What each cell (first seed; the n-gram on the first split) answers for the same ``n_outputs`` test names.
+    """What each cell (first seed; the n-gram on split 0) answers for the same ``n_outputs`` test names.
 
     The names are the first test name of split 0 in each of the first ``n_outputs`` languages
     (cycling through the languages when more are asked for), so every cell labels the same ones.
@@ -314,7 +313,7 @@ def names_child_runs(
     ngram: pd.DataFrame,
     scores: pd.DataFrame,
 ) -> list[ChildRun]:
-    """One child run per model and control model (``macro_f1`` and its wrong names added), one per n-gram fit."""
+    """A child run per model and control model (with ``macro_f1`` and its wrong names), one per n-gram fit."""
     by_run = scores.set_index("run")
     every = pd.concat([predictions, control, ngram])
     runs = [

@@ -173,7 +173,7 @@ class NamesDataParams(StrictParams):
 
 
 class NamesControlParams(StrictParams):
-    """The claim's control: one cell trained on the names with shuffled characters (``sequence.names.control``)."""
+    """The claim's control: a cell trained on names with shuffled characters (``sequence.names.control``)."""
 
     cell: ModelName = Field(default="rnn", description="sized, seeded and trained as in sequence.names.model")
 

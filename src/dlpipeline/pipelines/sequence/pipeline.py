@@ -9,8 +9,8 @@ analysis, plot and report node reads.
 The results of every task but ``names`` meet in ``sequence.results_table`` and
 ``sequence.metrics``, and every trained model's unit row (with its baseline on the same test set) in
 ``sequence.claim_units``, the table the claims read; ``sequence.sequential_steps`` counts the
-steps a forward pass runs one after another, per cell and length (no training). The surname task (``sequence.names``) writes its own
-results and units tables, so it runs and is judged alone.
+steps a forward pass runs one after another, per cell and length (no training). The surname
+task (``sequence.names``) writes its own results and units tables, so it runs and is judged alone.
 """
 
 from kedro.pipeline import Node, Pipeline

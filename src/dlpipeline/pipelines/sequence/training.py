@@ -85,7 +85,7 @@ class TaskTensors:
     draw: int = 0
     """Which data draw the tensors hold (tasks whose data is generated draw it several times)."""
     padded: bool = False
-    """Whether the features carry the validity mask last though the targets do not (a padded classification)."""
+    """Whether the features carry the validity mask last though the targets do not (padded classes)."""
 
     @property
     def metric(self) -> str:
@@ -99,7 +99,7 @@ class TaskTensors:
 
     @property
     def masked(self) -> bool:
-        """Whether the features carry the validity mask as their last channel (and, in a masked regression, the targets)."""
+        """Whether the features end in the validity mask channel (in a masked regression, the targets too)."""
         return self.kind == "masked_regression" or self.padded
 
     @property
