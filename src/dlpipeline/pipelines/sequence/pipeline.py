@@ -162,48 +162,28 @@ def names_pipeline() -> Pipeline:
         step(data.load_names_by_language, "params:data", "surnames"),
         step(data.split_names_by_language, ["surnames", "params:data"], ["train", "test"]),
     ]
+    control_training = ["shuffled_tensors", "control_model", "params:train", "params:executor"]
+    control_predictions = ["control_models", "shuffled_test", "params:data"]
+    shown = ["predictions", "ngram_predictions", "params:data", "params:shown"]
     analyses = [
         step(names.shuffle_names, ["train", "test", "params:data"], ["shuffled_train", "shuffled_test"]),
         step(names.shuffled_tasks, ["shuffled_train", "shuffled_test", "params:data"], "shuffled_tensors"),
         step(names.control_model, ["params:model", "params:control"], "control_model"),
-        step(
-            training.train_models,
-            ["shuffled_tensors", "control_model", "params:train", "params:executor"],
-            "control_models",
-            name="train_control",
-        ),
+        step(training.train_models, control_training, "control_models", name="train_control"),
         step(names.model_predictions, ["models", "test", "params:data"], "predictions"),
-        step(
-            names.model_predictions,
-            ["control_models", "shuffled_test", "params:data"],
-            "control_predictions",
-            name="control_predictions",
-        ),
+        step(names.model_predictions, control_predictions, "control_predictions", name="control_predictions"),
         step(names.ngram_predictions, ["train", "test", "params:baseline"], "ngram_predictions"),
         step(names.names_scores, ["predictions", "control_predictions", "ngram_predictions"], "scores"),
         step(names.names_units, ["scores", "params:data"], "units"),
         step(names.names_results, "scores", "results"),
         step(names.plot_confusion, ["predictions", "scores", "params:data"], "confusion_plot"),
         step(names.wrong_names, ["predictions", "ngram_predictions", "params:shown"], "wrong"),
-        step(
-            names.names_outputs,
-            ["predictions", "ngram_predictions", "params:data", "params:shown"],
-            "outputs",
-        ),
+        step(names.names_outputs, shown, "outputs"),
     ]
     tensors = step(names.names_tasks, ["train", "test", "params:data"], "tensors", name="tensors")
+    child_inputs = ["models", "control_models", "predictions", "control_predictions", "ngram_predictions"]
     child_runs = step(
-        names.names_child_runs,
-        [
-            "models",
-            "control_models",
-            "predictions",
-            "control_predictions",
-            "ngram_predictions",
-            "scores",
-        ],
-        "child_runs",
-        name="build_child_runs",
+        names.names_child_runs, [*child_inputs, "scores"], "child_runs", name="build_child_runs"
     )
     return _task("names", data_nodes, tensors, analyses, child_runs)
 
