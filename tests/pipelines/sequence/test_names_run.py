@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
+from tests.helpers import kedro_cli
 
 from dlpipeline.config import load_parameters
 from dlpipeline.datasets import ModelDataset
@@ -102,3 +103,26 @@ def test_each_model_control_and_ngram_fit_is_a_finished_child_run_with_task_and_
     assert cells == {("names", cell) for cell in [*params["model"]["cells"], "ngram"]} | {
         ("names-shuffled", params["control"]["cell"])
     }
+
+
+def test_a_locale_missing_from_the_installed_faker_stops_the_run_in_one_line_naming_it(project_copy: Path):
+    result = kedro_cli(
+        *(
+            "run",
+            "--env",
+            "smoke",
+            "--pipelines",
+            "sequence",
+            "--namespaces",
+            "sequence.names",
+            "--tags",
+            "data",
+        ),
+        *("--params", "sequence.names.data.locales.nowhere=xx_NOWHERE"),
+        cwd=project_copy,
+    )
+    assert result.returncode == 1
+    told = [line for line in result.stderr.splitlines() if "xx_NOWHERE" in line]
+    assert len(told) == 1 and "MissingCorpusError" in told[0]
+    assert "Traceback" not in result.stderr
+    assert not (project_copy / "data/01_raw/sequence/surnames.parquet").exists()
