@@ -192,6 +192,31 @@ class ConvNetEnsemble(nn.Module):
         return maps.unflatten(1, (self.members, -1)).transpose(0, 1)
 
 
+
+class LinearEnsemble(nn.Module):
+    """``len(seeds)`` softmax regressions on the raw pixels, trained as one module: the linear control.
+
+    Takes images as :class:`ConvNetEnsemble` does (shared, or one batch per member) and gives
+    logits ``(members, n, n_classes)``; each member starts from torch's default init drawn
+    from its own seed, so it trains through the same loop, seeds and batches as the networks.
+    """
+
+    def __init__(self, in_shape: tuple[int, int, int], n_classes: int, seeds: Sequence[int]) -> None:
+        super().__init__()
+        if not seeds:
+            raise ValueError("an ensemble needs at least one seed")
+        self.members = len(seeds)
+        generators = [torch.Generator().manual_seed(seed) for seed in seeds]
+        weight, bias = _uniform_init((math.prod(in_shape), n_classes), generators)
+        self.weight, self.bias = nn.Parameter(weight), nn.Parameter(bias)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Every member's logits for ``images`` ``(n, c, rows, cols)`` or ``(members, n, c, rows, cols)``."""
+        pixels = images.flatten(-3)
+        if pixels.dim() == 2:
+            pixels = pixels.expand(self.members, *pixels.shape)
+        return torch.baddbmm(self.bias, pixels, self.weight)
+
 def _uniform_init(
     shape: tuple[int, ...], generators: Sequence[torch.Generator]
 ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -29,7 +29,8 @@ REPORTS = [
     "first_layer_filters.png",
     "feature_maps.png",
     "misclassified.png",
-    "perturbation",  # the perturbation study's folder
+    "perturbation",  # the studies' folders
+    "saliency",
 ]
 
 

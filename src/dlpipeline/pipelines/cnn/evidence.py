@@ -9,6 +9,7 @@ EVIDENCE = Evidence(
         "cnn_features": "cnn.feature_table",
         "cnn_operations": "cnn.operation_table",
         "cnn_perturbation": "cnn.perturbation.table",
+        "cnn_saliency": "cnn.saliency.agreement",
     },
     figures={
         "cnn_experiments": "cnn.experiments_plot",
@@ -17,5 +18,7 @@ EVIDENCE = Evidence(
         "cnn_feature_maps": "cnn.feature_maps_plot",
         "cnn_perturbation": "cnn.perturbation.accuracy_plot",
         "cnn_adversarial_digits": "cnn.perturbation.adversarial_plot",
+        "cnn_saliency_maps": "cnn.saliency.maps_plot",
+        "cnn_deletion": "cnn.saliency.deletion_plot",
     },
 )

@@ -186,3 +186,24 @@ class PerturbationParams(StrictParams):
         if any(not 0 <= epsilon <= 1 for epsilon in epsilons) or epsilons != sorted(set(epsilons)):
             raise ValueError(f"epsilons must be increasing values in [0, 1], got {epsilons}")
         return epsilons
+
+
+class SaliencyParams(StrictParams):
+    """The interpretability study (``cnn.saliency``): saliency maps, agreement across seeds, deletion."""
+
+    configurations: list[str] = Field(
+        default=["cnn", "mlp"], min_length=1, description="trained configurations of the sweep to explain"
+    )
+    deletion_fractions: list[float] = Field(
+        default=[0.0, 0.05, 0.1, 0.2, 0.3, 0.5],
+        min_length=2,
+        description="shares of each digit's pixels blanked, most salient first (or at random)",
+    )
+    shown_images: int = Field(default=8, ge=1, le=64, description="test digits whose maps are drawn")
+
+    @field_validator("deletion_fractions")
+    @classmethod
+    def _shares_in_order(cls, fractions: list[float]) -> list[float]:
+        if any(not 0 <= share <= 1 for share in fractions) or fractions != sorted(set(fractions)):
+            raise ValueError(f"deletion_fractions must be increasing shares in [0, 1], got {fractions}")
+        return fractions

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline
 
-from dlpipeline.pipelines.cnn import data, features, operations, perturbation, plots, report, train
+from dlpipeline.pipelines.cnn import data, features, operations, perturbation, plots, report, saliency, train
 from dlpipeline.pipelines.wiring import step
 
 
@@ -51,7 +51,9 @@ def create_pipeline() -> Pipeline:
         ],
         tags="train",
     )
-    return Pipeline([data_nodes, train_nodes, report_nodes, perturbation_study()], namespace="cnn")
+    return Pipeline(
+        [data_nodes, train_nodes, report_nodes, perturbation_study(), saliency_study()], namespace="cnn"
+    )
 
 
 def perturbation_study() -> Pipeline:
@@ -75,5 +77,26 @@ def perturbation_study() -> Pipeline:
         namespace="perturbation",
         inputs={"models", "train_images", "test_images"},
         parameters=set(parameters),
+        tags="train",
+    )
+
+
+def saliency_study() -> Pipeline:
+    """Saliency maps of the trained models and a linear control: agreement across seeds, deletion curves."""
+    return Pipeline(
+        [
+            step(saliency.train_linear, ["train_images", "params:experiments", "params:training"], "linear"),
+            step(
+                saliency.explain_models, ["models", "linear", "test_images", "params:saliency"], "explained"
+            ),
+            step(saliency.agreement_table, "explained", "agreement"),
+            step(saliency.deletion_table, "explained", "deletion"),
+            step(saliency.saliency_child_runs, "agreement", "child_runs"),
+            step(saliency.plot_saliency_maps, ["explained", "test_images", "params:saliency"], "maps_plot"),
+            step(saliency.plot_deletion, "deletion", "deletion_plot"),
+        ],
+        namespace="saliency",
+        inputs={"models", "train_images", "test_images"},
+        parameters={"params:experiments", "params:training", "params:saliency"},
         tags="train",
     )
