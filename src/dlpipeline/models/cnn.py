@@ -192,7 +192,6 @@ class ConvNetEnsemble(nn.Module):
         return maps.unflatten(1, (self.members, -1)).transpose(0, 1)
 
 
-
 class LinearEnsemble(nn.Module):
     """``len(seeds)`` softmax regressions on the raw pixels, trained as one module: the linear control.
 
@@ -216,6 +215,7 @@ class LinearEnsemble(nn.Module):
         if pixels.dim() == 2:
             pixels = pixels.expand(self.members, *pixels.shape)
         return torch.baddbmm(self.bias, pixels, self.weight)
+
 
 def _uniform_init(
     shape: tuple[int, ...], generators: Sequence[torch.Generator]

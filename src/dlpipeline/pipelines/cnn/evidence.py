@@ -10,6 +10,7 @@ EVIDENCE = Evidence(
         "cnn_operations": "cnn.operation_table",
         "cnn_perturbation": "cnn.perturbation.table",
         "cnn_saliency": "cnn.saliency.agreement",
+        "cnn_permutation": "cnn.permutation.table",
     },
     figures={
         "cnn_experiments": "cnn.experiments_plot",

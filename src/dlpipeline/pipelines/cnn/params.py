@@ -207,3 +207,12 @@ class SaliencyParams(StrictParams):
         if any(not 0 <= share <= 1 for share in fractions) or fractions != sorted(set(fractions)):
             raise ValueError(f"deletion_fractions must be increasing shares in [0, 1], got {fractions}")
         return fractions
+
+
+class PermutationParams(StrictParams):
+    """The locality study (``cnn.permutation``): configurations retrained on pixel-permuted digits."""
+
+    configurations: list[str] = Field(
+        default=["cnn", "mlp"], min_length=1, description="configurations of the sweep to retrain permuted"
+    )
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="draws the one pixel permutation")

@@ -2,7 +2,17 @@
 
 from kedro.pipeline import Pipeline
 
-from dlpipeline.pipelines.cnn import data, features, operations, perturbation, plots, report, saliency, train
+from dlpipeline.pipelines.cnn import (
+    data,
+    features,
+    operations,
+    permutation,
+    perturbation,
+    plots,
+    report,
+    saliency,
+    train,
+)
 from dlpipeline.pipelines.wiring import step
 
 
@@ -52,7 +62,8 @@ def create_pipeline() -> Pipeline:
         tags="train",
     )
     return Pipeline(
-        [data_nodes, train_nodes, report_nodes, perturbation_study(), saliency_study()], namespace="cnn"
+        [data_nodes, train_nodes, report_nodes, perturbation_study(), saliency_study(), permutation_study()],
+        namespace="cnn",
     )
 
 
@@ -98,5 +109,35 @@ def saliency_study() -> Pipeline:
         namespace="saliency",
         inputs={"models", "train_images", "test_images"},
         parameters={"params:experiments", "params:training", "params:saliency"},
+        tags="train",
+    )
+
+
+def permutation_study() -> Pipeline:
+    """The configurations retrained on digits whose pixels one permutation shuffled (``cnn.permutation``)."""
+    return Pipeline(
+        [
+            step(
+                permutation.train_permuted,
+                [
+                    "train_images",
+                    "val_images",
+                    "params:experiments",
+                    "params:training",
+                    "params:permutation",
+                    "params:executor",
+                ],
+                "permuted_models",
+            ),
+            step(
+                permutation.permutation_table,
+                ["models", "permuted_models", "test_images", "params:permutation"],
+                "table",
+            ),
+            step(permutation.permutation_child_runs, ["permuted_models", "table"], "child_runs"),
+        ],
+        namespace="permutation",
+        inputs={"models", "train_images", "val_images", "test_images"},
+        parameters={"params:experiments", "params:training", "params:permutation", "params:executor"},
         tags="train",
     )
