@@ -31,6 +31,7 @@ REPORTS = [
     "misclassified.png",
     "perturbation",  # the studies' folders
     "saliency",
+    "permutation",
 ]
 
 
