@@ -12,6 +12,7 @@ from pydantic import Field, PositiveInt, model_validator
 from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
 from dlpipeline.models.cnn import PoolingName
 from dlpipeline.pipelines.common import SeedParams, StrictParams
+from dlpipeline.registry import RegistryParams
 from dlpipeline.training import MAX_SEED, TrainConfig
 
 MAX_SEEDS = 100
@@ -162,3 +163,11 @@ class ReportParams(StrictParams):
     example_index: int = Field(default=0, ge=0, description="test image whose feature maps are drawn")
     max_channels: int = Field(default=8, ge=1, le=64, description="feature maps drawn per stage")
     max_misclassified: int = Field(default=24, ge=1, le=200)
+
+
+class CnnRegistryParams(RegistryParams):
+    """Where the best configuration is registered (``cnn.registry``) and by which validation metric."""
+
+    rank_by: Literal["val_accuracy"] = Field(
+        default="val_accuracy", description="child-run metric that picks the champion (never a test one)"
+    )
