@@ -24,7 +24,12 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro.pipeline import Pipeline
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
+from mlflow.protos.databricks_pb2 import (
+    PERMISSION_DENIED,
+    RESOURCE_ALREADY_EXISTS,
+    RESOURCE_DOES_NOT_EXIST,
+    ErrorCode,
+)
 from mlflow.tracking import MlflowClient
 from pydantic import Field
 
@@ -42,7 +47,7 @@ RANK_TAG = "dlpipeline.rank_by"
 REGISTRY_PARAMS = "registry"
 """The parameter section of a pipeline that names its registered model (``params:<p>.registry``)."""
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
-EX_CONFIG = 78  # sysexits' EX_CONFIG: the registry name is somebody else's
+EX_CONFIG = 78  # sysexits' EX_CONFIG: the registry name is somebody else's, or read-only
 
 
 class RegistryParams(StrictParams):
@@ -87,14 +92,18 @@ def choose_champion(child_runs: Sequence[LoggedRun], results: Sequence[Named], r
     return Champion(registry.name, best.name, best.run_id, best.model_id, metric, best.metrics[metric])
 
 
-class ForeignModelError(click.ClickException):
-    """The registry name belongs to a model this project did not register; one line."""
+class RegistryNameError(click.ClickException):
+    """The registry name belongs to another model, or this user may not write it; one line."""
 
     exit_code = EX_CONFIG
 
 
 def check_owned(client: MlflowClient, name: str) -> bool:
-    """Whether ``name`` is free (``False``) or this project's (``True``); raise if it is somebody else's."""
+    """Whether ``name`` is free (``False``) or this project's and writable (``True``); else raise.
+
+    Writing is tried with a write that changes nothing (the project tag, set again), so a user
+    of an authenticated server who may only read the model is told before training, not after.
+    """
     try:
         model = client.get_registered_model(name)
     except MlflowException as error:
@@ -102,10 +111,19 @@ def check_owned(client: MlflowClient, name: str) -> bool:
             return False
         raise
     if PROJECT_TAG not in model.tags:
-        raise ForeignModelError(
+        raise RegistryNameError(
             f"Registered model '{name}' exists but was not registered by dlpipeline (no tag {PROJECT_TAG}): "
             f"choose another name with --params <pipeline>.registry.name=... Nothing was run."
         )
+    try:
+        client.set_registered_model_tag(name, PROJECT_TAG, model.tags[PROJECT_TAG])
+    except MlflowException as error:
+        if error.error_code != ErrorCode.Name(PERMISSION_DENIED):
+            raise
+        raise RegistryNameError(
+            f"This MLflow user may not write registered model '{name}': ask its owner or the server's "
+            f"admin for EDIT on it, or choose another --params <pipeline>.registry.name=... Nothing was run."
+        ) from error
     return True
 
 
@@ -113,11 +131,16 @@ def register_champion(client: MlflowClient, champion: Champion) -> ModelVersion:
     """Register ``champion``'s model (a new version only for new weights) and alias it ``champion``."""
     name = champion.registry_name
     if not check_owned(client, name):
-        client.create_registered_model(
-            name,
-            tags={PROJECT_TAG: PROJECT},
-            description=f"dlpipeline's best configuration by {champion.rank_by} (alias {CHAMPION_ALIAS}).",
-        )
+        try:
+            client.create_registered_model(
+                name,
+                tags={PROJECT_TAG: PROJECT},
+                description=f"dlpipeline's best configuration by {champion.rank_by}.",
+            )
+        except MlflowException as error:  # created by a run that finished in the meantime
+            if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+                raise
+            check_owned(client, name)
     weights = client.get_logged_model(champion.model_id).tags[WEIGHTS_HASH_TAG]
     same = client.search_model_versions(f"name = '{name}' AND tags.`{WEIGHTS_HASH_TAG}` = '{weights}'")
     if same:
@@ -161,8 +184,16 @@ class ChampionDataset(AbstractDataset[Champion, NoReturn]):
         raise DatasetError("ChampionDataset is write-only: load models:/<name>@champion with MLflow")
 
     def save(self, data: Champion) -> None:
-        """Register the champion."""
-        register_champion(MlflowClient(), data)
+        """Register the champion; a refusal that came up during the run is a warning, not a failed run.
+
+        Names are checked before training (:class:`CheckRegistryNames`); only another run that
+        registered the same name meanwhile, as another user, can refuse here. The run's models
+        stay logged, to be registered from the UI by someone who may.
+        """
+        try:
+            register_champion(MlflowClient(), data)
+        except RegistryNameError as refusal:
+            logger.warning("Champion %s not registered: %s", data.configuration, refusal.message)
 
 
 def registry_names(pipeline: Pipeline, catalog: Any) -> list[str]:
