@@ -43,15 +43,17 @@ SYSTEM_METRICS = {"system/cpu_utilization_percentage", "system/system_memory_usa
 
 @contextmanager
 def tracking_at(uri: str) -> Iterator[None]:
-    """MLflow's tracking and registry URIs set to ``uri`` for the block, then back as they were."""
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    """MLflow's tracking URI set to ``uri`` for the block (the registry follows it), then back.
+
+    The registry URI is never set: ``mlflow.set_registry_uri`` exports it to the environment,
+    where it would outlive the block and send later runs' registrations elsewhere.
+    """
+    previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
     try:
         yield
     finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+        mlflow.set_tracking_uri(previous)
 
 
 @pytest.fixture(scope="module", params=["cnn", "mlp"])
@@ -66,7 +68,8 @@ def project(smoke_run, pipeline) -> Path:
 
 @pytest.fixture(scope="module")
 def client(project: Path) -> MlflowClient:
-    return tracking_client(project)
+    uri = tracking_client(project).tracking_uri
+    return MlflowClient(uri, registry_uri=uri)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +139,7 @@ def test_the_champion_is_the_best_configuration_by_validation_accuracy(client, p
     chosen = children[champion.tags[CONFIGURATION_TAG]]
     assert chosen.data.metrics["val_accuracy"] == best
     model, _ = logged[chosen.info.run_name]
-    assert champion.model_id == model.model_id
+    assert champion.source == f"models:/{model.model_id}"
     assert champion.tags[WEIGHTS_HASH_TAG] == model.tags[WEIGHTS_HASH_TAG]
     _, in_run = logged[chosen.info.run_name]
     with tracking_at(client.tracking_uri):
@@ -162,16 +165,15 @@ def store_copy(project: Path, tmp_path: Path) -> MlflowClient:
     shutil.copy(project / "mlflow.db", tmp_path / "mlflow.db")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     with tracking_at(uri):
-        yield MlflowClient(uri, uri)
+        yield MlflowClient(uri, registry_uri=uri)
 
 
 def test_a_new_version_only_when_the_weights_changed(store_copy, pipeline, logged):
     name = f"dlpipeline-{pipeline}"
     current = store_copy.get_model_version_by_alias(name, CHAMPION_ALIAS)
     other_name, (other, _) = next((n, m) for n, m in logged.items() if n != current.tags[CONFIGURATION_TAG])
-    again = Champion(
-        name, current.tags[CONFIGURATION_TAG], current.run_id, current.model_id, "val_accuracy", 0.5
-    )
+    model_id = current.source.removeprefix("models:/")  # a version registered from a logged model
+    again = Champion(name, current.tags[CONFIGURATION_TAG], current.run_id, model_id, "val_accuracy", 0.5)
     assert register_champion(store_copy, again).version == current.version
     changed = Champion(name, other_name, other.source_run_id, other.model_id, "val_accuracy", 0.5)
     new = register_champion(store_copy, changed)
@@ -226,7 +228,8 @@ def test_a_served_model_refuses_malformed_inputs_with_mlflows_invalid_parameter_
 
 
 def test_a_registry_name_held_by_a_foreign_model_is_refused_in_one_line_before_any_training(project_copy):
-    MlflowClient(f"sqlite:///{project_copy / 'mlflow.db'}").create_registered_model("dlpipeline-mlp")
+    uri = f"sqlite:///{project_copy / 'mlflow.db'}"
+    MlflowClient(uri, registry_uri=uri).create_registered_model("dlpipeline-mlp")
     result = kedro_cli("run", "--pipelines", "mlp", "--env", "smoke", cwd=project_copy)
     assert result.returncode == 78
     (line,) = [line for line in result.stderr.splitlines() if "dlpipeline-mlp" in line]
