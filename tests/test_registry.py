@@ -6,6 +6,7 @@ registered model ``dlpipeline-<pipeline>`` with alias ``champion``. The parent r
 MLflow's system metrics. A name another model holds is refused before any training.
 """
 
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from mlflow.tracking import MlflowClient
+from tests.documentation import section
 from tests.helpers import kedro_cli
 from tests.tracking import experiment_runs, tracking_client
 from tests.trust.runs import run_statuses
@@ -237,3 +239,15 @@ def test_a_registry_name_held_by_a_foreign_model_is_refused_in_one_line_before_a
     assert "Traceback" not in result.stderr
     assert not (project_copy / "data/06_models/mlp").exists()
     assert "RUNNING" not in run_statuses(project_copy)
+
+
+def test_the_champion_loads_with_the_three_lines_the_docs_show(smoke_run, monkeypatch):
+    monkeypatch.chdir(smoke_run("cnn"))
+    docs = section("Load the champion in Python")
+    block = re.search(r"```python\n(.*?)```", docs, flags=re.DOTALL).group(1)
+    assert len(block.strip().splitlines()) == 3
+    namespace: dict = {}
+    with tracking_at(mlflow.get_tracking_uri()):  # the block sets the tracking URI: put it back after
+        exec(block, namespace)
+    model = namespace["model"]
+    assert model.predict(model.input_example).shape == (3, 10)

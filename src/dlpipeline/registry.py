@@ -31,9 +31,7 @@ from mlflow.protos.databricks_pb2 import (
     ErrorCode,
 )
 from mlflow.tracking import MlflowClient
-from pydantic import Field
 
-from dlpipeline.pipelines.common import StrictParams
 from dlpipeline.served import CONFIGURATION_TAG, WEIGHTS_HASH_TAG
 from dlpipeline.tracking import LoggedRun
 
@@ -46,14 +44,7 @@ PROJECT = "dlpipeline"
 RANK_TAG = "dlpipeline.rank_by"
 REGISTRY_PARAMS = "registry"
 """The parameter section of a pipeline that names its registered model (``params:<p>.registry``)."""
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 EX_CONFIG = 78  # sysexits' EX_CONFIG: the registry name is somebody else's, or read-only
-
-
-class RegistryParams(StrictParams):
-    """Which registered model a pipeline's champion goes to (``<p>.registry``); ``rank_by`` per pipeline."""
-
-    name: str = Field(pattern=NAME_PATTERN, description="registered model name, e.g. dlpipeline-cnn")
 
 
 class Named(Protocol):

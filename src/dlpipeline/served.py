@@ -60,6 +60,10 @@ class ServedModel:
         """The shape of one input, without the batch dimension."""
         return tuple(self.input_example.shape[1:])
 
+    def log(self, name: str) -> str:
+        """Log as the active run's model, configuration ``name``; returns the MLflow model id."""
+        return log_served_model(self, name)
+
 
 def served_model(trained: TrainedModule, inputs: np.ndarray) -> ServedModel:
     """``trained`` with its first :data:`EXAMPLE_ROWS` of ``inputs`` as the example, as float32."""

@@ -4,9 +4,9 @@ A node returns a list of :class:`ChildRun` records; saving them through
 :class:`MlflowChildRunsDataset` writes one nested MLflow run per record under the run
 that kedro-mlflow opened for the ``kedro run`` (or a top-level run if none is active).
 Nodes therefore never open MLflow runs themselves. A record that carries a trained network
-(:class:`~dlpipeline.served.ServedModel`) logs it as the child run's MLflow model. Loading the
-dataset reads back the child runs of the active run (:class:`LoggedRun`), e.g. to choose the
-registry's champion among them.
+(:class:`LoggableModel`, e.g. :class:`~dlpipeline.served.ServedModel`) logs it as the child
+run's MLflow model. Loading the dataset reads back the child runs of the active run
+(:class:`LoggedRun`), e.g. to choose the registry's champion among them.
 """
 
 import itertools
@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import mlflow
 from kedro.io import AbstractDataset, DatasetError
@@ -26,11 +26,18 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_SOURCE_NAME
 
 from dlpipeline.records import ParamValue
-from dlpipeline.served import ServedModel, log_served_model
 
 logger = logging.getLogger(__name__)
 
 MLFLOW_BATCH_LIMIT = 1000  # MLflow's maximum number of metrics in one log_batch call
+
+
+class LoggableModel(Protocol):
+    """A trained network that logs itself as the active run's MLflow model (``served.ServedModel``)."""
+
+    def log(self, name: str) -> str:
+        """Log the model in the active run under configuration ``name``; return its MLflow model id."""
+        ...
 
 
 @dataclass
@@ -44,7 +51,7 @@ class ChildRun:
     figures: Mapping[str, Figure] = field(default_factory=dict)
     texts: Mapping[str, str] = field(default_factory=dict)
     """Text artifacts by file name, e.g. the names a language model wrote."""
-    model: ServedModel | None = None
+    model: LoggableModel | None = None
     """The trained network, logged as the run's MLflow model; ``None`` when nothing was trained."""
 
 
@@ -85,7 +92,7 @@ class MlflowChildRunsDataset(AbstractDataset[list[ChildRun], list[LoggedRun]]):
             ) as active:
                 _log_record(client, active.info.run_id, run)
                 if run.model is not None:
-                    log_served_model(run.model, run.name)
+                    run.model.log(run.name)
         models = sum(run.model is not None for run in data)
         logger.info(
             "Logged %d MLflow child runs (%d with a model) in %.1f s",

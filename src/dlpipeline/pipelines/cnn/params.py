@@ -11,8 +11,7 @@ from pydantic import Field, PositiveInt, model_validator
 
 from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
 from dlpipeline.models.cnn import PoolingName
-from dlpipeline.pipelines.common import SeedParams, StrictParams
-from dlpipeline.registry import RegistryParams
+from dlpipeline.pipelines.common import RegistryParams, SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED, TrainConfig
 
 MAX_SEEDS = 100

@@ -15,8 +15,7 @@ from pydantic import BeforeValidator, Field, PositiveInt, model_validator
 
 from dlpipeline.data.toy2d import N_TOY_CLASSES, ToyDatasetName
 from dlpipeline.models.mlp import ActivationName
-from dlpipeline.pipelines.common import SeedParams, StrictParams
-from dlpipeline.registry import RegistryParams
+from dlpipeline.pipelines.common import RegistryParams, SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED, TrainConfig
 
 Flavour = Literal["torch", "sklearn"]
