@@ -53,9 +53,7 @@ def registry_name() -> str:
 def alices_run(team: Team, registry_name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """alice's smoke mlp run on the server, registering its champion as ``registry_name``."""
     project = team_project(tmp_path_factory.mktemp("alice_registry") / "project")
-    result = kedro_run_team(
-        project, team.environment("alice"), "--params", f"mlp.registry.name={registry_name}"
-    )
+    result = kedro_run_team(project, team.environment("alice"), registry_name)
     assert result.returncode == 0, result.stderr[-4000:]
     return project
 
@@ -107,9 +105,7 @@ def test_a_user_who_may_not_write_the_registered_model_is_refused_before_trainin
 ):
     del alices_run
     project = team_project(tmp_path / "project")
-    result = kedro_run_team(
-        project, team.environment("bob"), "--params", f"mlp.registry.name={registry_name}"
-    )
+    result = kedro_run_team(project, team.environment("bob"), registry_name)
     assert result.returncode == EX_CONFIG, result.stderr[-3000:]
     (line,) = [line for line in result.stderr.splitlines() if registry_name in line]
     assert "may not write registered model" in line and "Nothing was run" in line
