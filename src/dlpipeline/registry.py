@@ -138,14 +138,16 @@ def register_champion(client: MlflowClient, champion: Champion) -> ModelVersion:
         version = max(same, key=lambda found: int(found.version))
         logger.info("Registry: '%s' version %s already holds these weights", name, version.version)
     else:
-        version = mlflow.register_model(
-            f"models:/{champion.model_id}",
+        version = client.create_model_version(  # MLflow's register_model would print to the console
             name,
+            source=f"models:/{champion.model_id}",
+            run_id=champion.run_id,
             tags={
                 WEIGHTS_HASH_TAG: weights,
                 CONFIGURATION_TAG: champion.configuration,
                 RANK_TAG: f"{champion.rank_by}={champion.value:.6g}",
             },
+            model_id=champion.model_id,
         )
     client.set_registered_model_alias(name, CHAMPION_ALIAS, version.version)
     logger.info(

@@ -16,9 +16,11 @@ the model is loaded in process once only to check its input example. The model i
 (:mod:`dlpipeline.served_entry`) and a weights file, never a pickle.
 """
 
+import contextlib
 import hashlib
+import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,14 +154,38 @@ def log_served_model(served: ServedModel, configuration: str) -> str:
     with tempfile.TemporaryDirectory(prefix="dlpipeline-model-") as folder:
         weights = Path(folder) / WEIGHTS_FILE
         torch.save(to_payload({configuration: served.trained}), weights)
-        info = mlflow.pyfunc.log_model(
-            name=MODEL_NAME,
-            python_model=str(ENTRY_CODE),
-            artifacts={WEIGHTS_ARTIFACT: str(weights)},
-            signature=signature(served, probabilities),
-            input_example=served.input_example,
-            pip_requirements=pip_requirements(),
-            model_config={INPUT_SHAPE_KEY: list(served.input_shape)},
-            tags={WEIGHTS_HASH_TAG: weights_hash(served.trained.module), CONFIGURATION_TAG: configuration},
-        )
+        with _no_progress_bars():
+            info = mlflow.pyfunc.log_model(
+                name=MODEL_NAME,
+                python_model=str(ENTRY_CODE),
+                artifacts={WEIGHTS_ARTIFACT: str(weights)},
+                signature=signature(served, probabilities),
+                input_example=served.input_example,
+                pip_requirements=pip_requirements(),
+                model_config={INPUT_SHAPE_KEY: list(served.input_shape)},
+                tags={
+                    WEIGHTS_HASH_TAG: weights_hash(served.trained.module),
+                    CONFIGURATION_TAG: configuration,
+                },
+            )
     return info.model_id
+
+
+@contextlib.contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """MLflow's artifact progress bars off for the block: checking the input example downloads the model.
+
+    One bar per logged model would fill the run's output (and wrap past 80 columns).
+    """
+    variable, previous = (
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR",
+        os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"),
+    )
+    os.environ[variable] = "false"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = previous
