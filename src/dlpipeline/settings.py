@@ -7,15 +7,19 @@ with long_lived_objects_made():  # Kedro, MLflow and pandas live as long as the 
     from dlpipeline.hooks import (
         CheckTrackingServer,
         CloseMlflowRuns,
+        LogSystemMetrics,
         PortableRunTags,
         RecordRunInDvc,
         RecordRunOwner,
         ShowRunsInMlflowUi,
     )
+    from dlpipeline.registry import CheckRegistryNames
     from dlpipeline.report_io import ReportOnWhatExists
 
 HOOKS = (
     CheckTrackingServer(),
+    CheckRegistryNames(),
+    LogSystemMetrics(),
     CloseMlflowRuns(),
     PortableRunTags(),
     RecordRunOwner(),

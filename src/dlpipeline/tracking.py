@@ -3,7 +3,10 @@
 A node returns a list of :class:`ChildRun` records; saving them through
 :class:`MlflowChildRunsDataset` writes one nested MLflow run per record under the run
 that kedro-mlflow opened for the ``kedro run`` (or a top-level run if none is active).
-Nodes therefore never open MLflow runs themselves.
+Nodes therefore never open MLflow runs themselves. A record that carries a trained network
+(:class:`LoggableModel`, e.g. :class:`~dlpipeline.served.ServedModel`) logs it as the child
+run's MLflow model. Loading the dataset reads back the child runs of the active run
+(:class:`LoggedRun`), e.g. to choose the registry's champion among them.
 """
 
 import itertools
@@ -13,12 +16,12 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Protocol
 
 import mlflow
 from kedro.io import AbstractDataset, DatasetError
 from matplotlib.figure import Figure
-from mlflow.entities import Metric, Param, RunStatus
+from mlflow.entities import Metric, Param, Run, RunStatus
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_SOURCE_NAME
 
@@ -27,6 +30,14 @@ from dlpipeline.records import ParamValue
 logger = logging.getLogger(__name__)
 
 MLFLOW_BATCH_LIMIT = 1000  # MLflow's maximum number of metrics in one log_batch call
+
+
+class LoggableModel(Protocol):
+    """A trained network that logs itself as the active run's MLflow model (``served.ServedModel``)."""
+
+    def log(self, name: str) -> str:
+        """Log the model in the active run under configuration ``name``; return its MLflow model id."""
+        ...
 
 
 @dataclass
@@ -40,10 +51,22 @@ class ChildRun:
     figures: Mapping[str, Figure] = field(default_factory=dict)
     texts: Mapping[str, str] = field(default_factory=dict)
     """Text artifacts by file name, e.g. the names a language model wrote."""
+    model: LoggableModel | None = None
+    """The trained network, logged as the run's MLflow model; ``None`` when nothing was trained."""
 
 
-class MlflowChildRunsDataset(AbstractDataset[list[ChildRun], NoReturn]):
-    """Write-only dataset: each saved :class:`ChildRun` becomes a nested MLflow run."""
+@dataclass(frozen=True)
+class LoggedRun:
+    """A child run as MLflow holds it: its name, id, metrics and the id of its logged model."""
+
+    name: str
+    run_id: str
+    metrics: Mapping[str, float]
+    model_id: str | None
+
+
+class MlflowChildRunsDataset(AbstractDataset[list[ChildRun], list[LoggedRun]]):
+    """Each saved :class:`ChildRun` becomes a nested MLflow run; loading lists the active run's children."""
 
     def __init__(self, metadata: dict[str, Any] | None = None) -> None:
         """Create the dataset; ``metadata`` is kept for Kedro-Viz and ignored otherwise."""
@@ -52,17 +75,55 @@ class MlflowChildRunsDataset(AbstractDataset[list[ChildRun], NoReturn]):
     def _describe(self) -> dict[str, Any]:
         return {"tracking_uri": mlflow.get_tracking_uri()}
 
-    def load(self) -> NoReturn:
-        """Child runs are written to MLflow only; read them back with MLflow's client."""
-        raise DatasetError("MlflowChildRunsDataset is write-only: query MLflow to read runs")
+    def load(self) -> list[LoggedRun]:
+        """The child runs of the active MLflow run, oldest first, each with its logged model's id."""
+        parent = mlflow.active_run()
+        if parent is None:
+            raise DatasetError("No active MLflow run: child runs are read from the run of a `kedro run`")
+        return logged_children(MlflowClient(), parent.info.experiment_id, parent.info.run_id)
 
     def save(self, data: list[ChildRun]) -> None:
-        """Log every record as a finished child run of the active run."""
+        """Log every record as a finished child run of the active run (system metrics: the parent's only)."""
         client = MlflowClient()
+        started = time.perf_counter()
         for run in data:
-            with mlflow.start_run(run_name=run.name, nested=True, tags=_portable_source()) as active:
+            with mlflow.start_run(
+                run_name=run.name, nested=True, tags=_portable_source(), log_system_metrics=False
+            ) as active:
                 _log_record(client, active.info.run_id, run)
-        logger.info("Logged %d MLflow child runs", len(data))
+                if run.model is not None:
+                    run.model.log(run.name)
+        models = sum(run.model is not None for run in data)
+        logger.info(
+            "Logged %d MLflow child runs (%d with a model) in %.1f s",
+            len(data),
+            models,
+            time.perf_counter() - started,
+        )
+
+
+def logged_children(client: MlflowClient, experiment_id: str, parent_run_id: str) -> list[LoggedRun]:
+    """The finished child runs of ``parent_run_id`` with their metrics and logged model ids."""
+    children = client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'",
+        order_by=["attributes.start_time ASC"],
+    )
+    return [
+        LoggedRun(run.info.run_name, run.info.run_id, dict(run.data.metrics), _model_id(client, run))
+        for run in children
+    ]
+
+
+def _model_id(client: MlflowClient, run: Run) -> str | None:
+    """The id of the model ``run`` logged (the last one, if several), else ``None``."""
+    models = client.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+        order_by=[{"field_name": "creation_time", "ascending": False}],
+        max_results=1,
+    )
+    return models[0].model_id if models else None
 
 
 def end_open_runs(status: int) -> int:

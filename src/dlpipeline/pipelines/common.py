@@ -4,6 +4,7 @@
   and the seeds a configuration is trained with (``n_seeds`` from ``first_seed``).
 - :func:`median_seed_index` and :func:`over_seeds`: the typical seed (the lower median, not
   the best), and a metric's median / mean / std / min / max over seeds.
+- :class:`RegistryParams`: where a pipeline registers its best configuration (``<p>.registry``).
 - :func:`nested_metrics`: a result table as the nested JSON that ``dvc metrics`` reads.
 - :func:`child_run`: what every MLflow child run logs about how its models were trained,
   read from their :class:`~dlpipeline.records.TrainingRecord` and always under the same
@@ -41,6 +42,19 @@ class SeedParams(StrictParams):
     def seeds(self) -> list[int]:
         """The seeds every configuration is trained with."""
         return list(range(self.first_seed, self.first_seed + self.n_seeds))
+
+
+class RegistryParams(StrictParams):
+    """Which registered model a pipeline's champion goes to (``<p>.registry``); ``rank_by`` per pipeline.
+
+    Each pipeline adds ``rank_by``: the validation metrics its child runs log, as a ``Literal``,
+    so an unknown metric is refused when the parameters load, naming the ones there are.
+    """
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$",
+        description="registered model name, e.g. dlpipeline-cnn",
+    )
 
 
 def median_seed_index(values: Sequence[float] | np.ndarray) -> int:

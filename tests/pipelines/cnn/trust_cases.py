@@ -5,6 +5,8 @@ BAD_PARAMETERS = [
     ("cnn.training.augment=flips", ["cnn.training", "augment", "flips", "'none' or 'shifts'"]),
     # training draws from torch's global generator: configurations must not share it on threads
     ("cnn.executor.kind=threads", ["cnn.executor", "threads", "global random generator"]),
+    # the champion is chosen by a validation metric: a test metric (or any other) is refused
+    ("cnn.registry.rank_by=test_accuracy", ["cnn.registry", "rank_by", "test_accuracy", "'val_accuracy'"]),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 

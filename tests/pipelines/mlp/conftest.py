@@ -6,7 +6,7 @@ import pytest
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.mlp import data as data_nodes
 from dlpipeline.pipelines.mlp.configuration import DrawModels
-from dlpipeline.pipelines.mlp.evaluate import SweepResult, evaluate_sweep
+from dlpipeline.pipelines.mlp.evaluate import SweepResult, evaluate_sweep, validation_accuracy
 from dlpipeline.pipelines.mlp.params import (
     SklearnParams,
     SweepParams,
@@ -62,6 +62,11 @@ def sklearn_models(split, sweep, sklearn_params) -> dict[str, TrainedModule]:
 def results(torch_models, sklearn_models, split, sweep) -> list[SweepResult]:
     train, test = split
     return evaluate_sweep(torch_models, sklearn_models, train, test, sweep)
+
+
+@pytest.fixture(scope="package")
+def validation(torch_models, sklearn_models, data) -> dict:
+    return validation_accuracy(torch_models, sklearn_models, data)
 
 
 N_DRAWS = 3

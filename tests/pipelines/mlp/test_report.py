@@ -5,7 +5,7 @@ import pytest
 from matplotlib.figure import Figure
 from tests.pipelines.mlp.conftest import SKLEARN_MAX_ITER, TORCH_EPOCHS
 
-from dlpipeline.pipelines.mlp import report
+from dlpipeline.pipelines.mlp import evaluate, report
 
 SHARED_PARAMS = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
 SHARED_METRICS = {"train_seconds", "n_params"}
@@ -63,8 +63,10 @@ def test_the_figures_have_the_panels_the_notes_describe(results, split, data):
     assert isinstance(report.plot_torch_loss(results), Figure)
 
 
-def test_child_runs_carry_the_parameters_metrics_and_boundary_of_each_configuration(results, split, data):
-    runs = report.build_child_runs(results, split[0], data)
+def test_child_runs_carry_the_parameters_metrics_and_boundary_of_each_configuration(
+    results, split, validation, data
+):
+    runs = report.build_child_runs(results, split[0], validation, data)
     assert [run.name for run in runs] == ["torch-1", "torch-6x6", "sklearn-1", "sklearn-6x6"]
     deep = runs[1]
     assert deep.params["hidden_neurons"] == 12
@@ -78,16 +80,16 @@ def test_child_runs_carry_the_parameters_metrics_and_boundary_of_each_configurat
     assert {"solver", "max_iter", "unconverged_seeds"} <= set(runs[2].params)
 
 
-def test_every_child_run_carries_the_shared_training_names(results, split, data, sweep):
-    for run in report.build_child_runs(results, split[0], data):
+def test_every_child_run_carries_the_shared_training_names(results, split, validation, data, sweep):
+    for run in report.build_child_runs(results, split[0], validation, data):
         assert set(run.params) >= SHARED_PARAMS, run.name
         assert set(run.metrics) >= SHARED_METRICS, run.name
         assert (run.params["seed"], run.params["n_seeds"]) == (sweep.first_seed, sweep.n_seeds)
         assert run.metrics["train_seconds"] > 0
 
 
-def test_the_torch_runs_record_full_batch_adam_and_the_size_of_one_network(results, split, data):
-    torch_deep = report.build_child_runs(results, split[0], data)[1]
+def test_the_torch_runs_record_full_batch_adam_and_the_size_of_one_network(results, split, validation, data):
+    torch_deep = report.build_child_runs(results, split[0], validation, data)[1]
     assert torch_deep.params["epochs"] == TORCH_EPOCHS
     assert torch_deep.params["learning_rate"] == 0.05
     assert torch_deep.params["batch_size"] == len(split[0])  # full batch
@@ -95,10 +97,26 @@ def test_the_torch_runs_record_full_batch_adam_and_the_size_of_one_network(resul
     assert torch_deep.metrics["n_params"] == (2 + 1) * 6 + (6 + 1) * 6 + (6 + 1) * 2
 
 
-def test_the_sklearn_runs_record_mlpclassifiers_own_settings(results, split, data):
-    sklearn_one = report.build_child_runs(results, split[0], data)[2]
+def test_the_sklearn_runs_record_mlpclassifiers_own_settings(results, split, validation, data):
+    sklearn_one = report.build_child_runs(results, split[0], validation, data)[2]
     assert sklearn_one.params["epochs"] == SKLEARN_MAX_ITER
     assert sklearn_one.params["learning_rate"] == 0.001  # MLPClassifier's learning_rate_init
     assert sklearn_one.params["batch_size"] == min(200, len(split[0]))  # batch_size="auto"
     assert sklearn_one.params["optimizer"] == "adam"
     assert sklearn_one.metrics["n_params"] == (2 + 1) * 1 + (1 + 1) * 1  # one logistic output unit
+
+
+def test_validation_points_are_fresh_points_of_the_same_set_no_draw_used(data, split):
+    points = evaluate.validation_points(data)
+    assert len(points) == data.n_samples
+    assert data.validation_random_state not in data.draw_random_states
+    assert not points.merge(split[0], on=list(points.columns)).shape[0]  # no training point again
+
+
+def test_every_child_run_logs_its_ensemble_and_its_mean_validation_accuracy(results, split, validation, data):
+    for run, result in zip(
+        report.build_child_runs(results, split[0], validation, data), results, strict=True
+    ):
+        assert run.metrics["val_accuracy"] == pytest.approx(validation[result.name].mean())
+        assert run.model is not None and run.model.trained is result.model
+        assert run.model.input_example.shape == (3, 2)

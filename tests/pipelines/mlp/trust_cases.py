@@ -5,6 +5,8 @@ BAD_PARAMETERS = [
     ("mlp.data.noise=-1", ["mlp.data", "noise", "-1", "greater than or equal to 0"]),
     ("mlp.data.name=swirls", ["mlp.data", "name", "swirls", "'circles'"]),
     ("mlp.torch.train.epochs=many", ["mlp.torch", "epochs", "many", "valid integer"]),
+    # the champion is chosen by a validation metric: a test metric (or any other) is refused
+    ("mlp.registry.rank_by=test_accuracy", ["mlp.registry", "rank_by", "test_accuracy", "'val_accuracy'"]),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 

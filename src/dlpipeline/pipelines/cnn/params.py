@@ -11,7 +11,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
 from dlpipeline.models.cnn import PoolingName
-from dlpipeline.pipelines.common import SeedParams, StrictParams
+from dlpipeline.pipelines.common import RegistryParams, SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED, TrainConfig
 
 MAX_SEEDS = 100
@@ -216,3 +216,11 @@ class PermutationParams(StrictParams):
         default=["cnn", "mlp"], min_length=1, description="configurations of the sweep to retrain permuted"
     )
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="draws the one pixel permutation")
+
+
+class CnnRegistryParams(RegistryParams):
+    """Where the best configuration is registered (``cnn.registry``) and by which validation metric."""
+
+    rank_by: Literal["val_accuracy"] = Field(
+        default="val_accuracy", description="child-run metric that picks the champion (never a test one)"
+    )

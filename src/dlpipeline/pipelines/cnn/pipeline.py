@@ -54,6 +54,7 @@ def create_pipeline() -> Pipeline:
             step(report.plot_experiments, "results", "experiments_plot"),
             step(report.plot_learning_curves, "results", "learning_curves_plot"),
             step(report.build_child_runs, ["results", "test_images", "params:data"], "child_runs"),
+            step(report.champion, ["child_runs", "results", "params:registry"], "champion"),
             step(plots.plot_confusion_matrix, featured, "confusion_matrix_plot"),
             step(plots.plot_first_layer_filters, featured, "first_layer_filters_plot"),
             step(plots.plot_feature_maps, [*featured, "params:report"], "feature_maps_plot"),

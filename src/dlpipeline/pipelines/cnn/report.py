@@ -1,8 +1,12 @@
 """The CNN experiment's reports: the result table and its metrics, comparison figures, child runs.
 
 One MLflow child run per configuration carries the shared training names (see
-:func:`dlpipeline.pipelines.common.child_run`) and the configuration's own settings.
+:func:`dlpipeline.pipelines.common.child_run`), the configuration's own settings and its
+trained ensemble as an MLflow model (:mod:`dlpipeline.served`); the best of them by a
+validation metric becomes the registry's champion (:mod:`dlpipeline.registry`).
 """
+
+import dataclasses
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -10,11 +14,13 @@ from matplotlib.figure import Figure
 from dlpipeline.data.digits import table_to_images
 from dlpipeline.figures.curves import LearningCurves, learning_curves_figure
 from dlpipeline.figures.over_seeds import seed_strip_figure
-from dlpipeline.pipelines.cnn.params import ExperimentParams, ImageDataParams
+from dlpipeline.pipelines.cnn.params import CnnRegistryParams, ExperimentParams, ImageDataParams
 from dlpipeline.pipelines.cnn.plots import confusion_figure
 from dlpipeline.pipelines.cnn.train import SPLITS, EnsembleAccuracy
 from dlpipeline.pipelines.common import RunContent, child_run
-from dlpipeline.tracking import ChildRun, ParamValue
+from dlpipeline.registry import Champion, choose_champion
+from dlpipeline.served import served_model
+from dlpipeline.tracking import ChildRun, LoggedRun, ParamValue
 
 NOT_APPLICABLE = "n/a"
 """Param value of the CNN-only settings (filters, pooling, kernel size) of an MLP."""
@@ -156,7 +162,7 @@ def build_child_runs(
     How each configuration was trained (epochs, learning rate, augmentation, weight decay, …)
     comes from its model's record, not from today's parameters.
     """
-    _, labels = table_to_images(test_images)
+    images, labels = table_to_images(test_images)
     runs = []
     for result, row in zip(results, experiment_table(results).to_dict("records"), strict=True):
         shown = result.shown
@@ -186,5 +192,13 @@ def build_child_runs(
                 ),
             },
         )
-        runs.append(child_run(result.name, result.record, result.model.timing, content))
+        run = child_run(result.name, result.record, result.model.timing, content)
+        runs.append(dataclasses.replace(run, model=served_model(result.model, images[:, None])))
     return runs
+
+
+def champion(
+    child_runs: list[LoggedRun], results: list[EnsembleAccuracy], registry: CnnRegistryParams
+) -> Champion:
+    """The configuration to register as ``cnn.registry.name``: the best by ``cnn.registry.rank_by``."""
+    return choose_champion(child_runs, results, registry)

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dlpipeline.data.toy2d import features_and_labels
+from dlpipeline.data.toy2d import features_and_labels, make_toy_points
 from dlpipeline.figures.boundaries import BoundaryGrid, mesh_over
 from dlpipeline.models.checkpoint import OfTrainedModel, TrainedModule
 from dlpipeline.pipelines.common import median_seed_index
 from dlpipeline.pipelines.mlp.configuration import MLPConfiguration
-from dlpipeline.pipelines.mlp.params import Flavour, SweepParams
+from dlpipeline.pipelines.mlp.params import Flavour, SweepParams, ToyDataParams
 from dlpipeline.training import predict
 
 
@@ -84,3 +84,20 @@ def evaluate_sweep(
                 )
             )
     return results
+
+
+def validation_points(data: ToyDataParams) -> pd.DataFrame:
+    """Fresh points of the configured toy set that no training, test or draw used (the registry's choice)."""
+    return make_toy_points(data.name, data.n_samples, data.noise, data.factor, data.validation_random_state)
+
+
+def validation_accuracy(
+    torch_models: dict[str, TrainedModule], sklearn_models: dict[str, TrainedModule], data: ToyDataParams
+) -> dict[str, np.ndarray]:
+    """Every configuration's accuracy per seed on :func:`validation_points`, by model name."""
+    features, labels = features_and_labels(validation_points(data))
+    return {
+        name: (predicted_labels(model, features) == labels).mean(axis=1)
+        for models in (torch_models, sklearn_models)
+        for name, model in models.items()
+    }

@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field, PositiveInt, model_validator
 
 from dlpipeline.data.toy2d import N_TOY_CLASSES, ToyDatasetName
 from dlpipeline.models.mlp import ActivationName
-from dlpipeline.pipelines.common import SeedParams, StrictParams
+from dlpipeline.pipelines.common import RegistryParams, SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED, TrainConfig
 
 Flavour = Literal["torch", "sklearn"]
@@ -61,6 +61,11 @@ class ToyDataParams(StrictParams):
     def draw_random_states(self) -> list[int]:
         """The random state of every draw; draw 0's is ``random_state``, the set the figures show."""
         return [self.random_state + draw for draw in range(self.n_draws)]
+
+    @property
+    def validation_random_state(self) -> int:
+        """The random state of the validation points: the first one no draw uses."""
+        return (self.random_state + self.n_draws) % (MAX_SEED + 1)
 
     @model_validator(mode="after")
     def _both_splits_hold_both_classes(self) -> Self:
@@ -199,3 +204,15 @@ class NeuronsParams(StrictParams):
                 "n_seeds": min(self.n_seeds, sweep.n_seeds),
             }
         )
+
+
+class MlpRegistryParams(RegistryParams):
+    """Where the best configuration is registered (``mlp.registry``) and by which validation metric.
+
+    ``val_accuracy``: the mean over seeds of the accuracy on fresh points of the same toy set
+    (its own random state, one no data draw uses), never the test split.
+    """
+
+    rank_by: Literal["val_accuracy"] = Field(
+        default="val_accuracy", description="child-run metric that picks the champion (never a test one)"
+    )

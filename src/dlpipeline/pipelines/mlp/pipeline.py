@@ -41,6 +41,11 @@ def create_pipeline() -> Pipeline:
                 ["torch_models", "sklearn_models", "train_points", "test_points", "params:sweep"],
                 "results",
             ),
+            step(
+                evaluate.validation_accuracy,
+                ["torch_models", "sklearn_models", "params:data"],
+                "validation_accuracy",
+            ),
         ],
         tags="train",
     )
@@ -51,7 +56,12 @@ def create_pipeline() -> Pipeline:
             step(report.plot_accuracy_vs_neurons, ["results", "params:data"], "accuracy_vs_neurons_plot"),
             step(report.plot_boundary_grid, ["results", "train_points"], "boundary_grid_plot"),
             step(report.plot_torch_loss, "results", "torch_loss_plot"),
-            step(report.build_child_runs, ["results", "train_points", "params:data"], "child_runs"),
+            step(
+                report.build_child_runs,
+                ["results", "train_points", "validation_accuracy", "params:data"],
+                "child_runs",
+            ),
+            step(report.champion, ["child_runs", "results", "params:registry"], "champion"),
         ],
         tags="train",
     )

@@ -1,5 +1,12 @@
-"""Reporting of the MLP sweep: the accuracy table and metrics, the figures, one MLflow child run per model."""
+"""Reporting of the MLP sweep: the accuracy table and metrics, the figures, one MLflow child run per model.
 
+Each child run logs its configuration's ensemble as an MLflow model (:mod:`dlpipeline.served`);
+the best of them by accuracy on fresh validation points becomes the registry's champion.
+"""
+
+import dataclasses
+
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -9,9 +16,11 @@ from dlpipeline.figures.curves import curves_figure
 from dlpipeline.figures.over_seeds import Reference, SeedSpread, spread_over_seeds_figure
 from dlpipeline.pipelines.common import RunContent, child_run
 from dlpipeline.pipelines.mlp.evaluate import SweepResult
-from dlpipeline.pipelines.mlp.params import ToyDataParams, widths_text
+from dlpipeline.pipelines.mlp.params import MlpRegistryParams, ToyDataParams, widths_text
 from dlpipeline.records import ParamValue
-from dlpipeline.tracking import ChildRun
+from dlpipeline.registry import Champion, choose_champion
+from dlpipeline.served import served_model
+from dlpipeline.tracking import ChildRun, LoggedRun
 
 BAYES_ACCURACY_CIRCLES = 0.994  # make_circles(noise=0.1, factor=0.5): the best any classifier can do
 
@@ -154,13 +163,37 @@ def boundary_figure(result: SweepResult, train_points: pd.DataFrame) -> Figure:
 
 
 def build_child_runs(
-    results: list[SweepResult], train_points: pd.DataFrame, data: ToyDataParams
+    results: list[SweepResult],
+    train_points: pd.DataFrame,
+    validation: dict[str, np.ndarray],
+    data: ToyDataParams,
 ) -> list[ChildRun]:
-    """One MLflow child run per configuration × flavour: how it was trained, its accuracy, its boundary."""
-    return [
-        child_run(result.name, result.record, result.model.timing, _run_content(result, train_points, data))
-        for result in results
-    ]
+    """One MLflow child run per configuration × flavour: how it was trained, its accuracy, its boundary.
+
+    Each run also logs ``val_accuracy`` (mean over seeds on the validation points) and its
+    ensemble as the run's MLflow model, with training points as the input example.
+    """
+    features, _ = features_and_labels(train_points)
+    runs = []
+    for result in results:
+        run = child_run(
+            result.name, result.record, result.model.timing, _run_content(result, train_points, data)
+        )
+        runs.append(
+            dataclasses.replace(
+                run,
+                metrics={**run.metrics, "val_accuracy": float(validation[result.name].mean())},
+                model=served_model(result.model, features),
+            )
+        )
+    return runs
+
+
+def champion(
+    child_runs: list[LoggedRun], results: list[SweepResult], registry: MlpRegistryParams
+) -> Champion:
+    """The configuration to register as ``mlp.registry.name``: the best by ``mlp.registry.rank_by``."""
+    return choose_champion(child_runs, results, registry)
 
 
 def _run_content(result: SweepResult, train_points: pd.DataFrame, data: ToyDataParams) -> RunContent:
