@@ -2,12 +2,15 @@
 
 from kedro.pipeline import Pipeline
 
-from dlpipeline.pipelines.cnn import data, features, operations, plots, report, train
+from dlpipeline.pipelines.cnn import data, features, operations, plots, report, search, train
 from dlpipeline.pipelines.wiring import step
 
 
 def create_pipeline() -> Pipeline:
-    """Images → every configuration × seed → evaluation → report, under the ``cnn`` namespace."""
+    """Images → every configuration × seed → evaluation → report, under the ``cnn`` namespace.
+
+    The search (tag ``search``) trains only when ``cnn.search.trials`` asks for trials.
+    """
     data_nodes = Pipeline(
         [
             step(data.load_images, "params:data", "images"),
@@ -35,6 +38,7 @@ def create_pipeline() -> Pipeline:
             step(report.experiment_table, "results", "experiment_table"),
             step(report.experiment_metrics, "experiment_table", "experiment_metrics"),
             step(report.unit_table, ["results", "params:experiments"], "claim_units"),
+            step(report.featured_curve_table, ["results", "params:experiments"], "featured_curves"),
             step(operations.operation_table, "results", "operation_table"),
             step(
                 features.feature_table,
@@ -51,4 +55,15 @@ def create_pipeline() -> Pipeline:
         ],
         tags="train",
     )
-    return Pipeline([data_nodes, train_nodes, report_nodes], namespace="cnn")
+    # Not a DVC stage's node (no `train` tag): a search is asked for, with cnn.search.trials
+    search_nodes = Pipeline(
+        [
+            step(
+                search.search_hyperparameters,
+                [*split, "params:experiments", "params:training", "params:search", "params:executor"],
+                ["search_trials", "search_best", "search_child_runs"],
+            )
+        ],
+        tags="search",
+    )
+    return Pipeline([data_nodes, train_nodes, report_nodes, search_nodes], namespace="cnn")
