@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal, Self, TypeVar
+from typing import Any, TypeVar
 
 import optuna
 import pandas as pd
@@ -35,156 +35,19 @@ from optuna.distributions import (
     IntDistribution,
 )
 from optuna.trial import FrozenTrial, TrialState
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import event
 
 from dlpipeline.executor import ExecutorParams, run_tasks
 from dlpipeline.records import ParamValue
+from dlpipeline.search_space import Choices, Direction, FloatRange, IntRange, PruningParams, SearchParams
 from dlpipeline.tracking import ChildRun
-from dlpipeline.training import MAX_SEED, EpochEvaluator
+from dlpipeline.training import EpochEvaluator
 
 logger = logging.getLogger(__name__)
 
-Direction = Literal["maximize", "minimize"]
 Shared = TypeVar("Shared")
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 """States of a trial that a resumed search keeps (a failed or interrupted trial is drawn again)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FloatRange(_Strict):
-    """A real number drawn between ``low`` and ``high`` (``log-float``: uniformly in its logarithm)."""
-
-    type: Literal["float", "log-float"]
-    low: float
-    high: float
-
-    @model_validator(mode="after")
-    def _samplable(self) -> Self:
-        if self.low > self.high:
-            raise ValueError(f"low {self.low} is above high {self.high}")
-        if self.type == "log-float" and self.low <= 0:
-            raise ValueError(f"log-float needs low > 0, got {self.low}")
-        return self
-
-    def distribution(self) -> BaseDistribution:
-        """Optuna's distribution of this range."""
-        return FloatDistribution(self.low, self.high, log=self.type == "log-float")
-
-    def bounds(self) -> list[ParamValue]:
-        """The values a draw may reach at the edges."""
-        return [self.low, self.high]
-
-
-class IntRange(_Strict):
-    """An integer drawn from ``low``, ``low + step``, ... up to ``high``."""
-
-    type: Literal["int"]
-    low: int
-    high: int
-    step: int = Field(default=1, ge=1)
-
-    @model_validator(mode="after")
-    def _samplable(self) -> Self:
-        if self.low > self.high:
-            raise ValueError(f"low {self.low} is above high {self.high}")
-        return self
-
-    def distribution(self) -> BaseDistribution:
-        """Optuna's distribution of this range (``high`` is cut down to the last step)."""
-        return IntDistribution(self.low, self.high, step=self.step)
-
-    def bounds(self) -> list[ParamValue]:
-        """The values a draw may reach at the edges."""
-        return [self.low, self.low + (self.high - self.low) // self.step * self.step]
-
-
-class Choices(_Strict):
-    """One of ``choices``."""
-
-    type: Literal["categorical"]
-    choices: list[str | int | float | bool] = Field(min_length=1)
-
-    def distribution(self) -> BaseDistribution:
-        """Optuna's distribution of these choices."""
-        return CategoricalDistribution(self.choices)
-
-    def bounds(self) -> list[ParamValue]:
-        """Every value a draw may take."""
-        return list(self.choices)
-
-
-Hyperparameter = Annotated[FloatRange | IntRange | Choices, Field(discriminator="type")]
-
-
-class PruningParams(_Strict):
-    """When a trial is stopped: its metric after an epoch is worse than the finished trials' median there."""
-
-    startup_trials: int = Field(default=3, ge=0, description="trials that always finish, before any pruning")
-    warmup_epochs: int = Field(default=2, ge=0, description="epochs of every trial that are never pruned")
-
-
-@dataclass(frozen=True)
-class Tunable:
-    """A setting of a pipeline that a search may draw: where it lives and how a value is checked."""
-
-    key: str
-    """The parameter key it sets (``cnn.training.train.learning_rate``): what ``--params`` takes."""
-    check: Callable[[ParamValue], object]
-    """Raises ``ValueError`` (pydantic's too) when the pipeline would refuse the value."""
-
-
-class SearchParams(_Strict):
-    """A hyperparameter search (``<pipeline>.search``); ``trials: 0`` runs none.
-
-    A pipeline subclasses it, naming its :attr:`TUNABLE` settings and the per-epoch
-    :attr:`METRICS` (with their direction) a trial may be ranked by.
-    """
-
-    TUNABLE: ClassVar[Mapping[str, Tunable]] = {}
-    METRICS: ClassVar[Mapping[str, Direction]] = {}
-
-    trials: int = Field(default=0, ge=0, le=10_000, description="trials in the study in all; 0 = no search")
-    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="the sampler's seed")
-    metric: str = Field(description="the per-epoch measurement that ranks trials (its last epoch)")
-    n_seeds: int = Field(default=1, ge=1, le=100, description="seeds each trial trains (one batched network)")
-    storage: str = Field(min_length=1, description="SQLite file of the study (resumed when it exists)")
-    study_name: str = Field(min_length=1, description="name of the study in that file")
-    pruning: PruningParams = PruningParams()
-    space: dict[str, Hyperparameter] = Field(min_length=1, description="name -> how it is drawn")
-
-    @model_validator(mode="after")
-    def _known_names(self) -> Self:
-        if self.metric not in self.METRICS:
-            raise ValueError(
-                f"unknown metric {self.metric!r} to rank trials by: use one of {sorted(self.METRICS)}"
-            )
-        unknown = sorted(set(self.space) - set(self.TUNABLE))
-        if unknown:
-            raise ValueError(f"unknown hyperparameter {unknown[0]!r} in space: use {sorted(self.TUNABLE)}")
-        for name, hyperparameter in self.space.items():
-            for value in hyperparameter.bounds():
-                try:
-                    self.TUNABLE[name].check(value)
-                except ValueError as error:
-                    reason = str(error).splitlines()[-1].strip()
-                    raise ValueError(f"space.{name} may draw {value!r}, which is refused: {reason}") from None
-        return self
-
-    @property
-    def direction(self) -> Direction:
-        """Whether the metric is better large (``maximize``) or small."""
-        return self.METRICS[self.metric]
-
-    def distributions(self) -> dict[str, BaseDistribution]:
-        """The space as Optuna's distributions."""
-        return {name: hyperparameter.distribution() for name, hyperparameter in self.space.items()}
-
-    def as_overrides(self, values: Mapping[str, ParamValue]) -> dict[str, ParamValue]:
-        """Drawn values by parameter key: the form ``kedro run --params`` takes."""
-        return {self.TUNABLE[name].key: value for name, value in values.items()}
 
 
 @dataclass(frozen=True)
@@ -280,6 +143,22 @@ class TrialMonitor:
         )
 
 
+def distribution(hyperparameter: FloatRange | IntRange | Choices) -> BaseDistribution:
+    """Optuna's distribution of one hyperparameter (an int range's ``high`` is cut to its last step)."""
+    if isinstance(hyperparameter, FloatRange):
+        return FloatDistribution(
+            hyperparameter.low, hyperparameter.high, log=hyperparameter.type == "log-float"
+        )
+    if isinstance(hyperparameter, IntRange):
+        return IntDistribution(hyperparameter.low, hyperparameter.high, step=hyperparameter.step)
+    return CategoricalDistribution(hyperparameter.choices)
+
+
+def distributions(search: SearchParams) -> dict[str, BaseDistribution]:
+    """The search's space as Optuna's distributions."""
+    return {name: distribution(hyperparameter) for name, hyperparameter in search.space.items()}
+
+
 def pruner(pruning: PruningParams) -> optuna.pruners.BasePruner:
     """The median pruner: stop a trial worse than the finished trials' median at the same epoch."""
     return optuna.pruners.MedianPruner(
@@ -293,7 +172,7 @@ def open_study(search: SearchParams) -> optuna.Study:
     path = Path(search.storage)
     path.parent.mkdir(parents=True, exist_ok=True)
     study = optuna.create_study(
-        storage=f"sqlite:///{path}",
+        storage=sqlite_storage(path),
         study_name=search.study_name,
         direction=search.direction,
         pruner=pruner(search.pruning),
@@ -305,6 +184,26 @@ def open_study(search: SearchParams) -> optuna.Study:
     # repeat the first trials' draws.
     study.sampler = optuna.samplers.TPESampler(seed=search.seed + len(study.trials))
     return study
+
+
+def sqlite_storage(path: Path) -> optuna.storages.RDBStorage:
+    """Optuna's storage in the SQLite file ``path``, committing in WAL mode.
+
+    Every reported epoch is a commit: with SQLite's default journal each one waits for the disk
+    twice, which doubled the study's own cost per trial (measured: 0.085 s, 0.038 s in WAL).
+    """
+    storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
+    event.listen(storage.engine, "connect", _write_ahead_log)
+    storage.engine.dispose()  # connections opened from now on get the pragmas
+    return storage
+
+
+def _write_ahead_log(connection: Any, _record: Any) -> None:
+    """Switch a new SQLite connection to the write-ahead log, synced at checkpoints."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def finished_trials(study: optuna.Study) -> list[FrozenTrial]:
@@ -322,20 +221,24 @@ def run_study(
     shared: Shared,
     search: SearchParams,
     executor: ExecutorParams,
+    enough: Callable[[Sequence[FrozenTrial]], bool] | None = None,
 ) -> tuple[optuna.Study, list[TrialOutcome]]:
     """Run trials until the study holds ``search.trials`` finished ones; returns it and this run's outcomes.
 
     ``train_trial(shared, task)`` must be importable by name (a Dask worker runs it) and
-    return its :class:`TrialOutcome` (see :class:`TrialMonitor`).
+    return its :class:`TrialOutcome` (see :class:`TrialMonitor`). ``enough(finished)``, if
+    given, stops the search earlier (e.g. at a budget of trained epochs).
     """
     study = open_study(search)
     already = len(finished_trials(study))
     if already:
         logger.info("Search %s: resuming after %d finished trials", search.study_name, already)
     outcomes: list[TrialOutcome] = []
-    while (done := len(finished_trials(study))) < search.trials:
+    while (done := len(finished_trials(study))) < search.trials and not (
+        enough is not None and enough(finished_trials(study))
+    ):
         asked = [
-            study.ask(search.distributions()) for _ in range(min(batch_size(executor), search.trials - done))
+            study.ask(distributions(search)) for _ in range(min(batch_size(executor), search.trials - done))
         ]
         finished = tuple(finished_trials(study))
         tasks = {

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from tests.helpers import command_output, copy_project, kedro_cli
 from tests.tracking import PARENT_TAG, experiment_runs, tracking_client
 
-from dlpipeline import search
+from dlpipeline import search, search_space
 from dlpipeline.executor import ExecutorParams, IsolatedExecutorParams
 from dlpipeline.pipelines.cnn import data as data_nodes
 from dlpipeline.pipelines.cnn import search as cnn_search
@@ -195,7 +195,7 @@ def finished_trial(curve: list[float]) -> optuna.trial.FrozenTrial:
 
 def watched_trial(curve: list[float], finished: list[list[float]]) -> search.TrialOutcome:
     """A trial whose validation accuracy follows ``curve``, compared with ``finished`` trials."""
-    pruning = search.PruningParams(startup_trials=2, warmup_epochs=1)
+    pruning = search_space.PruningParams(startup_trials=2, warmup_epochs=1)
     task = search.TrialTask(
         0, {}, "val_accuracy", "maximize", pruning, tuple(finished_trial(other) for other in finished)
     )
@@ -227,7 +227,9 @@ def test_watching_the_validation_changes_nothing_the_training_computes(split, ex
     data = train.training_data(train_images, val_images, training)
     task = train.ConfigurationTask("cnn", experiments.baseline, (0,), training.train, "none")
     plain = train.train_ensemble(data, task)
-    monitor = search.TrialMonitor(search.TrialTask(0, {}, "val_accuracy", "maximize", search.PruningParams()))
+    monitor = search.TrialMonitor(
+        search.TrialTask(0, {}, "val_accuracy", "maximize", search_space.PruningParams())
+    )
     watched = train.train_ensemble(data, task, watch=monitor.watch)
     for name, weights in plain.module.state_dict().items():
         assert torch.equal(weights, watched.module.state_dict()[name]), name

@@ -10,7 +10,7 @@ from typing import ClassVar, Literal, Self
 
 from pydantic import Field, PositiveInt, model_validator
 
-from dlpipeline import search
+from dlpipeline import search_space
 from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
 from dlpipeline.models.cnn import PoolingName
 from dlpipeline.pipelines.common import SeedParams, StrictParams
@@ -177,7 +177,7 @@ def _training_check(name: str) -> Callable[[ParamValue], object]:
     return lambda value: TrainConfig.model_validate({name: value})
 
 
-class SearchParams(search.SearchParams):
+class SearchParams(search_space.SearchParams):
     """A hyperparameter search over the baseline network and its training (``cnn.search``).
 
     Each trial trains the baseline architecture (``cnn.experiments.baseline``) with the drawn
@@ -186,17 +186,20 @@ class SearchParams(search.SearchParams):
     epoch (mean over the seeds).
     """
 
-    TUNABLE: ClassVar[Mapping[str, search.Tunable]] = {
+    TUNABLE: ClassVar[Mapping[str, search_space.Tunable]] = {
         **{
-            name: search.Tunable(f"cnn.experiments.baseline.{name}", _architecture_check(name))
+            name: search_space.Tunable(f"cnn.experiments.baseline.{name}", _architecture_check(name))
             for name in ("dropout", "dense_units", "kernel_size", "pooling")
         },
         **{
-            name: search.Tunable(f"cnn.training.train.{name}", _training_check(name))
+            name: search_space.Tunable(f"cnn.training.train.{name}", _training_check(name))
             for name in ("learning_rate", "weight_decay", "batch_size")
         },
     }
-    METRICS: ClassVar[Mapping[str, search.Direction]] = {"val_accuracy": "maximize", "val_loss": "minimize"}
+    METRICS: ClassVar[Mapping[str, search_space.Direction]] = {
+        "val_accuracy": "maximize",
+        "val_loss": "minimize",
+    }
 
     metric: str = "val_accuracy"
     storage: str = "data/07_model_output/cnn/search.db"
