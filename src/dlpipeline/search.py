@@ -346,6 +346,29 @@ def _last(intermediate: Mapping[int, float]) -> float | None:
     return intermediate[max(intermediate)] if intermediate else None
 
 
+def searched(
+    search: SearchParams,
+    run_trials: Callable[[], tuple[optuna.Study, list[TrialOutcome]]],
+    fixed: Mapping[str, ParamValue],
+) -> tuple[pd.DataFrame, dict[str, ParamValue], list[ChildRun]]:
+    """What a search node returns: every finished trial, the best values and this run's child runs.
+
+    ``run_trials()`` runs the study (:func:`run_study`) when ``search.trials`` asks for trials;
+    with none asked nothing trains, and the study already in its file, if any, is reported.
+    """
+    if search.trials:
+        study, outcomes = run_trials()
+    elif Path(search.storage).exists():
+        study, outcomes = open_study(search), []
+    else:
+        return trial_table([], search), {}, []
+    return (
+        trial_table(finished_trials(study), search),
+        best_overrides(study, search),
+        trial_child_runs(outcomes, search, fixed),
+    )
+
+
 def params_option(overrides: Mapping[str, ParamValue]) -> str:
     """``overrides`` as one ``kedro run --params`` value: ``key=value`` pairs joined by commas."""
     return ",".join(f"{key}={value}" for key, value in overrides.items())

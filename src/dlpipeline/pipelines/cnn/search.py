@@ -7,8 +7,8 @@ only reports the study already in its file, if any.
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
+import optuna
 import pandas as pd
 
 from dlpipeline import search
@@ -71,21 +71,15 @@ def search_hyperparameters(
     form ``kedro run --params`` takes; child runs are this run's trials only (a resumed search
     logged the earlier ones when it trained them).
     """
-    if search_params.trials:
+
+    def run_trials() -> tuple[optuna.Study, list[search.TrialOutcome]]:
         shared = SearchData(
             training_data(train_images, val_images, training),
             experiments,
             training.model_copy(update={"train": with_fixed_threads(training.train)}),
             tuple(range(experiments.first_seed, experiments.first_seed + search_params.n_seeds)),
         )
-        study, outcomes = search.run_study(train_trial, shared, search_params, executor)
-    elif Path(search_params.storage).exists():  # report the study as it stands: nothing trains
-        study, outcomes = search.open_study(search_params), []
-    else:
-        return search.trial_table([], search_params), {}, []
+        return search.run_study(train_trial, shared, search_params, executor)
+
     fixed = {"epochs": training.train.epochs, "n_seeds": search_params.n_seeds, "augment": training.augment}
-    return (
-        search.trial_table(search.finished_trials(study), search_params),
-        search.best_overrides(study, search_params),
-        search.trial_child_runs(outcomes, search_params, fixed),
-    )
+    return search.searched(search_params, run_trials, fixed)
