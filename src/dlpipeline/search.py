@@ -46,6 +46,8 @@ from dlpipeline.training import EpochEvaluator
 logger = logging.getLogger(__name__)
 
 Shared = TypeVar("Shared")
+SearchOutputs = tuple[pd.DataFrame, dict[str, ParamValue], list[ChildRun]]
+"""What a search node returns: every finished trial, the best values by parameter key, child runs."""
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 """States of a trial that a resumed search keeps (a failed or interrupted trial is drawn again)."""
 
@@ -350,7 +352,7 @@ def searched(
     search: SearchParams,
     run_trials: Callable[[], tuple[optuna.Study, list[TrialOutcome]]],
     fixed: Mapping[str, ParamValue],
-) -> tuple[pd.DataFrame, dict[str, ParamValue], list[ChildRun]]:
+) -> SearchOutputs:
     """What a search node returns: every finished trial, the best values and this run's child runs.
 
     ``run_trials()`` runs the study (:func:`run_study`) when ``search.trials`` asks for trials;

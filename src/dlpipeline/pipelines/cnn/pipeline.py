@@ -38,7 +38,6 @@ def create_pipeline() -> Pipeline:
             step(report.experiment_table, "results", "experiment_table"),
             step(report.experiment_metrics, "experiment_table", "experiment_metrics"),
             step(report.unit_table, ["results", "params:experiments"], "claim_units"),
-            step(report.featured_curve_table, ["results", "params:experiments"], "featured_curves"),
             step(operations.operation_table, "results", "operation_table"),
             step(
                 features.feature_table,
@@ -47,6 +46,7 @@ def create_pipeline() -> Pipeline:
             ),
             step(report.plot_experiments, "results", "experiments_plot"),
             step(report.plot_learning_curves, "results", "learning_curves_plot"),
+            step(report.featured_curve_table, ["results", "params:experiments"], "featured_curves"),
             step(report.build_child_runs, ["results", "test_images", "params:data"], "child_runs"),
             step(plots.plot_confusion_matrix, featured, "confusion_matrix_plot"),
             step(plots.plot_first_layer_filters, featured, "first_layer_filters_plot"),

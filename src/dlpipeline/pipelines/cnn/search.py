@@ -17,7 +17,6 @@ from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.cnn.params import ExperimentParams, SearchParams, TrainingParams
 from dlpipeline.pipelines.cnn.train import ConfigurationTask, TrainingData, train_ensemble, training_data
 from dlpipeline.records import ParamValue
-from dlpipeline.tracking import ChildRun
 from dlpipeline.training import with_fixed_threads
 
 logger = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ def search_hyperparameters(
     training: TrainingParams,
     search_params: SearchParams,
     executor: IsolatedExecutorParams = IN_THIS_PROCESS,
-) -> tuple[pd.DataFrame, dict[str, ParamValue], list[ChildRun]]:
+) -> search.SearchOutputs:
     """Run the search to ``trials`` finished trials; return its trials, the best values, and child runs.
 
     The best values are keyed by parameter (``cnn.training.train.learning_rate: 0.004``), the

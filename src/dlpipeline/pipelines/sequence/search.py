@@ -18,8 +18,6 @@ from dlpipeline.data.sequences import adding_tensors
 from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
 from dlpipeline.models.sequence import SequenceShape, build_model
 from dlpipeline.pipelines.sequence.params import AddingSearchParams, ModelParams
-from dlpipeline.records import ParamValue
-from dlpipeline.tracking import ChildRun
 from dlpipeline.training import TrainConfig, train_configuration, with_fixed_threads
 
 
@@ -103,7 +101,7 @@ def search_adding(
     train_config: TrainConfig,
     search_params: AddingSearchParams,
     executor: ExecutorParams = IN_THIS_PROCESS,
-) -> tuple[pd.DataFrame, dict[str, ParamValue], list[ChildRun]]:
+) -> search.SearchOutputs:
     """Run the search to ``trials`` finished trials; return its trials, the best values and child runs."""
 
     def run_trials() -> tuple[optuna.Study, list[search.TrialOutcome]]:
