@@ -49,6 +49,13 @@ Shared = TypeVar("Shared")
 SearchOutputs = tuple[pd.DataFrame, dict[str, ParamValue], list[ChildRun]]
 """What a search node returns: every finished trial, the best values by parameter key, child runs."""
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+TRIAL_COLUMN_TYPES = {
+    "trial": "int64",
+    "state": "object",
+    "epochs_run": "int64",
+    "value": "float64",
+    "seconds": "float64",
+}
 """States of a trial that a resumed search keeps (a failed or interrupted trial is drawn again)."""
 
 
@@ -310,7 +317,7 @@ def trial_table(trials: Sequence[FrozenTrial], search: SearchParams) -> pd.DataF
         }
         for trial in trials
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns).astype(TRIAL_COLUMN_TYPES)  # typed even with no row
 
 
 def trial_child_runs(

@@ -11,10 +11,11 @@ import pytest
 import torch
 import yaml
 from pydantic import ValidationError
-from tests.helpers import command_output, copy_project, kedro_cli
+from tests.helpers import PROJECT_ROOT, command_output, copy_project, kedro_cli
 from tests.tracking import PARENT_TAG, experiment_runs, tracking_client
 
 from dlpipeline import search, search_space
+from dlpipeline.datasets import TableDataset
 from dlpipeline.executor import ExecutorParams, IsolatedExecutorParams
 from dlpipeline.pipelines.cnn import data as data_nodes
 from dlpipeline.pipelines.cnn import search as cnn_search
@@ -115,6 +116,10 @@ def test_no_trials_asked_trains_nothing_and_writes_no_study(tmp_path, split, exp
     trials, best, child_runs = run_search(split, experiments, training, search_params(tmp_path, trials=0))
     assert trials.empty and best == {} and child_runs == []
     assert not (tmp_path / "search.db").exists()
+    entry = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_cnn.yml").read_text())["cnn.search_trials"]
+    TableDataset(filepath=str(tmp_path / "trials.csv"), schema=entry["schema"]).save(
+        trials
+    )  # its schema holds
 
 
 def test_every_trial_is_a_child_run_named_by_its_number_and_the_best_values_are_parameter_keys(
