@@ -1,5 +1,6 @@
-"""The executor seam: a sweep's tasks run here or on a Dask cluster, give their results in the order
-given, and a failing task (or a dying worker) stops the sweep with an error naming its configuration."""
+"""The executor seam: a sweep's tasks run here, in worker processes or on a Dask cluster, give their
+results in the order given, and a failing task (or a dying worker) stops the sweep with an error naming
+its configuration."""
 
 import os
 
@@ -44,6 +45,27 @@ def test_a_local_task_that_fails_is_named_with_its_error():
         TaskFailedError, match="configuration 'third' failed in this process: ValueError: three"
     ):
         run_tasks(refuses_three, 10, TASKS, ExecutorParams())
+
+
+def test_tasks_in_worker_processes_run_outside_this_process_and_return_in_the_order_given():
+    results = run_tasks(scaled, 10, TASKS, ExecutorParams(kind="processes", workers=2))
+    assert list(results) == list(TASKS)
+    assert {label: value for label, (value, _) in results.items()} == {
+        label: 10 * n for label, n in TASKS.items()
+    }
+    assert os.getpid() not in {pid for _, pid in results.values()}
+
+
+def test_a_task_that_fails_in_a_worker_process_is_named_with_its_error():
+    with pytest.raises(
+        TaskFailedError, match="configuration 'third' failed in a worker process: ValueError: three"
+    ):
+        run_tasks(refuses_three, 10, TASKS, ExecutorParams(kind="processes", workers=2))
+
+
+def test_a_worker_process_that_dies_fails_the_sweep_instead_of_waiting_for_it():
+    with pytest.raises(TaskFailedError, match="'only' failed in a worker process: BrokenProcessPool"):
+        run_tasks(dies, 10, {"only": 1, "other": 2}, ExecutorParams(kind="processes", workers=2))
 
 
 def test_dask_without_an_address_names_the_parameter_and_the_environment_variable(

@@ -1,5 +1,5 @@
-"""Every pipeline's sweep fanned out to a two-worker Dask cluster (or run on threads) gives the
-local run's metrics and child runs, and every run finishes."""
+"""Every pipeline's sweep fanned out to a two-worker Dask cluster (or run on threads, or in worker
+processes) gives the local run's metrics and child runs, and every run finishes."""
 
 from pathlib import Path
 
@@ -57,6 +57,18 @@ def test_sequence_models_trained_one_by_one_match_those_trained_on_threads(smoke
         runtime_params={"sequence": {"executor": {"kind": "local"}}},
     )
     assert_same_results(project_copy, local, "sequence")
+
+
+def test_generative_ensembles_trained_in_two_worker_processes_match_those_trained_one_by_one(
+    smoke_run, project_copy: Path
+):
+    local = smoke_run("generative")  # smoke trains one by one; base in two worker processes
+    run_session(
+        project_copy,
+        pipeline_names=["generative"],
+        runtime_params={"generative": {"executor": {"kind": "processes", "workers": 2}}},
+    )
+    assert_same_results(project_copy, local, "generative")
 
 
 def test_threads_are_refused_where_training_draws_from_the_global_random_generator():

@@ -1,16 +1,17 @@
-"""Where a sweep's independent trainings run: in this process, on threads, or on a Dask cluster.
+"""Where a sweep's independent trainings run: in this process, on threads, in worker processes, or on Dask.
 
 A sweep describes each configuration as a task and hands :func:`run_tasks` one function that
 trains a task on data every task shares. ``kind: local`` calls it in order here; ``kind:
 threads`` runs ``workers`` tasks at once on threads of this process (torch releases the
-interpreter lock while it computes); ``kind: dask`` sends the shared data once to every
-worker of a Dask distributed cluster, submits one task per configuration and waits for their
-results, which come back to this process (the driver): only the driver logs to MLflow and
-writes files, so workers need the project's code and nothing else. A task that fails, here
-or on a worker, stops the sweep with a :class:`TaskFailedError` naming its configuration;
-the tasks still queued are cancelled, and tasks running on other threads stop at their next
-epoch (the training loop polls :func:`stop_requested`), as they do when the run is
-interrupted.
+interpreter lock while it computes); ``kind: processes`` runs ``workers`` tasks at once, each
+in a worker process (so a task's draws from torch's global random generator stay its own);
+``kind: dask`` sends the shared data once to every worker of a Dask distributed cluster,
+submits one task per configuration and waits for their results. Results come back to this
+process (the driver): only the driver logs to MLflow and writes files, so workers need the
+project's code and nothing else. A task that fails, here or on a worker, stops the sweep with
+a :class:`TaskFailedError` naming its configuration; the tasks still queued are cancelled,
+tasks running on other threads stop at their next epoch (the training loop polls
+:func:`stop_requested`), as they do when the run is interrupted, and worker processes are ended.
 
 The scheduler address comes from ``executor.address`` or, when that is null, from the
 environment variable :data:`SCHEDULER_VARIABLE`, so a parameters file need not name a host.
@@ -18,11 +19,12 @@ environment variable :data:`SCHEDULER_VARIABLE`, so a parameters file need not n
 
 import contextvars
 import logging
+import multiprocessing
 import os
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -33,7 +35,7 @@ SCHEDULER_VARIABLE = "DLPIPELINE_DASK_SCHEDULER"
 """Environment variable holding the Dask scheduler address when ``executor.address`` is null."""
 CONNECT_TIMEOUT_SECONDS = 30
 
-ExecutorKind = Literal["local", "threads", "dask"]
+ExecutorKind = Literal["local", "threads", "processes", "dask"]
 Shared = TypeVar("Shared")
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -47,9 +49,9 @@ class ExecutorParams(BaseModel):
     kind: ExecutorKind = Field(
         default="local",
         description="local: one after another in this process; threads: `workers` at once on threads "
-        "of this process; dask: on a Dask cluster",
+        "of this process; processes: `workers` at once in worker processes; dask: on a Dask cluster",
     )
-    workers: int = Field(default=2, ge=1, le=64, description="threads: tasks trained at once")
+    workers: int = Field(default=2, ge=1, le=64, description="threads, processes: tasks trained at once")
     address: str | None = Field(
         default=None,
         min_length=1,
@@ -72,8 +74,8 @@ class IsolatedExecutorParams(ExecutorParams):
 
     Dropout masks and sampled noise come from one generator per process: configurations
     training at once on threads would take turns with it in no fixed order, so their results
-    would vary from run to run. Only ``local`` and ``dask`` (one task at a time per worker
-    process) are accepted.
+    would vary from run to run. Only ``local``, ``processes`` and ``dask`` (one task at a time
+    per worker process) are accepted.
     """
 
     @model_validator(mode="after")
@@ -81,7 +83,7 @@ class IsolatedExecutorParams(ExecutorParams):
         if self.kind == "threads":
             raise ValueError(
                 "kind 'threads' would let configurations share torch's global random generator "
-                "(dropout, sampled noise) in no fixed order: use local or dask"
+                "(dropout, sampled noise) in no fixed order: use local, processes or dask"
             )
         return self
 
@@ -127,6 +129,8 @@ def run_tasks(
         return _run_on_dask(function, shared, tasks, executor.scheduler_address())
     if executor.kind == "threads" and executor.workers > 1 and len(tasks) > 1:
         return _run_on_threads(function, shared, tasks, executor.workers)
+    if executor.kind == "processes" and executor.workers > 1 and len(tasks) > 1:
+        return _run_in_processes(function, shared, tasks, executor.workers)
     results = {}
     for label, task in tasks.items():
         try:
@@ -164,6 +168,60 @@ def _run_on_threads(
             stop.set()  # running tasks end at their next epoch, so the pool can close
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _run_in_processes(
+    function: Callable[[Shared, Task], Result], shared: Shared, tasks: Mapping[str, Task], workers: int
+) -> dict[str, Result]:
+    """Run ``workers`` tasks at a time in worker processes; the first failure or an interrupt ends them all.
+
+    Workers fork from multiprocessing's server process, which imports torch and the task's
+    module once for the whole run (a plain fork of this process would copy torch's thread pools
+    and locks mid-use). The
+    shared data travels once to each worker; every task seeds what it draws, so it gives what
+    it would give here.
+    """
+    context = multiprocessing.get_context("forkserver")
+    # Read when the server starts (the first sweep of this process): later sweeps' workers fork
+    # with torch and that sweep's pipeline imported; any other module a worker imports itself.
+    context.set_forkserver_preload(["dlpipeline.training", function.__module__])
+    pool = ProcessPoolExecutor(
+        min(workers, len(tasks)), mp_context=context, initializer=_hold_shared, initargs=(shared,)
+    )
+    futures = {label: pool.submit(_call_with_shared, function, task) for label, task in tasks.items()}
+    try:
+        done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
+        for label, future in futures.items():  # in the order given: the same label every time
+            if future in done and (cause := future.exception()) is not None:
+                raise TaskFailedError(label, "in a worker process", cause) from cause
+        return {label: future.result() for label, future in futures.items()}
+    except BaseException:
+        _end_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKER_SHARED: list[object] = []
+"""In a worker process: the sweep's shared data, sent once when the worker starts."""
+
+
+def _hold_shared(shared: object) -> None:
+    """Keep the sweep's shared data in this worker process, and show its progress lines on stderr."""
+    _WORKER_SHARED[:] = [shared]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [worker] %(message)s")
+
+
+def _call_with_shared(function: Callable[[Shared, Task], Result], task: Task) -> Result:
+    """Run one task in a worker process on the shared data that worker holds."""
+    return function(_WORKER_SHARED[0], task)  # type: ignore[arg-type]
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's worker processes, so that tasks still training stop now."""
+    # ProcessPoolExecutor has no public way to stop a running task before Python 3.14.
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
 
 
 def _run_on_dask(

@@ -119,6 +119,16 @@ def test_without_blocks_it_is_an_mlp_on_the_raw_pixels():
         model.first_layer_filters()
 
 
+@pytest.mark.parametrize("filters", [(4, 8), ()], ids=["cnn", "mlp"])
+def test_each_member_can_be_shown_its_own_images_and_sees_only_those(filters):
+    model = ConvNetEnsemble(ConvNetSpec(DIGIT, 10, filters=filters, dense_units=16), seeds=[0, 1, 2]).eval()
+    shared = images()
+    torch.testing.assert_close(model(shared.expand(3, *shared.shape)), model(shared))
+    own = torch.stack([shared, images(5) * 0.5, shared.flip(-1)])
+    for member in range(3):
+        torch.testing.assert_close(model(own)[member], model(own[member])[member])
+
+
 def test_the_first_layer_filters_are_one_kernel_per_filter_and_member():
     model = ConvNetEnsemble(ConvNetSpec(DIGIT, 10, filters=(6, 12), kernel_size=5), seeds=[0, 1])
     assert model.first_layer_filters().shape == (2, 6, 1, 5, 5)

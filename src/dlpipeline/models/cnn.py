@@ -88,8 +88,9 @@ class ConvNetSpec:
 class ConvNetEnsemble(nn.Module):
     """``len(seeds)`` independent networks of shape ``spec``, trained as one module.
 
-    Input images ``(n, channels, rows, cols)`` (shared by all members); output logits
-    ``(members, n, n_classes)``.
+    Input images ``(n, channels, rows, cols)`` (shared by all members), or
+    ``(members, n, channels, rows, cols)`` (each member its own, e.g. images attacked through
+    that member's gradients); output logits ``(members, n, n_classes)``.
     """
 
     def __init__(self, spec: ConvNetSpec, seeds: Sequence[int]) -> None:
@@ -151,7 +152,7 @@ class ConvNetEnsemble(nn.Module):
         return self.conv_weights[0].detach().unflatten(0, (self.members, -1))
 
     def _member_channels(self, images: torch.Tensor) -> torch.Tensor:
-        """Each member's own copy of the input channels, ``(n, members * channels, rows, cols)``.
+        """Each member's copy of the input (or its own images): ``(n, members * channels, rows, cols)``.
 
         Channels-last memory makes the grouped convolutions and pooling of tiny images about
         twice as fast on a CPU as the default layout (max pooling alone, ten times). The
@@ -159,7 +160,8 @@ class ConvNetEnsemble(nn.Module):
         channel the input's strides fit both layouts, and torch then keeps the default
         layout for every later layer.
         """
-        n, channels, rows, cols = images.shape
+        own_images = images.dim() == 5  # (members, n, channels, rows, cols): one batch per member
+        n, channels, rows, cols = images.shape[-4:]
         member_maps = torch.empty(
             (n, self.members * channels, rows, cols),
             dtype=images.dtype,
@@ -167,7 +169,9 @@ class ConvNetEnsemble(nn.Module):
             memory_format=torch.channels_last,
         )
         member_maps.unflatten(1, (self.members, channels)).copy_(
-            images.unsqueeze(1).expand(n, self.members, channels, rows, cols)
+            images.transpose(0, 1)
+            if own_images
+            else images.unsqueeze(1).expand(n, self.members, channels, rows, cols)
         )
         return member_maps
 
@@ -186,6 +190,31 @@ class ConvNetEnsemble(nn.Module):
     def _per_member(self, maps: torch.Tensor) -> torch.Tensor:
         """``(n, members * c, rows, cols)`` → ``(members, n, c, rows, cols)``."""
         return maps.unflatten(1, (self.members, -1)).transpose(0, 1)
+
+
+class LinearEnsemble(nn.Module):
+    """``len(seeds)`` softmax regressions on the raw pixels, trained as one module: the linear control.
+
+    Takes images as :class:`ConvNetEnsemble` does (shared, or one batch per member) and gives
+    logits ``(members, n, n_classes)``; each member starts from torch's default init drawn
+    from its own seed, so it trains through the same loop, seeds and batches as the networks.
+    """
+
+    def __init__(self, in_shape: tuple[int, int, int], n_classes: int, seeds: Sequence[int]) -> None:
+        super().__init__()
+        if not seeds:
+            raise ValueError("an ensemble needs at least one seed")
+        self.members = len(seeds)
+        generators = [torch.Generator().manual_seed(seed) for seed in seeds]
+        weight, bias = _uniform_init((math.prod(in_shape), n_classes), generators)
+        self.weight, self.bias = nn.Parameter(weight), nn.Parameter(bias)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Every member's logits for ``images`` ``(n, c, rows, cols)`` or ``(members, n, c, rows, cols)``."""
+        pixels = images.flatten(-3)
+        if pixels.dim() == 2:
+            pixels = pixels.expand(self.members, *pixels.shape)
+        return torch.baddbmm(self.bias, pixels, self.weight)
 
 
 def _uniform_init(

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-ActivationName = Literal["relu", "tanh", "sigmoid"]
+ActivationName = Literal["relu", "tanh", "sigmoid", "identity"]
 DTypeName = Literal["float32", "float64"]
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
@@ -32,6 +32,7 @@ ACTIVATIONS: dict[str, nn.Module] = {
     "relu": nn.ReLU(),
     "tanh": nn.Tanh(),
     "sigmoid": nn.Sigmoid(),
+    "identity": nn.Identity(),  # no activation: the network is a linear map, whatever its widths
 }
 
 
@@ -41,6 +42,7 @@ class MLPEnsemble(nn.Module):
     ``member_widths[i]`` lists member ``i``'s hidden-layer widths; all members have the
     same depth. Input ``(n, in_features)`` (shared by all members) or
     ``(members, n, in_features)``; output ``(members, n, out_features)`` logits.
+    With ``bias=False`` every bias stays zero (never trained): each layer is ``x ↦ xW``.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class MLPEnsemble(nn.Module):
         activation: ActivationName,
         seeds: Sequence[int],
         dtype: DTypeName = "float32",
+        bias: bool = True,
     ) -> None:
         super().__init__()
         _check_members(member_widths, seeds, activation, dtype)
@@ -61,13 +64,14 @@ class MLPEnsemble(nn.Module):
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for layer in range(len(padded) - 1):
-            weight, bias = _padded_linear_init(
+            weight, layer_bias = _padded_linear_init(
                 [(shape[layer], shape[layer + 1]) for shape in shapes],
                 (padded[layer], padded[layer + 1]),
                 generators,
             )
             self.weights.append(nn.Parameter(weight))
-            self.biases.append(nn.Parameter(bias))
+            # Without bias the biases are zero and frozen: no gradient, so Adam never moves them.
+            self.biases.append(nn.Parameter(layer_bias if bias else torch.zeros_like(layer_bias), bias))
         for layer, width in enumerate(padded[1:-1], start=1):
             mask = (
                 _unit_mask([shape[layer] for shape in shapes], width)
@@ -216,9 +220,12 @@ def _padded_linear_init(
     return weights, biases
 
 
-def parameters_per_network(layer_sizes: Sequence[int]) -> int:
-    """Weights and biases of one MLP with these layer sizes (inputs, hidden widths…, outputs)."""
-    return sum((fan_in + 1) * fan_out for fan_in, fan_out in itertools.pairwise(layer_sizes))
+def parameters_per_network(layer_sizes: Sequence[int], bias: bool = True) -> int:
+    """Weights and biases (none when ``bias`` is false) of one MLP with these layer sizes.
+
+    ``layer_sizes``: inputs, hidden widths…, outputs.
+    """
+    return sum((fan_in + bias) * fan_out for fan_in, fan_out in itertools.pairwise(layer_sizes))
 
 
 def sklearn_layers(

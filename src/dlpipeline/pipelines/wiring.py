@@ -21,17 +21,22 @@ def part(
     data_nodes: Sequence[Node],
     train_nodes: Sequence[Node],
     namespace: str,
-    executor: str,
+    executor: str | None,
     shared: Collection[str] = (),
+    shared_parameters: Collection[str] = (),
 ) -> Pipeline:
     """One part of an experiment under ``namespace``: ``data_nodes`` tagged ``data``, the rest ``train``.
 
     ``executor`` is the experiment's executor parameter (``<pipeline>.executor``), which every
-    part's ``params:executor`` reads; ``shared`` names datasets of other parts read as they are.
+    part's ``params:executor`` reads (``None``: the part has none); ``shared`` names datasets of
+    other parts read as they are, ``shared_parameters`` parameters (``params:mlp.torch``) likewise.
     """
+    parameters = {name: name for name in shared_parameters}
+    if executor is not None:
+        parameters["params:executor"] = f"params:{executor}"
     return Pipeline(
         [Pipeline(data_nodes, tags="data"), Pipeline(train_nodes, tags="train")],
         namespace=namespace,
         inputs=set(shared) or None,
-        parameters={"params:executor": f"params:{executor}"},
+        parameters=parameters or None,
     )

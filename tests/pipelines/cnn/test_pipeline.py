@@ -29,11 +29,18 @@ REPORTS = [
     "first_layer_filters.png",
     "feature_maps.png",
     "misclassified.png",
+    "perturbation",  # the studies' folders
+    "saliency",
 ]
 
 
 SHARED_PARAMS = {"seed", "n_seeds", "epochs", "learning_rate", "batch_size", "optimizer"}
 SHARED_METRICS = {"train_seconds", "n_params"}
+
+
+def sweep_children(runs: dict) -> list:
+    """The child runs of the sweep's configurations (a study's child runs name their ``study``)."""
+    return [child for child in runs["children"] if "study" not in child.data.params]
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +133,7 @@ def test_each_configuration_is_a_child_run_with_its_params_metrics_and_figures(
     project: Path, runs: dict, mlflow_client: MlflowClient
 ):
     (parent,) = runs["parents"]
-    children = {child.info.run_name: child for child in runs["children"]}
+    children = {child.info.run_name: child for child in sweep_children(runs)}
     assert set(children) == set(configurations(project))
     for child in children.values():
         assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
@@ -147,11 +154,11 @@ def test_each_configuration_is_a_child_run_with_its_params_metrics_and_figures(
 
 def test_every_child_run_names_how_it_was_trained_in_the_shared_words(runs: dict):
     smoke_train = {"seed": "0", "n_seeds": "2", "epochs": "3", "learning_rate": "0.003", "batch_size": "128"}
-    for child in runs["children"]:
+    for child in sweep_children(runs):
         assert smoke_train.items() <= child.data.params.items()
         assert child.data.params["optimizer"] == "adam"
         assert child.data.metrics["train_seconds"] > 0
-    n_params = {child.info.run_name: child.data.metrics["n_params"] for child in runs["children"]}
+    n_params = {child.info.run_name: child.data.metrics["n_params"] for child in sweep_children(runs)}
     assert (n_params["cnn-filters-4x8"], n_params["mlp"]) == (1034, 53035)  # one network, not the ensemble
 
 
@@ -195,7 +202,7 @@ def test_children_log_the_training_and_validation_loss_of_every_epoch(
     project: Path, runs: dict, mlflow_client: MlflowClient
 ):
     epochs = list(range(smoke_epochs(project)))
-    for child in runs["children"]:
+    for child in sweep_children(runs):
         for metric in ("epoch_train_loss", "epoch_val_loss", "epoch_val_accuracy"):
             history = mlflow_client.get_metric_history(child.info.run_id, metric)
             assert [point.step for point in history] == epochs

@@ -21,7 +21,7 @@ BAD_PARAMETERS = [
     ({"sweep": {"hidden_neurons": [0]}}, "mlp.sweep", "greater than 0"),
     ({"sweep": {"hidden_neurons": []}}, "mlp.sweep", "at least 1 item"),
     ({"sweep": {"hidden_neurons": [3, [8, -1]]}}, "mlp.sweep", "greater than 0"),
-    ({"sweep": {"activation": "softplus"}}, "mlp.sweep", "'relu', 'tanh' or 'sigmoid'"),
+    ({"sweep": {"activation": "softplus"}}, "mlp.sweep", "'relu', 'tanh', 'sigmoid' or 'identity'"),
     ({"sweep": {"n_seeds": 0}}, "mlp.sweep", "greater than or equal to 1"),
     ({"data": {"noise": -1}}, "mlp.data", "greater than or equal to 0"),
     ({"data": {"name": "swirls"}}, "mlp.data", "'circles', 'moons', 'xor', 'blobs' or 'spiral'"),
@@ -38,6 +38,13 @@ BAD_PARAMETERS = [
     ({"units": {"sklearn_seeds": 0}}, "mlp.units", "greater than or equal to 1"),
     ({"units": {"groups": {"3-4": []}}}, "mlp.units", "at least 1 item"),
     ({"throughput": {"batch_sizes": [0]}}, "mlp.throughput", "greater than 0"),
+    (
+        {"neurons": {"study": {"activation": "swish"}}},
+        "mlp.neurons.study",
+        "'relu', 'tanh', 'sigmoid' or 'identity'",
+    ),
+    ({"neurons": {"study": {"noise_factor": {"factor": [1.5]}}}}, "mlp.neurons.study", "less than 1"),
+    ({"neurons": {"study": {"n_seeds": 0}}}, "mlp.neurons.study", "greater than or equal to 1"),
 ]
 
 

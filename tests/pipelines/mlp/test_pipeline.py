@@ -34,6 +34,11 @@ def smoke_architectures(project: Path) -> list[str]:
     ]
 
 
+def sweep_children(runs: dict) -> list:
+    """The sweep's child runs: the neurons study's carry a ``study`` param."""
+    return [child for child in runs["children"] if "study" not in child.data.params]
+
+
 @pytest.fixture(scope="module")
 def project(smoke_run) -> Path:
     """The project copy where the mlp pipeline ran on the smoke environment."""
@@ -142,7 +147,7 @@ def test_each_configuration_and_flavour_is_a_child_run_with_params_metrics_and_b
     project: Path, runs: dict, mlflow_client: MlflowClient
 ):
     (parent,) = runs["parents"]
-    children = runs["children"]
+    children = sweep_children(runs)
     architectures = smoke_architectures(project)
     assert len(children) == len(architectures) * len(FLAVOURS)
     assert {(c.data.params["flavour"], c.data.params["hidden_layers"]) for c in children} == {
@@ -172,7 +177,7 @@ def test_each_configuration_and_flavour_is_a_child_run_with_params_metrics_and_b
 
 def test_torch_children_log_the_loss_of_every_epoch(project: Path, runs: dict, mlflow_client: MlflowClient):
     epochs = smoke_parameters(project)["torch"]["train"]["epochs"]
-    torch_children = [c for c in runs["children"] if c.data.params["flavour"] == "torch"]
+    torch_children = [c for c in sweep_children(runs) if c.data.params["flavour"] == "torch"]
     for child in torch_children:
         history = mlflow_client.get_metric_history(child.info.run_id, "loss")
         assert [point.step for point in history] == list(range(epochs))
@@ -183,7 +188,7 @@ def test_neurons_can_be_compared_against_accuracy_across_children(runs: dict):
     pairs = [
         (int(c.data.params["hidden_neurons"]), c.data.metrics["test_accuracy"])
         for c in runs["children"]
-        if c.data.params["flavour"] == "torch"
+        if c.data.params.get("flavour") == "torch"
     ]
     assert len({neurons for neurons, _ in pairs}) == len(pairs)
 
@@ -192,3 +197,55 @@ def test_the_old_singular_pipeline_flag_runs_the_same_pipeline(project_copy: Pat
     result = kedro_cli("run", "--pipeline", "mlp", "--env", "smoke", "--tags", "data", cwd=project_copy)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (project_copy / "data/05_model_input/mlp/train.csv").exists()
+
+
+STUDIES = {"activation", "bias", "perceptron", "noise_factor"}
+
+
+def test_the_neurons_study_writes_its_tables_and_figures(project: Path):
+    for name in ["units.csv", "summary.csv", "noise_factor.csv", "noise_factor_summary.csv"]:
+        assert len(pd.read_csv(project / "data/08_reporting/mlp/neurons" / name)) > 0, name
+    for name in ["accuracy_vs_width.png", "accuracy_vs_noise.png"]:
+        assert (project / "data/08_reporting/mlp/neurons" / name).read_bytes().startswith(b"\x89PNG"), name
+    assert len(pd.read_csv(project / "data/05_model_input/mlp/noise_factor_draws.csv")) > 0
+
+
+def test_the_neurons_study_pairs_every_variant_with_the_sweeps_network_by_draw_and_seed(project: Path):
+    study = smoke_parameters(project)["neurons"]["study"]
+    units = pd.read_csv(project / "data/08_reporting/mlp/neurons/units.csv")
+    n_seeds = min(study["n_seeds"], smoke_parameters(project)["sweep"]["n_seeds"])
+    n_units = smoke_parameters(project)["data"]["n_draws"] * n_seeds
+    for variant in ["activation", "bias"]:
+        rows = units[units["study"] == variant]
+        assert sorted(rows["hidden_neurons"].unique()) == sorted(study["hidden_neurons"])
+        assert (rows.groupby("hidden_neurons").size() == n_units).all()
+    linear = units[units["study"] == "activation"]
+    assert set(linear["activation"]) == {"identity"}
+    assert set(units.loc[units["study"] == "bias", "bias"]) == {0}
+    assert units.groupby("model").size().to_dict()["perceptron"] == n_units
+    noise_factor = pd.read_csv(project / "data/08_reporting/mlp/neurons/noise_factor.csv")
+    grid = len(study["noise_factor"]["noise"]) * len(study["noise_factor"]["factor"])
+    assert len(noise_factor) == grid * n_units
+    assert noise_factor.groupby(["noise", "factor"])["bayes_accuracy"].nunique().eq(1).all()
+
+
+def test_every_configuration_the_study_trained_is_a_child_run_with_its_study(project: Path, runs: dict):
+    study = smoke_parameters(project)["neurons"]["study"]
+    children = [child for child in runs["children"] if "study" in child.data.params]
+    by_study: dict[str, list] = {}
+    for child in children:
+        by_study.setdefault(child.data.params["study"], []).append(child)
+    assert set(by_study) == STUDIES
+    assert len(by_study["activation"]) == len(by_study["bias"]) == len(study["hidden_neurons"])
+    assert {child.data.params["activation"] for child in by_study["activation"]} == {"identity"}
+    assert {child.data.params["bias"] for child in by_study["bias"]} == {"False"}
+    assert {child.info.run_name for child in by_study["perceptron"]} == {
+        "neurons-perceptron",
+        "neurons-logistic",
+    }
+    grid = len(study["noise_factor"]["noise"]) * len(study["noise_factor"]["factor"])
+    assert len(by_study["noise_factor"]) == grid
+    for child in children:
+        assert child.info.status == "FINISHED"
+        assert "activation" in child.data.params
+        assert {"test_accuracy", "test_accuracy_median", "train_accuracy"} <= set(child.data.metrics)

@@ -73,7 +73,7 @@ def test_the_saved_torch_members_predict_what_the_batched_ensemble_predicted(
 ):
     """Retrain the batch (deterministic) and compare its kept members with the saved models."""
     train, test = split
-    features, labels = torch_flavour._as_tensors(train)
+    features, labels = torch_flavour.as_tensors(train)
     test_features = torch.tensor(features_and_labels(test)[0], dtype=torch.float32)
     depths = torch_flavour._by_depth(sweep.architectures)
     for architectures in depths:

@@ -19,6 +19,7 @@ from dlpipeline.pipelines.sequence.params import (
     ForecastDataParams,
     GenerateDataParams,
     ModelParams,
+    NamesDataParams,
 )
 from dlpipeline.pipelines.sequence.training import SequenceRun, TrainedModels, train_models
 from dlpipeline.records import Timing
@@ -185,11 +186,15 @@ def test_regenerated_datasets_are_byte_identical(tmp_path: Path):
     adding_params = AddingDataParams(seq_lens=[5, 8], n_train=10, n_test=5)
     forecast_params = ForecastDataParams(n_steps=200, n_train=5, n_test=5, min_len=3, max_len=6)
     generate_params = GenerateDataParams(seq_len=5, n_train=5, n_test=5)
+    names_params = NamesDataParams(locales={"fi": "fi_FI", "hr": "hr_HR"}, max_per_language=10, n_draws=2)
     for name, make in {
         "adding": lambda: data.split_adding(data.generate_adding(adding_params), adding_params)[0],
         "forecast": lambda: data.make_windows(data.generate_series(forecast_params), forecast_params)[1],
         "generate": lambda: data.generate_waves(generate_params),
         "digits": data.load_digits,
+        "names": lambda: data.split_names_by_language(
+            data.load_names_by_language(names_params), names_params
+        )[1],
     }.items():
         assert parquet_digest(make(), tmp_path / f"{name}1.parquet") == parquet_digest(
             make(), tmp_path / f"{name}2.parquet"
@@ -203,6 +208,7 @@ def test_the_data_nodes_import_only_data_code_and_their_parameters():
     assert own == {
         "dlpipeline.data.digits",
         "dlpipeline.data.sequences",
+        "dlpipeline.data.surnames",
         "dlpipeline.data.text",
         "dlpipeline.pipelines.sequence.params",
     }

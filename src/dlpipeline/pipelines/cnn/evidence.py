@@ -8,11 +8,18 @@ EVIDENCE = Evidence(
         "cnn_units": "cnn.claim_units",
         "cnn_features": "cnn.feature_table",
         "cnn_operations": "cnn.operation_table",
+        "cnn_perturbation": "cnn.perturbation.table",
+        "cnn_saliency": "cnn.saliency.agreement",
+        "cnn_permutation": "cnn.permutation.table",
     },
     figures={
         "cnn_experiments": "cnn.experiments_plot",
         "cnn_learning_curves": "cnn.learning_curves_plot",
         "cnn_first_layer_filters": "cnn.first_layer_filters_plot",
         "cnn_feature_maps": "cnn.feature_maps_plot",
+        "cnn_perturbation": "cnn.perturbation.accuracy_plot",
+        "cnn_adversarial_digits": "cnn.perturbation.adversarial_plot",
+        "cnn_saliency_maps": "cnn.saliency.maps_plot",
+        "cnn_deletion": "cnn.saliency.deletion_plot",
     },
 )

@@ -8,7 +8,7 @@ naming the key and the rule it broke.
 from collections.abc import Callable, Mapping
 from typing import ClassVar, Literal, Self
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from dlpipeline import search_space
 from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
@@ -204,3 +204,57 @@ class SearchParams(search_space.SearchParams):
     metric: str = "val_accuracy"
     storage: str = "data/07_model_output/cnn/search.db"
     study_name: str = "cnn"
+
+
+class PerturbationParams(StrictParams):
+    """The perturbation study (``cnn.perturbation``): accuracy under attack and under noise of size ε.
+
+    ε is a share of the pixel range [0, 1]; every ε moves each pixel by at most that much.
+    """
+
+    configurations: list[str] = Field(
+        default=["cnn", "mlp"], min_length=1, description="trained configurations of the sweep to perturb"
+    )
+    epsilons: list[float] = Field(
+        default=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3], min_length=1, description="perturbation sizes, in [0, 1]"
+    )
+    pgd_steps: int = Field(default=10, ge=1, le=1000, description="steps of the stronger attack (PGD)")
+    shown_epsilon: float = Field(default=0.1, gt=0, le=1, description="the ε of the adversarial digits drawn")
+    shown_images: int = Field(default=8, ge=1, le=64, description="test images drawn clean and attacked")
+
+    @field_validator("epsilons")
+    @classmethod
+    def _sizes_in_the_pixel_range(cls, epsilons: list[float]) -> list[float]:
+        if any(not 0 <= epsilon <= 1 for epsilon in epsilons) or epsilons != sorted(set(epsilons)):
+            raise ValueError(f"epsilons must be increasing values in [0, 1], got {epsilons}")
+        return epsilons
+
+
+class SaliencyParams(StrictParams):
+    """The interpretability study (``cnn.saliency``): saliency maps, agreement across seeds, deletion."""
+
+    configurations: list[str] = Field(
+        default=["cnn", "mlp"], min_length=1, description="trained configurations of the sweep to explain"
+    )
+    deletion_fractions: list[float] = Field(
+        default=[0.0, 0.05, 0.1, 0.2, 0.3, 0.5],
+        min_length=2,
+        description="shares of each digit's pixels blanked, most salient first (or at random)",
+    )
+    shown_images: int = Field(default=8, ge=1, le=64, description="test digits whose maps are drawn")
+
+    @field_validator("deletion_fractions")
+    @classmethod
+    def _shares_in_order(cls, fractions: list[float]) -> list[float]:
+        if any(not 0 <= share <= 1 for share in fractions) or fractions != sorted(set(fractions)):
+            raise ValueError(f"deletion_fractions must be increasing shares in [0, 1], got {fractions}")
+        return fractions
+
+
+class PermutationParams(StrictParams):
+    """The locality study (``cnn.permutation``): configurations retrained on pixel-permuted digits."""
+
+    configurations: list[str] = Field(
+        default=["cnn", "mlp"], min_length=1, description="configurations of the sweep to retrain permuted"
+    )
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="draws the one pixel permutation")

@@ -2,7 +2,18 @@
 
 from kedro.pipeline import Pipeline
 
-from dlpipeline.pipelines.cnn import data, features, operations, plots, report, search, train
+from dlpipeline.pipelines.cnn import (
+    data,
+    features,
+    operations,
+    permutation,
+    perturbation,
+    plots,
+    report,
+    saliency,
+    search,
+    train,
+)
 from dlpipeline.pipelines.wiring import step
 
 
@@ -55,15 +66,115 @@ def create_pipeline() -> Pipeline:
         ],
         tags="train",
     )
-    # Not a DVC stage's node (no `train` tag): a search is asked for, with cnn.search.trials
-    search_nodes = Pipeline(
+    return Pipeline(
+        [
+            data_nodes,
+            train_nodes,
+            report_nodes,
+            perturbation_study(),
+            saliency_study(),
+            permutation_study(),
+            search_study(),
+        ],
+        namespace="cnn",
+    )
+
+
+def perturbation_study() -> Pipeline:
+    """The trained models' test accuracy under attacks and noise of each size ε (``cnn.perturbation``)."""
+    parameters = ["params:experiments", "params:features", "params:perturbation"]
+    return Pipeline(
+        [
+            step(
+                perturbation.perturbation_table,
+                ["models", "train_images", "test_images", *parameters],
+                "table",
+            ),
+            step(perturbation.perturbation_child_runs, "table", "child_runs"),
+            step(perturbation.plot_perturbation, "table", "accuracy_plot"),
+            step(
+                perturbation.plot_adversarial_digits,
+                ["models", "test_images", "params:perturbation"],
+                "adversarial_plot",
+            ),
+        ],
+        namespace="perturbation",
+        inputs={"models", "train_images", "test_images"},
+        parameters=set(parameters),
+        tags="train",
+    )
+
+
+def saliency_study() -> Pipeline:
+    """Saliency maps of the trained models and a linear control: agreement across seeds, deletion curves."""
+    return Pipeline(
+        [
+            step(saliency.train_linear, ["train_images", "params:experiments", "params:training"], "linear"),
+            step(
+                saliency.explain_models, ["models", "linear", "test_images", "params:saliency"], "explained"
+            ),
+            step(saliency.agreement_table, "explained", "agreement"),
+            step(saliency.deletion_table, "explained", "deletion"),
+            step(saliency.saliency_child_runs, "agreement", "child_runs"),
+            step(saliency.plot_saliency_maps, ["explained", "test_images", "params:saliency"], "maps_plot"),
+            step(saliency.plot_deletion, "deletion", "deletion_plot"),
+        ],
+        namespace="saliency",
+        inputs={"models", "train_images", "test_images"},
+        parameters={"params:experiments", "params:training", "params:saliency"},
+        tags="train",
+    )
+
+
+def permutation_study() -> Pipeline:
+    """The configurations retrained on digits whose pixels one permutation shuffled (``cnn.permutation``)."""
+    return Pipeline(
+        [
+            step(
+                permutation.train_permuted,
+                [
+                    "train_images",
+                    "val_images",
+                    "params:experiments",
+                    "params:training",
+                    "params:permutation",
+                    "params:executor",
+                ],
+                "permuted_models",
+            ),
+            step(
+                permutation.permutation_table,
+                ["models", "permuted_models", "test_images", "params:permutation"],
+                "table",
+            ),
+            step(permutation.permutation_child_runs, ["permuted_models", "table"], "child_runs"),
+        ],
+        namespace="permutation",
+        inputs={"models", "train_images", "val_images", "test_images"},
+        parameters={"params:experiments", "params:training", "params:permutation", "params:executor"},
+        tags="train",
+    )
+
+
+def search_study() -> Pipeline:
+    """The hyperparameter search (``cnn.search``): not a DVC stage's node (no ``train`` tag).
+
+    It trains only when ``cnn.search.trials`` asks for trials.
+    """
+    return Pipeline(
         [
             step(
                 search.search_hyperparameters,
-                [*split, "params:experiments", "params:training", "params:search", "params:executor"],
+                [
+                    "train_images",
+                    "val_images",
+                    "params:experiments",
+                    "params:training",
+                    "params:search",
+                    "params:executor",
+                ],
                 ["search_trials", "search_best", "search_child_runs"],
             )
         ],
         tags="search",
     )
-    return Pipeline([data_nodes, train_nodes, report_nodes, search_nodes], namespace="cnn")

@@ -23,8 +23,10 @@ def bayes_radius(noise: float, factor: float) -> float:
 
     A ring of radius ``R`` blurred by isotropic noise ``σ`` has the density
     ``exp(-(r² + R²) / 2σ²) · I0(r R / σ²)`` (up to a constant) at distance ``r`` from the
-    origin; with equal priors the boundary is the ``r`` between the rings where the two rings'
-    densities are equal. Without noise any circle between the rings is best: the middle one.
+    origin; with equal priors the boundary is the ``r`` where the two rings' densities are equal
+    (the inner ring's is the larger inside it, everywhere: the ratio falls with ``r``), between
+    the rings unless the noise is large. Without noise any circle between the rings is best: the
+    middle one.
     """
     if noise == 0:
         return (factor + OUTER_RADIUS) / 2
@@ -34,9 +36,14 @@ def bayes_radius(noise: float, factor: float) -> float:
         scaled = radius * ring / variance
         return -(radius**2 + ring**2) / (2 * variance) + math.log(i0e(scaled)) + scaled
 
-    return float(
-        brentq(lambda r: log_density(r, factor) - log_density(r, OUTER_RADIUS), factor, OUTER_RADIUS)
-    )
+    def inner_minus_outer(radius: float) -> float:
+        return log_density(radius, factor) - log_density(radius, OUTER_RADIUS)
+
+    # Between the rings as a rule; with much noise the rings' densities cross beyond the outer one.
+    upper = OUTER_RADIUS
+    while inner_minus_outer(upper) > 0:
+        upper *= 2
+    return float(brentq(inner_minus_outer, factor, upper))
 
 
 def boundary_points(grid: BoundaryGrid) -> np.ndarray:

@@ -7,10 +7,12 @@ data code only.
 import pandas as pd
 
 from dlpipeline.data.toy2d import make_toy_points, stratified_split
-from dlpipeline.pipelines.mlp.params import ToyDataParams
+from dlpipeline.pipelines.mlp.params import NeuronsParams, ToyDataParams
 
 DRAW_COLUMNS = ["draw", "random_state", "split"]
 """The columns the draws table adds to the points' own (``x1``, ``x2``, ``label``)."""
+SETTING_COLUMNS = ["noise", "factor"]
+"""The columns the noise_factor study's draws add to a draws table: make_circles' setting."""
 
 
 def generate_points(data: ToyDataParams) -> pd.DataFrame:
@@ -45,3 +47,19 @@ def draw_split(draws: pd.DataFrame, draw: int) -> tuple[pd.DataFrame, pd.DataFra
         rows[rows["split"] == split].drop(columns=DRAW_COLUMNS).reset_index(drop=True)
         for split in ("train", "test")
     )
+
+
+def noise_factor_draws(data: ToyDataParams, neurons: NeuronsParams) -> pd.DataFrame:
+    """Every (noise, factor) setting of the neurons study's grid, drawn as :func:`draw_points` draws.
+
+    The notes' circles (``mlp.data``: same size, split, random states and draws), with only
+    ``noise`` and ``factor`` changed; the setting leads each row.
+    """
+    tables = [
+        draw_points(data.model_copy(update={"name": "circles", "noise": noise, "factor": factor})).assign(
+            noise=noise, factor=factor
+        )
+        for noise, factor in neurons.noise_factor.settings
+    ]
+    table = pd.concat(tables, ignore_index=True)
+    return table[[*SETTING_COLUMNS, *[column for column in table if column not in SETTING_COLUMNS]]]

@@ -146,3 +146,56 @@ class ThroughputParams(StrictParams):
     )
     repeats: int = Field(default=5, ge=1, le=100, description="turns over every batch size")
     epochs: int = Field(default=2, ge=1, le=1000, description="epochs timed per batch size and turn")
+
+
+Noise = Annotated[float, Field(ge=0, le=10)]
+Factor = Annotated[float, Field(gt=0, lt=1)]
+
+
+class NoiseFactorParams(StrictParams):
+    """The ``noise_factor`` study (``mlp.neurons.noise_factor``): make_circles' noise × factor grid."""
+
+    noise: list[Noise] = Field(min_length=1, description="make_circles' noise values (std of the blur)")
+    factor: list[Factor] = Field(min_length=1, description="make_circles' factor values (inner/outer radius)")
+    hidden_neurons: PositiveInt = Field(default=8, description="one hidden layer of this many neurons")
+
+    @property
+    def settings(self) -> list[tuple[float, float]]:
+        """Every (noise, factor) of the grid, noise first."""
+        return [
+            (noise, factor) for noise in dict.fromkeys(self.noise) for factor in dict.fromkeys(self.factor)
+        ]
+
+
+class NeuronsParams(StrictParams):
+    """The neurons study (``mlp.neurons``): activation, bias, a perceptron, the data's noise and factor.
+
+    The networks train as the sweep's torch flavour does (``mlp.torch``), on every data draw
+    (``mlp.data.n_draws``), with the sweep's first ``n_seeds`` seeds; the sweep's own ReLU networks
+    of the same widths, draws and seeds are the other side of every comparison.
+    """
+
+    n_seeds: int = Field(
+        default=5, ge=1, le=1000, description="the sweep's first seeds (at most mlp.sweep.n_seeds)"
+    )
+    hidden_neurons: list[PositiveInt] = Field(
+        min_length=1, description="one-layer widths trained without bias and with `activation`"
+    )
+    activation: ActivationName = Field(
+        default="identity", description="the activation trained beside the sweep's (mlp.sweep.activation)"
+    )
+    perceptron_max_iter: int = Field(default=1000, ge=1, description="epochs of the perceptron at most")
+    noise_factor: NoiseFactorParams
+
+    def study_sweep(
+        self, sweep: SweepParams, hidden_neurons: list[int], activation: ActivationName
+    ) -> SweepParams:
+        """``sweep`` restricted to the study's seeds, with these one-layer widths and activation."""
+        return SweepParams.model_validate(
+            {
+                **sweep.model_dump(),
+                "hidden_neurons": hidden_neurons,
+                "activation": activation,
+                "n_seeds": min(self.n_seeds, sweep.n_seeds),
+            }
+        )

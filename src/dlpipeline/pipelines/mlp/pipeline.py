@@ -2,8 +2,19 @@
 
 from kedro.pipeline import Pipeline
 
-from dlpipeline.pipelines.mlp import data, evaluate, report, sklearn_flavour, throughput, torch_flavour, units
-from dlpipeline.pipelines.wiring import step
+from dlpipeline.pipelines.mlp import (
+    data,
+    evaluate,
+    neurons,
+    neurons_report,
+    noise_factor,
+    report,
+    sklearn_flavour,
+    throughput,
+    torch_flavour,
+    units,
+)
+from dlpipeline.pipelines.wiring import part, step
 
 
 def create_pipeline() -> Pipeline:
@@ -72,4 +83,61 @@ def create_pipeline() -> Pipeline:
         ],
         tags="timing",
     )
-    return Pipeline([data_nodes, train_nodes, report_nodes, unit_nodes, timing_nodes], namespace="mlp")
+    experiment = Pipeline([data_nodes, train_nodes, report_nodes, unit_nodes, timing_nodes], namespace="mlp")
+    return experiment + neurons_pipeline()
+
+
+def neurons_pipeline() -> Pipeline:
+    """The neurons study (``mlp.neurons``): activation, bias, a perceptron, and noise × factor.
+
+    It reads the sweep's draws and its ReLU networks on every draw (the comparisons' other
+    side, not retrained) and trains its own variants the way the sweep trains (``mlp.torch``).
+    """
+    study = ["params:mlp.sweep", "params:mlp.torch", "params:study"]
+    data_nodes = [step(data.noise_factor_draws, ["params:mlp.data", "params:study"], "noise_factor_draws")]
+    train_nodes = [
+        step(neurons.fit_variants, ["mlp.draws", *study], "variant_models"),
+        step(neurons.fit_linear_baselines, ["mlp.draws", "params:mlp.sweep", "params:study"], "linear_fits"),
+        step(
+            neurons.neuron_units,
+            [
+                "mlp.torch_draw_models",
+                "variant_models",
+                "linear_fits",
+                "mlp.draws",
+                "params:mlp.sweep",
+                "params:study",
+            ],
+            "units",
+        ),
+        step(neurons.neuron_summary, "units", "summary"),
+        step(noise_factor.fit_noise_factor, ["noise_factor_draws", *study], "noise_factor_models"),
+        step(
+            noise_factor.noise_factor_units,
+            ["noise_factor_models", "noise_factor_draws"],
+            "noise_factor_units",
+        ),
+        step(noise_factor.noise_factor_summary, "noise_factor_units", "noise_factor_summary"),
+        step(neurons_report.plot_accuracy_vs_width, "units", "accuracy_vs_width_plot"),
+        step(neurons_report.plot_accuracy_vs_noise, "noise_factor_units", "accuracy_vs_noise_plot"),
+        step(
+            neurons_report.neuron_child_runs,
+            [
+                "variant_models",
+                "linear_fits",
+                "noise_factor_models",
+                "units",
+                "noise_factor_units",
+                "mlp.draws",
+            ],
+            "child_runs",
+        ),
+    ]
+    return part(
+        data_nodes,
+        train_nodes,
+        "mlp.neurons",
+        None,
+        shared={"mlp.draws", "mlp.torch_draw_models"},
+        shared_parameters={"params:mlp.data", "params:mlp.sweep", "params:mlp.torch"},
+    )

@@ -25,7 +25,12 @@ from dlpipeline.records import Timing, TrainingRecord, seeds_tuple
 
 logger = logging.getLogger(__name__)
 
-SKLEARN_ACTIVATIONS: dict[ActivationName, str] = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic"}
+SKLEARN_ACTIVATIONS: dict[ActivationName, str] = {
+    "relu": "relu",
+    "tanh": "tanh",
+    "sigmoid": "logistic",
+    "identity": "identity",
+}
 """The project's activation names as ``MLPClassifier`` spells them."""
 SKLEARN_AUTO_BATCH = 200  # MLPClassifier's batch_size="auto" is min(200, n_samples)
 

@@ -42,7 +42,7 @@ def fit_torch_sweep(
     ``about`` is an :class:`MLPConfiguration` with the kept restarts. The batch's training
     time is shared out equally between its configurations.
     """
-    features, labels = _as_tensors(train_points)
+    features, labels = as_tensors(train_points)
     n_classes = int(labels.max()) + 1
     models: dict[tuple[int, ...], TrainedModule] = {}
     for architectures in _by_depth(sweep.architectures):
@@ -147,7 +147,7 @@ def _configuration_model(
         record=dataclasses.replace(
             batched.trained_record,
             seeds=tuple(sweep.seeds),
-            n_params=parameters_per_network([IN_FEATURES, *widths, n_classes]),
+            n_params=parameters_per_network([IN_FEATURES, *widths, n_classes], _has_bias(batched)),
         ),
         history=History(loss=losses[:, kept]),
         timing=Timing(batched.timing.train_seconds / sharing, batched.timing.cpu_seconds / sharing),
@@ -176,9 +176,15 @@ def _kept_members(
         out_features=batched.module.weights[-1].shape[-1],
         activation=sweep.activation,
         seeds=[seed * 1000 + restart for seed, restart in zip(sweep.seeds, kept_restarts, strict=True)],
+        **({} if _has_bias(batched) else {"bias": False}),
     )
     trained.module.load_layers(*batched.module.member_layers(kept, widths))
     return trained.replace(about=MLPConfiguration("torch", tuple(widths), tuple(kept_restarts)))
+
+
+def _has_bias(model: TrainedModule) -> bool:
+    """Whether the networks of ``model`` (a batch or its members) have biases."""
+    return bool(model.kwargs.get("bias", True))
 
 
 def _by_depth(architectures: list[tuple[int, ...]]) -> list[list[tuple[int, ...]]]:
@@ -189,7 +195,7 @@ def _by_depth(architectures: list[tuple[int, ...]]) -> list[list[tuple[int, ...]
     return list(groups.values())
 
 
-def _as_tensors(points: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
+def as_tensors(points: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
     """Features as float32 and labels as int64 tensors."""
     features, labels = features_and_labels(points)
     return torch.tensor(features, dtype=torch.float32), torch.tensor(labels)
@@ -217,9 +223,10 @@ class DrawEnsemble(nn.Module):
         activation: ActivationName,
         seeds: list[int],
         member_draws: list[int],
+        bias: bool = True,
     ) -> None:
         super().__init__()
-        self.ensemble = MLPEnsemble(in_features, member_widths, out_features, activation, seeds)
+        self.ensemble = MLPEnsemble(in_features, member_widths, out_features, activation, seeds, bias=bias)
         self.register_buffer("member_draws", torch.tensor(member_draws, dtype=torch.long))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -239,35 +246,52 @@ def fit_torch_draws(
 ) -> DrawModels:
     """The sweep trained on every draw: draw 0 is ``torch_models`` as saved, the others train now.
 
-    Draws 1, 2, … train as ONE batched model (draws × configurations × seeds × restarts, any
-    depth grouped as :func:`fit_torch_sweep` groups them), with the same seeds, restarts and
-    loop as draw 0, and keep each seed's restart the same way (lowest final training loss).
-    Each model carries its kept members' loss history; the batch's time is shared equally.
+    Draws 1, 2, … train as ONE batched model (:func:`fit_on_sets`), with the same seeds, restarts
+    and loop as draw 0, and keep each seed's restart the same way (lowest final training loss).
     """
     extra = sorted(int(draw) for draw in draws["draw"].unique() if draw != 0)
     models: DrawModels = {0: torch_models}
     if not extra:
         return models
-    train_sets = [_as_tensors(draw_split(draws, draw)[0]) for draw in extra]
+    trained = fit_on_sets([as_tensors(draw_split(draws, draw)[0]) for draw in extra], sweep, torch_params)
+    models.update(zip(extra, trained, strict=True))
+    return {draw: {name: models[draw][name] for name in torch_models} for draw in sorted(models)}
+
+
+def fit_on_sets(
+    train_sets: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    sweep: SweepParams,
+    torch_params: TorchParams,
+    bias: bool = True,
+) -> list[dict[str, TrainedModule]]:
+    """The sweep trained on each training set (features, labels), all sets in ONE batched model.
+
+    Sets × configurations × seeds × restarts train together (any depth grouped as
+    :func:`fit_torch_sweep` groups them; every set must hold the same number of points); each
+    seed keeps its restart of lowest final training loss. Per set ``{"torch-<widths>": one member
+    per seed}``; each model carries its kept members' loss history; the batch's time is shared
+    equally. ``bias=False`` trains networks without biases (:class:`MLPEnsemble`).
+    """
     features = torch.stack([features for features, _ in train_sets], dim=1)
     labels = torch.stack([labels for _, labels in train_sets], dim=1)
     n_classes = int(labels.max()) + 1
-    for draw in extra:
-        models[draw] = {}
+    models: list[dict[str, TrainedModule]] = [{} for _ in train_sets]
     for architectures in _by_depth(sweep.architectures):
-        batched = _train_draws_as_one_batch(architectures, len(extra), features, labels, sweep, torch_params)
+        batched = _train_draws_as_one_batch(
+            architectures, len(train_sets), features, labels, sweep, torch_params, bias
+        )
         losses = batched.trained_history.loss
-        per_draw = len(architectures) * len(sweep.seeds) * torch_params.restarts
-        for position, draw in enumerate(extra):
+        per_set = len(architectures) * len(sweep.seeds) * torch_params.restarts
+        for position in range(len(train_sets)):
             for index, widths in enumerate(architectures):
-                kept = position * per_draw + kept_member_indices(
-                    losses[-1, position * per_draw : (position + 1) * per_draw],
+                kept = position * per_set + kept_member_indices(
+                    losses[-1, position * per_set : (position + 1) * per_set],
                     index,
                     len(sweep.seeds),
                     torch_params.restarts,
                 )
                 members = batched.replace(module=batched.module.ensemble)
-                models[draw][model_name("torch", widths)] = _configuration_model(
+                models[position][model_name("torch", widths)] = _configuration_model(
                     batched,
                     members,
                     kept,
@@ -275,9 +299,12 @@ def fit_torch_draws(
                     n_classes,
                     sweep,
                     torch_params,
-                    len(extra) * len(architectures),
+                    len(train_sets) * len(architectures),
                 )
-    return {draw: {name: models[draw][name] for name in torch_models} for draw in sorted(models)}
+    return [
+        {model_name("torch", widths): trained[model_name("torch", widths)] for widths in sweep.architectures}
+        for trained in models
+    ]
 
 
 def _train_draws_as_one_batch(
@@ -287,6 +314,7 @@ def _train_draws_as_one_batch(
     labels: torch.Tensor,
     sweep: SweepParams,
     torch_params: TorchParams,
+    bias: bool = True,
 ) -> TrainedModule:
     """Train draws × architectures (one depth) × seeds × restarts as one ensemble.
 
@@ -311,6 +339,7 @@ def _train_draws_as_one_batch(
         activation=sweep.activation,
         seeds=[seed for _ in range(n_draws) for _, seed in per_draw],
         member_draws=member_draws,
+        bias=bias,
     )
     loss = functools.partial(draw_cross_entropy, torch.tensor(member_draws))
     what = f"{n_draws} more draws x {len(architectures)} configurations"

@@ -10,12 +10,14 @@ from sklearn.model_selection import train_test_split
 
 from dlpipeline.data.digits import LABEL_COLUMN, load_digits_table
 from dlpipeline.data.sequences import adding_problem, forecast_windows, mackey_glass, sine_waves
+from dlpipeline.data.surnames import load_surnames
 from dlpipeline.data.text import load_first_names
 from dlpipeline.pipelines.sequence.params import (
     AddingDataParams,
     DigitsRowsDataParams,
     ForecastDataParams,
     GenerateDataParams,
+    NamesDataParams,
     TextDataParams,
 )
 
@@ -125,3 +127,35 @@ def split_names(names: pd.DataFrame, data: TextDataParams) -> tuple[pd.DataFrame
     """A random train / test split of the names (the vocabulary comes from the training part)."""
     train, test = train_test_split(names, test_size=data.test_size, random_state=data.random_state)
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+# --- many-to-one text: the language of a surname ----------------------------------------
+
+
+def load_names_by_language(data: NamesDataParams) -> pd.DataFrame:
+    """``max_per_language`` surnames of each language (a sample seeded by ``random_state``), by language.
+
+    Names found in two of the locales are gone already (see
+    :func:`~dlpipeline.data.surnames.load_surnames`); a language with fewer names keeps them all.
+    """
+    names = load_surnames(data.locales)
+    kept = [
+        group.sample(n=min(len(group), data.max_per_language), random_state=data.random_state)
+        for _, group in names.groupby("language", sort=False)
+    ]
+    return pd.concat(kept).sort_values(["language", "name"]).reset_index(drop=True)
+
+
+def split_names_by_language(names: pd.DataFrame, data: NamesDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``n_draws`` stratified train / test splits, split ``d`` from ``random_state + d`` (column ``draw``)."""
+    splits = [
+        train_test_split(
+            names, test_size=data.test_size, random_state=data.random_state + draw, stratify=names["language"]
+        )
+        for draw in range(data.n_draws)
+    ]
+    train, test = (
+        pd.concat([with_draw(split[part], draw) for draw, split in enumerate(splits)], ignore_index=True)
+        for part in (0, 1)
+    )
+    return train, test

@@ -11,6 +11,8 @@ EVIDENCE = Evidence(
         "sequence_results": "sequence.results_table",
         "sequence_units": "sequence.claim_units",
         "sequence_steps": "sequence.sequential_steps",
+        "names_units": "sequence.names.units",
+        "names_results": "sequence.names.results",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -21,5 +23,6 @@ EVIDENCE = Evidence(
         "generated": "sequence.generate.generated_plot",
         "text_test_curves": "sequence.text.test_curves_plot",
         "sequential_steps": "sequence.sequential_steps_plot",
+        "names_confusion": "sequence.names.confusion_plot",
     },
 )

@@ -150,6 +150,52 @@ class TextSamplingParams(StrictParams):
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
+class NamesDataParams(StrictParams):
+    """Surnames by language from faker's per-locale lists (``sequence.names.data``)."""
+
+    locales: dict[str, str] = Field(min_length=2, description="language -> faker locale of its surnames")
+    max_per_language: int = Field(
+        default=300, ge=2, description="names kept per language (a seeded sample), so every class is as large"
+    )
+    test_size: float = Field(default=0.2, gt=0, lt=1, description="share of each language held out")
+    max_len: int = Field(default=16, ge=1, le=64, description="steps per name: longer names are cut")
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_draws: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="stratified splits, each from random_state + draw; seed i trains and is tested on split "
+        "i mod n_draws, so more splits cost no more models",
+    )
+
+    @model_validator(mode="after")
+    def _one_locale_per_language(self) -> "NamesDataParams":
+        if len(set(self.locales.values())) < len(self.locales):
+            raise ValueError(f"locales {self.locales} name a locale twice: each language needs its own")
+        return self
+
+
+class NamesControlParams(StrictParams):
+    """The claim's control: a cell trained on names with shuffled characters (``sequence.names.control``)."""
+
+    cell: ModelName = Field(default="rnn", description="sized, seeded and trained as in sequence.names.model")
+
+
+class NgramParams(StrictParams):
+    """The baseline: logistic regression on counted character n-grams (``sequence.names.baseline``)."""
+
+    max_n: int = Field(default=3, ge=1, le=6, description="n-grams of 1 to max_n characters")
+    inverse_l2: float = Field(default=1.0, gt=0, description="scikit-learn's C (its default 1)")
+    max_iter: int = Field(default=1000, ge=10)
+
+
+class NamesShownParams(StrictParams):
+    """How many classified names each model's outputs show (``sequence.names.shown``)."""
+
+    n_outputs: int = Field(default=5, ge=1, le=100, description="test names shown with their label per cell")
+    n_wrong: int = Field(default=20, ge=1, le=1000, description="misclassified test names listed per model")
+
+
 class DerivedUnitRow(StrictParams):
     """A row of the units table computed per unit from a task's cells (``sequence.units.derived``).
 

@@ -6,10 +6,11 @@ task turns its tables into tensors (``tensors``); the one training node every ta
 (:func:`~dlpipeline.pipelines.sequence.training.train_models`) writes its trained models to
 ``sequence.<task>.models`` (one file, ``data/06_models/sequence/<task>.pt``), which every
 analysis, plot and report node reads.
-The results of every task meet in ``sequence.results_table`` and ``sequence.metrics``, and
-every trained model's unit row (with its baseline on the same test set) in
+The results of every task but ``names`` meet in ``sequence.results_table`` and
+``sequence.metrics``, and every trained model's unit row (with its baseline on the same test set) in
 ``sequence.claim_units``, the table the claims read; ``sequence.sequential_steps`` counts the
-steps a forward pass runs one after another, per cell and length (no training).
+steps a forward pass runs one after another, per cell and length (no training). The surname
+task (``sequence.names``) writes its own results and units tables, so it runs and is judged alone.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -20,6 +21,7 @@ from dlpipeline.pipelines.sequence import (
     digits_rows,
     forecast,
     generate,
+    names,
     parallelism,
     report,
     search,
@@ -164,8 +166,47 @@ def text_pipeline() -> Pipeline:
     return _task("text", data_nodes, tensors, analyses, child_runs)
 
 
+def names_pipeline() -> Pipeline:
+    """Many-to-one text: the language of a surname, per cell, beside a character n-gram classifier.
+
+    Its tables are its own (``sequence.names.results``, ``.units``), not rows of the shared
+    ones, so the task runs and is reported alone (``--namespaces sequence.names``).
+    """
+    data_nodes = [
+        step(data.load_names_by_language, "params:data", "surnames"),
+        step(data.split_names_by_language, ["surnames", "params:data"], ["train", "test"]),
+    ]
+    control_training = ["shuffled_tensors", "control_model", "params:train", "params:executor"]
+    control_predictions = ["control_models", "shuffled_test", "params:data"]
+    shown = ["predictions", "ngram_predictions", "params:data", "params:shown"]
+    analyses = [
+        step(names.shuffle_names, ["train", "test", "params:data"], ["shuffled_train", "shuffled_test"]),
+        step(names.shuffled_tasks, ["shuffled_train", "shuffled_test", "params:data"], "shuffled_tensors"),
+        step(names.control_model, ["params:model", "params:control"], "control_model"),
+        step(training.train_models, control_training, "control_models", name="train_control"),
+        step(names.model_predictions, ["models", "test", "params:data"], "predictions"),
+        step(names.model_predictions, control_predictions, "control_predictions", name="control_predictions"),
+        step(names.ngram_predictions, ["train", "test", "params:baseline"], "ngram_predictions"),
+        step(names.names_scores, ["predictions", "control_predictions", "ngram_predictions"], "scores"),
+        step(names.names_units, ["scores", "params:data"], "units"),
+        step(names.names_results, "scores", "results"),
+        step(names.plot_confusion, ["predictions", "scores", "params:data"], "confusion_plot"),
+        step(names.wrong_names, ["predictions", "ngram_predictions", "params:shown"], "wrong"),
+        step(names.names_outputs, shown, "outputs"),
+    ]
+    tensors = step(names.names_tasks, ["train", "test", "params:data"], "tensors", name="tensors")
+    child_inputs = ["models", "control_models", "predictions", "control_predictions", "ngram_predictions"]
+    child_runs = step(
+        names.names_child_runs, [*child_inputs, "scores"], "child_runs", name="build_child_runs"
+    )
+    return _task("names", data_nodes, tensors, analyses, child_runs)
+
+
 def create_pipeline() -> Pipeline:
-    """The five tasks, then the results table, the units table and DVC metrics across them."""
+    """The tasks, then the results table, the units table and DVC metrics across the first five.
+
+    The surname task keeps its own tables (see :func:`names_pipeline`).
+    """
     summary = Pipeline(
         [
             step(report.results_table, TASK_ROWS, "results_table"),
@@ -183,5 +224,6 @@ def create_pipeline() -> Pipeline:
         forecast_pipeline(),
         generate_pipeline(),
         text_pipeline(),
+        names_pipeline(),
     ]
     return sum(tasks, Pipeline([])) + summary

@@ -20,6 +20,8 @@ PATTERNS = {
     "forecast": "many-to-many",
     "generate": "one-to-many",
     "text": "many-to-many",
+    "names": "many-to-one",
+    "names-shuffled": "many-to-one",
 }
 
 
@@ -118,7 +120,7 @@ def _task_headline(rows: pd.DataFrame) -> dict[str, float]:
 
 def build_child_runs(models: TrainedModels) -> list[ChildRun]:
     """One MLflow child run per (task, model, length, seed): params, metrics, histories, loss plot."""
-    return [_child_run(label, trained) for label, trained in models.items()]
+    return [child_run_of(label, trained) for label, trained in models.items()]
 
 
 def build_text_child_runs(models: TrainedModels, samples: pd.DataFrame) -> list[ChildRun]:
@@ -132,11 +134,11 @@ def build_text_child_runs(models: TrainedModels, samples: pd.DataFrame) -> list[
             "samples_in_training": float(written["in_training"].mean()),
         }
         texts = {"samples.txt": "\n".join(written["text"]) + "\n"}
-        runs.append(_child_run(label, trained, extra, texts))
+        runs.append(child_run_of(label, trained, extra, texts))
     return runs
 
 
-def _child_run(
+def child_run_of(
     label: str,
     trained: SequenceModel,
     extra_metrics: dict[str, float] | None = None,

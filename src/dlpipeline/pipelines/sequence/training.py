@@ -84,6 +84,8 @@ class TaskTensors:
     """A language model's vocabulary (text only): it travels with the models trained on it."""
     draw: int = 0
     """Which data draw the tensors hold (tasks whose data is generated draw it several times)."""
+    padded: bool = False
+    """Whether the features carry the validity mask last though the targets do not (padded classes)."""
 
     @property
     def metric(self) -> str:
@@ -97,8 +99,8 @@ class TaskTensors:
 
     @property
     def masked(self) -> bool:
-        """Whether features and targets carry the validity mask as their last channel."""
-        return self.kind == "masked_regression"
+        """Whether the features end in the validity mask channel (in a masked regression, the targets too)."""
+        return self.kind == "masked_regression" or self.padded
 
     @property
     def shape(self) -> SequenceShape:
