@@ -20,6 +20,7 @@ import dlpipeline  # noqa: F401, I001
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -52,6 +53,10 @@ from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.models.sequence import SequenceShape, build_model
 from dlpipeline.pipelines.cnn import data as cnn_data
 from dlpipeline.pipelines.cnn import train as cnn_train
+from dlpipeline import search as search_module
+from dlpipeline.executor import IN_THIS_PROCESS
+from dlpipeline.pipelines.cnn import params as cnn_params
+from dlpipeline.pipelines.cnn import search as cnn_search
 from dlpipeline.pipelines.cnn.params import ExperimentParams, ImageDataParams, TrainingParams
 from dlpipeline.pipelines.mlp import data as mlp_data
 from dlpipeline.pipelines.mlp import evaluate as mlp_evaluate
@@ -60,7 +65,14 @@ from dlpipeline.pipelines.mlp.params import SweepParams, TorchParams, ToyDataPar
 from dlpipeline.pipelines.sequence import data as sequence_data
 from dlpipeline.pipelines.sequence.params import AddingDataParams, ModelParams
 from dlpipeline.threads import resolve_threads
-from dlpipeline.training import TrainConfig, fit, resolve_device, seed_everything, torch_threads
+from dlpipeline.training import (
+    TrainConfig,
+    fit,
+    resolve_device,
+    seed_everything,
+    torch_threads,
+    with_fixed_threads,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GOAL_RATIO = 1.0
@@ -428,6 +440,95 @@ def cnn(repeats: int, smoke: bool) -> list[Row]:
     ]
 
 
+# --- search -----------------------------------------------------------------------------
+
+SEARCH_SPACE = {
+    "learning_rate": {"type": "log-float", "low": 0.001, "high": 0.01},
+    "dropout": {"type": "float", "low": 0.0, "high": 0.5},
+}
+SEARCH_GRID = {"learning_rate": (0.001, 0.003, 0.01), "dropout": (0.0, 0.25, 0.5)}
+"""The grid a user would run instead: the same ranges, three values each (9 trainings)."""
+
+
+def search(repeats: int, smoke: bool) -> list[Row]:
+    """The CNN's Optuna search against a grid over the same ranges, at the same number of trained epochs.
+
+    Both train the baseline CNN (one seed, no augmentation) with the pipeline's trial function;
+    the grid trains every point for every epoch, the search draws trials (TPE, median pruning)
+    until it has trained as many epochs in all. Best validation accuracy and wall time of each.
+    """
+    del repeats  # a whole study: timed once
+    parameters = base_parameters("cnn", smoke)
+    data = ImageDataParams.model_validate(parameters["data"])
+    experiments = ExperimentParams.model_validate(parameters["experiments"])
+    training = TrainingParams.model_validate({**parameters["training"], "augment": "none"})
+    train_images, val_images, _ = cnn_data.split_images(cnn_data.load_images(data), data)
+    shared = cnn_search.SearchData(
+        cnn_train.training_data(train_images, val_images, training),
+        experiments,
+        training.model_copy(update={"train": with_fixed_threads(training.train)}),
+        (experiments.first_seed,),
+    )
+    grid_points = [
+        dict(zip(SEARCH_GRID, values, strict=True)) for values in itertools.product(*SEARCH_GRID.values())
+    ]
+    budget = len(grid_points) * training.train.epochs
+    cnn_search.train_trial(shared, search_task(0, grid_points[0]))  # torch's start-up, untimed
+    started = time.perf_counter()
+    grid = [cnn_search.train_trial(shared, search_task(n, point)) for n, point in enumerate(grid_points)]
+    grid_s = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as scratch:
+        params = cnn_params.SearchParams.model_validate(
+            {"storage": f"{scratch}/search.db", "space": SEARCH_SPACE, "trials": 0}
+        )
+        started = time.perf_counter()
+        study, _ = search_module.run_study(
+            cnn_search.train_trial,
+            shared,
+            params.model_copy(update={"trials": 10_000}),
+            IN_THIS_PROCESS,
+            enough=lambda finished: trained_epochs(finished) >= budget,
+        )
+        search_s = time.perf_counter() - started
+        finished = search_module.finished_trials(study)
+        best_search = max(trial.value for trial in finished if trial.value is not None)
+        pruned = sum(trial.state.name == "PRUNED" for trial in finished)
+        epochs = trained_epochs(finished)
+    best_grid = max(outcome.value for outcome in grid)
+    return [
+        {
+            "workload": "search",
+            "configuration": f"baseline cnn, 1 seed, augment none, {training.train.epochs} epochs a trial, "
+            f"space {SEARCH_SPACE}",
+            "ours_s": round(search_s, 3),
+            "peer": f"grid {SEARCH_GRID} ({len(grid_points)} trainings)",
+            "peer_s": round(grid_s, 3),
+            "ratio": round(search_s / grid_s, 3),
+            "quality_ok": best_search >= best_grid,
+            "quality": {
+                "metric": "best validation accuracy (last epoch) at the same number of trained epochs",
+                "ours": {
+                    "val_accuracy": round(best_search, 4),
+                    "trials": len(finished),
+                    "pruned": pruned,
+                    "epochs": epochs,
+                },
+                "peer": {"val_accuracy": round(best_grid, 4), "trials": len(grid), "epochs": budget},
+            },
+        }
+    ]
+
+
+def trained_epochs(trials: list[Any]) -> int:
+    """Epochs the trials trained in all (a pruned trial counts the epochs it ran)."""
+    return sum(len(trial.intermediate_values) for trial in trials)
+
+
+def search_task(number: int, values: dict[str, float]) -> search_module.TrialTask:
+    """A grid point as a trial that is never pruned (no finished trials to compare with)."""
+    return search_module.TrialTask(number, values, "val_accuracy", "maximize", search_module.PruningParams())
+
+
 # --- sequence ---------------------------------------------------------------------------
 
 SEQUENCE_LENGTH, SEQUENCE_TARGET_MSE, SEQUENCE_MAX_EPOCHS = 100, 0.01, 40
@@ -686,6 +787,7 @@ WORKLOADS: dict[str, Callable[[int, bool], list[Row]]] = {
     "cnn": cnn,
     "sequence": sequence,
     "overhead": overhead,
+    "search": search,
     "suite": suite,
 }
 

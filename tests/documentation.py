@@ -19,7 +19,8 @@ INLINE_CODE = re.compile(r"`([^`]+)`")
 HEADING = re.compile(r"^(#{1,6}) (.+)$", flags=re.MULTILINE)
 LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)\)")
 URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", flags=re.IGNORECASE)
-PLACEHOLDER = re.compile(r"<[^>]*>|\.\.\.|…")
+PLACEHOLDER = re.compile(r"<[^>]*>|\.\.\.|…|\$\(")
+"""A value the reader fills in: ``<name>``, ``...``, or a shell substitution ``$(command)``."""
 
 
 def documentation_pages() -> list[Path]:

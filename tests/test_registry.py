@@ -19,7 +19,7 @@ import torch
 from mlflow.tracking import MlflowClient
 from tests.documentation import section
 from tests.helpers import kedro_cli
-from tests.tracking import experiment_runs, tracking_client
+from tests.tracking import configuration_runs, experiment_runs, tracking_client
 from tests.trust.runs import run_statuses
 
 from dlpipeline.datasets import ModelDataset
@@ -86,7 +86,7 @@ def saved_models(project: Path, pipeline: str) -> dict:
 @pytest.fixture(scope="module")
 def logged(client: MlflowClient) -> dict[str, mlflow.pyfunc.PyFuncModel]:
     """Each child run's logged model, loaded as MLflow loads it, by run name."""
-    children = experiment_runs(client)["children"]
+    children = configuration_runs(client)
     models = {}
     with tracking_at(client.tracking_uri):
         for run in children:
@@ -136,7 +136,7 @@ def test_the_champion_is_the_best_configuration_by_validation_accuracy(client, p
     name = f"dlpipeline-{pipeline}"
     champion = client.get_model_version_by_alias(name, CHAMPION_ALIAS)
     assert client.get_registered_model(name).tags[PROJECT_TAG] == "dlpipeline"
-    children = {run.info.run_name: run for run in experiment_runs(client)["children"]}
+    children = {run.info.run_name: run for run in configuration_runs(client)}
     best = max(run.data.metrics["val_accuracy"] for run in children.values())
     chosen = children[champion.tags[CONFIGURATION_TAG]]
     assert chosen.data.metrics["val_accuracy"] == best

@@ -43,6 +43,11 @@ MACHINE_METRICS = frozenset({"train_seconds", "cpu_seconds"})
 """Child-run metrics that measure the machine, not the training."""
 
 
+def configuration_runs(client: MlflowClient) -> list[Run]:
+    """The child runs of a pipeline's configurations: those a study logs name their ``study``."""
+    return [run for run in experiment_runs(client)["children"] if "study" not in run.data.params]
+
+
 def runs(project: Path) -> list[tuple[str, str, str | None]]:
     """Every MLflow run of the project's store as ``(run id, status, parent run id)``, oldest first."""
     with sqlite3.connect(project / "mlflow.db") as connection:

@@ -5,13 +5,16 @@ annotates it with, before any node runs: a wrong value stops the run with a mess
 naming the key and the rule it broke.
 """
 
-from typing import Literal, Self
+from collections.abc import Callable, Mapping
+from typing import ClassVar, Literal, Self
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
+from dlpipeline import search_space
 from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
 from dlpipeline.models.cnn import PoolingName
 from dlpipeline.pipelines.common import RegistryParams, SeedParams, StrictParams
+from dlpipeline.records import ParamValue
 from dlpipeline.training import MAX_SEED, TrainConfig
 
 MAX_SEEDS = 100
@@ -162,6 +165,45 @@ class ReportParams(StrictParams):
     example_index: int = Field(default=0, ge=0, description="test image whose feature maps are drawn")
     max_channels: int = Field(default=8, ge=1, le=64, description="feature maps drawn per stage")
     max_misclassified: int = Field(default=24, ge=1, le=200)
+
+
+def _architecture_check(name: str) -> Callable[[ParamValue], object]:
+    """A check that the baseline architecture accepts ``value`` for ``name``."""
+    return lambda value: Architecture.model_validate({name: value})
+
+
+def _training_check(name: str) -> Callable[[ParamValue], object]:
+    """A check that the shared training loop accepts ``value`` for ``name``."""
+    return lambda value: TrainConfig.model_validate({name: value})
+
+
+class SearchParams(search_space.SearchParams):
+    """A hyperparameter search over the baseline network and its training (``cnn.search``).
+
+    Each trial trains the baseline architecture (``cnn.experiments.baseline``) with the drawn
+    changes, on ``cnn.training`` with the drawn changes, for ``n_seeds`` seeds from
+    ``cnn.experiments.first_seed``; ``metric`` is measured on the validation split after every
+    epoch (mean over the seeds).
+    """
+
+    TUNABLE: ClassVar[Mapping[str, search_space.Tunable]] = {
+        **{
+            name: search_space.Tunable(f"cnn.experiments.baseline.{name}", _architecture_check(name))
+            for name in ("dropout", "dense_units", "kernel_size", "pooling")
+        },
+        **{
+            name: search_space.Tunable(f"cnn.training.train.{name}", _training_check(name))
+            for name in ("learning_rate", "weight_decay", "batch_size")
+        },
+    }
+    METRICS: ClassVar[Mapping[str, search_space.Direction]] = {
+        "val_accuracy": "maximize",
+        "val_loss": "minimize",
+    }
+
+    metric: str = "val_accuracy"
+    storage: str = "data/07_model_output/cnn/search.db"
+    study_name: str = "cnn"
 
 
 class PerturbationParams(StrictParams):

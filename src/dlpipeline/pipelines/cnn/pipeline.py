@@ -11,13 +11,17 @@ from dlpipeline.pipelines.cnn import (
     plots,
     report,
     saliency,
+    search,
     train,
 )
 from dlpipeline.pipelines.wiring import step
 
 
 def create_pipeline() -> Pipeline:
-    """Images → every configuration × seed → evaluation → report, under the ``cnn`` namespace."""
+    """Images → every configuration × seed → evaluation → report, under the ``cnn`` namespace.
+
+    The search (tag ``search``) trains only when ``cnn.search.trials`` asks for trials.
+    """
     data_nodes = Pipeline(
         [
             step(data.load_images, "params:data", "images"),
@@ -53,6 +57,7 @@ def create_pipeline() -> Pipeline:
             ),
             step(report.plot_experiments, "results", "experiments_plot"),
             step(report.plot_learning_curves, "results", "learning_curves_plot"),
+            step(report.featured_curve_table, ["results", "params:experiments"], "featured_curves"),
             step(report.build_child_runs, ["results", "test_images", "params:data"], "child_runs"),
             step(report.champion, ["child_runs", "results", "params:registry"], "champion"),
             step(plots.plot_confusion_matrix, featured, "confusion_matrix_plot"),
@@ -63,7 +68,15 @@ def create_pipeline() -> Pipeline:
         tags="train",
     )
     return Pipeline(
-        [data_nodes, train_nodes, report_nodes, perturbation_study(), saliency_study(), permutation_study()],
+        [
+            data_nodes,
+            train_nodes,
+            report_nodes,
+            perturbation_study(),
+            saliency_study(),
+            permutation_study(),
+            search_study(),
+        ],
         namespace="cnn",
     )
 
@@ -141,4 +154,28 @@ def permutation_study() -> Pipeline:
         inputs={"models", "train_images", "val_images", "test_images"},
         parameters={"params:experiments", "params:training", "params:permutation", "params:executor"},
         tags="train",
+    )
+
+
+def search_study() -> Pipeline:
+    """The hyperparameter search (``cnn.search``): not a DVC stage's node (no ``train`` tag).
+
+    It trains only when ``cnn.search.trials`` asks for trials.
+    """
+    return Pipeline(
+        [
+            step(
+                search.search_hyperparameters,
+                [
+                    "train_images",
+                    "val_images",
+                    "params:experiments",
+                    "params:training",
+                    "params:search",
+                    "params:executor",
+                ],
+                ["search_trials", "search_best", "search_child_runs"],
+            )
+        ],
+        tags="search",
     )

@@ -114,6 +114,23 @@ def experiment_metrics(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     return {"test_accuracy": {str(name): float(value) for name, value in by_configuration.items()}}
 
 
+def featured_curve_table(results: list[EnsembleAccuracy], experiments: ExperimentParams) -> pd.DataFrame:
+    """The featured configuration's per-epoch curves (mean over seeds): one row per epoch.
+
+    One configuration, so that ``dvc plots diff`` draws one line per experiment and column.
+    """
+    (featured,) = [result for result in results if result.name == experiments.featured]
+    history = featured.history
+    return pd.DataFrame(
+        {
+            "epoch": range(1, history.epochs + 1),
+            "train_loss": history.loss.mean(dim=1).numpy().round(6),
+            "val_loss": history.of("val_loss").mean(dim=1).numpy().round(6),
+            "val_accuracy": history.of("val_accuracy").mean(dim=1).numpy().round(6),
+        }
+    )
+
+
 def plot_experiments(results: list[EnsembleAccuracy]) -> Figure:
     """Train, validation and test accuracy of every configuration and seed, side by side."""
     categories = [f"{result.name}\n{result.spec.n_params:,} params" for result in results]

@@ -10,6 +10,7 @@ task of :mod:`dlpipeline.executor`: trained here, or on a Dask cluster (``cnn.ex
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,8 +107,15 @@ def training_data(
     return TrainingData(*training_tensors(train_images, training), *as_tensors(*table_to_images(val_images)))
 
 
-def train_ensemble(data: TrainingData, task: ConfigurationTask) -> TrainedModule:
+def train_ensemble(
+    data: TrainingData,
+    task: ConfigurationTask,
+    watch: Callable[[EpochEvaluator], EpochEvaluator] | None = None,
+) -> TrainedModule:
     """Train one configuration for all its seeds as one batched ensemble with the shared loop.
+
+    ``watch``, if given, wraps the validation evaluator (a search follows each epoch with it,
+    and may stop the training from there); it changes nothing the training computes.
 
     The global seed is set to the first seed before the ensemble exists (dropout masks start
     alike in every configuration), its members' initial weights are seeded per member and
@@ -117,6 +125,7 @@ def train_ensemble(data: TrainingData, task: ConfigurationTask) -> TrainedModule
     in_shape = tuple(data.features.shape[1:])
     spec = network_spec(task.architecture, in_shape, int(data.targets.max()) + 1)
     device = resolve_device(task.train.device)
+    evaluate = _validation(data.val_features.to(device), data.val_targets.to(device))
     return train_configuration(
         functools.partial(TrainedModule.build, ConvNetEnsemble, spec=spec, seeds=list(task.seeds)),
         data.features,
@@ -125,7 +134,7 @@ def train_ensemble(data: TrainingData, task: ConfigurationTask) -> TrainedModule
         task.train,
         task.seeds,
         task.name,
-        evaluate_epoch=_validation(data.val_features.to(device), data.val_targets.to(device)),
+        evaluate_epoch=evaluate if watch is None else watch(evaluate),
         members=len(task.seeds),
         settings={"augment": task.augment},
     )

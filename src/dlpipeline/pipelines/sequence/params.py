@@ -5,12 +5,15 @@ sections; Kedro validates every ``params:sequence.<task>.<section>`` input again
 model its node annotates it with, before any node runs.
 """
 
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
+from dlpipeline import search_space
 from dlpipeline.pipelines.common import SeedParams, StrictParams
-from dlpipeline.training import MAX_SEED
+from dlpipeline.records import ParamValue
+from dlpipeline.training import MAX_SEED, TrainConfig
 
 ModelName = Literal["rnn", "lstm", "gru", "transformer"]
 """The models :func:`dlpipeline.models.sequence.build_model` builds (not imported: data nodes read these
@@ -239,3 +242,41 @@ class ParallelismParams(StrictParams):
         if self.hidden_size % self.n_heads:
             raise ValueError(f"hidden_size {self.hidden_size} is not divisible by n_heads {self.n_heads}")
         return self
+
+
+def _training_check(name: str) -> Callable[[ParamValue], object]:
+    """A check that the shared training loop accepts ``value`` for ``name``."""
+    return lambda value: TrainConfig.model_validate({name: value})
+
+
+def _width_check(value: ParamValue) -> object:
+    """A check that a model may have ``value`` hidden units."""
+    return ModelParams.model_validate({"cells": ["lstm"], "hidden_size": value})
+
+
+class AddingSearchParams(search_space.SearchParams):
+    """A hyperparameter search of one cell on the adding problem (``sequence.adding.search``).
+
+    Each trial trains ``cell`` at length ``seq_len`` (the longest when null) on the first data
+    draw's training sequences less the last ``val_share`` of them, which it is validated on
+    after every epoch (``val_loss``: their MSE); the test sequences are never seen.
+    """
+
+    TUNABLE: ClassVar[Mapping[str, search_space.Tunable]] = {
+        **{
+            name: search_space.Tunable(f"sequence.adding.train.{name}", _training_check(name))
+            for name in ("learning_rate", "weight_decay", "batch_size", "max_grad_norm")
+        },
+        "hidden_size": search_space.Tunable("sequence.adding.model.hidden_size", _width_check),
+    }
+    METRICS: ClassVar[Mapping[str, search_space.Direction]] = {"val_loss": "minimize"}
+
+    metric: str = "val_loss"
+    n_seeds: int = Field(default=1, ge=1, le=1, description="one seed: a sequence model is one network")
+    storage: str = "data/07_model_output/sequence/adding_search.db"
+    study_name: str = "sequence-adding"
+    cell: ModelName = "lstm"
+    seq_len: int | None = Field(
+        default=None, ge=2, description="a length of adding.data.seq_lens; null = longest"
+    )
+    val_share: float = Field(default=0.2, gt=0, lt=1, description="last share of the training sequences")

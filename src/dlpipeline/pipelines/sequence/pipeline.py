@@ -24,6 +24,7 @@ from dlpipeline.pipelines.sequence import (
     names,
     parallelism,
     report,
+    search,
     text,
     training,
     units,
@@ -81,7 +82,20 @@ def adding_pipeline() -> Pipeline:
         step(adding.adding_units, ["models", "train", "test"], "units", name="units"),
     ]
     tensors = step(adding.adding_tasks, ["train", "test"], "tensors", name="tensors")
-    return _task("adding", data_nodes, tensors, analyses)
+    # Not a DVC stage's node (no `train` tag): a search is asked for, with adding.search.trials
+    search_nodes = Pipeline(
+        [
+            step(
+                search.search_adding,
+                ["train", "params:model", "params:train", "params:search", "params:executor"],
+                ["search_trials", "search_best", "search_child_runs"],
+            )
+        ],
+        tags="search",
+        namespace="sequence.adding",
+        parameters={"params:executor": f"params:{EXECUTOR}"},
+    )
+    return _task("adding", data_nodes, tensors, analyses) + search_nodes
 
 
 def digits_rows_pipeline() -> Pipeline:
