@@ -71,8 +71,8 @@ def test_sign_noise_moves_every_pixel_by_epsilon_unless_clipped_and_each_seed_dr
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"epsilons": [0.1, 0.05]}, "increasing values in \\[0, 1\\]"),
-        ({"epsilons": [0.0, 1.5]}, "increasing values in \\[0, 1\\]"),
+        ({"epsilons": [0.1, 0.05]}, "must be increasing"),
+        ({"epsilons": [0.0, 1.5]}, "less than or equal to 1"),
         ({"pgd_steps": 0}, "greater than or equal to 1"),
         ({"configurations": []}, "at least 1 item"),
     ],

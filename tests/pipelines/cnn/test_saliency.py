@@ -65,7 +65,8 @@ def test_blanking_the_one_pixel_a_model_reads_first_costs_everything_at_once():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"deletion_fractions": [0.5, 0.1]}, "increasing shares in \\[0, 1\\]"),
+        ({"deletion_fractions": [0.5, 0.1]}, "must be increasing"),
+        ({"deletion_fractions": [0.0, -0.1]}, "greater than or equal to 0"),
         ({"deletion_fractions": [0.0]}, "at least 2 items"),
         ({"configurations": []}, "at least 1 item"),
     ],

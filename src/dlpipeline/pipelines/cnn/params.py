@@ -6,9 +6,9 @@ naming the key and the rule it broke.
 """
 
 from collections.abc import Callable, Mapping
-from typing import ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import Field, PositiveInt, field_validator, model_validator
+from pydantic import AfterValidator, Field, PositiveInt, model_validator
 
 from dlpipeline import search_space
 from dlpipeline.data.digits import N_IMAGE_CLASSES, ImageSourceName
@@ -206,57 +206,53 @@ class SearchParams(search_space.SearchParams):
     study_name: str = "cnn"
 
 
-class PerturbationParams(StrictParams):
+def _increasing(values: list[float]) -> list[float]:
+    """``values`` if each is larger than the one before (a swept setting, drawn left to right)."""
+    if values != sorted(set(values)):
+        raise ValueError(f"must be increasing, without repeats, got {values}")
+    return values
+
+
+IncreasingShares = Annotated[list[Annotated[float, Field(ge=0, le=1)]], AfterValidator(_increasing)]
+"""Shares of the pixel range or of an image's pixels, increasing."""
+
+
+class StudyParams(StrictParams):
+    """A study of the sweep's trained configurations (``cnn.<study>``)."""
+
+    configurations: list[str] = Field(
+        default=["cnn", "mlp"], min_length=1, description="configurations of the sweep the study reads"
+    )
+
+
+class PerturbationParams(StudyParams):
     """The perturbation study (``cnn.perturbation``): accuracy under attack and under noise of size ε.
 
     ε is a share of the pixel range [0, 1]; every ε moves each pixel by at most that much.
     """
 
-    configurations: list[str] = Field(
-        default=["cnn", "mlp"], min_length=1, description="trained configurations of the sweep to perturb"
-    )
-    epsilons: list[float] = Field(
+    epsilons: IncreasingShares = Field(
         default=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3], min_length=1, description="perturbation sizes, in [0, 1]"
     )
     pgd_steps: int = Field(default=10, ge=1, le=1000, description="steps of the stronger attack (PGD)")
     shown_epsilon: float = Field(default=0.1, gt=0, le=1, description="the ε of the adversarial digits drawn")
     shown_images: int = Field(default=8, ge=1, le=64, description="test images drawn clean and attacked")
 
-    @field_validator("epsilons")
-    @classmethod
-    def _sizes_in_the_pixel_range(cls, epsilons: list[float]) -> list[float]:
-        if any(not 0 <= epsilon <= 1 for epsilon in epsilons) or epsilons != sorted(set(epsilons)):
-            raise ValueError(f"epsilons must be increasing values in [0, 1], got {epsilons}")
-        return epsilons
 
-
-class SaliencyParams(StrictParams):
+class SaliencyParams(StudyParams):
     """The interpretability study (``cnn.saliency``): saliency maps, agreement across seeds, deletion."""
 
-    configurations: list[str] = Field(
-        default=["cnn", "mlp"], min_length=1, description="trained configurations of the sweep to explain"
-    )
-    deletion_fractions: list[float] = Field(
+    deletion_fractions: IncreasingShares = Field(
         default=[0.0, 0.05, 0.1, 0.2, 0.3, 0.5],
         min_length=2,
         description="shares of each digit's pixels blanked, most salient first (or at random)",
     )
     shown_images: int = Field(default=8, ge=1, le=64, description="test digits whose maps are drawn")
 
-    @field_validator("deletion_fractions")
-    @classmethod
-    def _shares_in_order(cls, fractions: list[float]) -> list[float]:
-        if any(not 0 <= share <= 1 for share in fractions) or fractions != sorted(set(fractions)):
-            raise ValueError(f"deletion_fractions must be increasing shares in [0, 1], got {fractions}")
-        return fractions
 
-
-class PermutationParams(StrictParams):
+class PermutationParams(StudyParams):
     """The locality study (``cnn.permutation``): configurations retrained on pixel-permuted digits."""
 
-    configurations: list[str] = Field(
-        default=["cnn", "mlp"], min_length=1, description="configurations of the sweep to retrain permuted"
-    )
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="draws the one pixel permutation")
 
 
