@@ -168,13 +168,19 @@ def test_a_parallel_runner_is_refused_up_front_in_one_line(project_copy: Path, r
     assert not (project_copy / "mlflow.db").exists()
 
 
+def files_with_bytes(folder: Path) -> dict[Path, bytes]:
+    """Every file under ``folder`` with its content."""
+    return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
 def test_a_store_that_is_not_a_database_is_named_and_left_as_it_is(project_copy: Path):
     database = project_copy / "mlflow.db"
     database.write_bytes(b"these are not the runs you are looking for\n" * 100)
+    data_before = files_with_bytes(project_copy / "data")  # the committed metrics and curves
     result = kedro_cli("run", "--pipelines", "mlp", "--env", "smoke", cwd=project_copy)
     assert_short_answer(result, 65, "mlflow.db is not an SQLite database", "mv mlflow.db mlflow.db.broken")
     assert database.read_bytes() == b"these are not the runs you are looking for\n" * 100
-    assert not any((project_copy / "data").rglob("*.csv"))
+    assert files_with_bytes(project_copy / "data") == data_before
 
 
 def test_a_damaged_store_is_named_and_left_as_it_is(project_copy: Path):
