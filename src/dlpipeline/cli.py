@@ -23,6 +23,7 @@ Kedro loads this module's ``cli`` group and lets its commands replace the built-
 
 import copy
 import os
+import re
 import signal
 from pathlib import Path
 from types import FrameType
@@ -230,6 +231,42 @@ def _data_validation_error(error: BaseException) -> DataValidationError | None:
 
 
 def _short_validation_message(error: ParameterValidationError) -> str:
-    """Kedro's validation report without pydantic's documentation links."""
+    """Kedro's validation report, one line per mistake: the full key, what is wrong, what was given."""
     lines = [line for line in str(error).splitlines() if "errors.pydantic.dev" not in line]
-    return "\n".join(["Invalid parameters (nothing was run):", *lines[1:]])
+    return "\n".join(["Invalid parameters (nothing was run):", *one_line_per_mistake(lines[1:])])
+
+
+_KEDRO_HEADER = re.compile(
+    r"^- Parameter '(?P<key>[^']+)': Failed to instantiate \w+ for parameter '[^']+': "
+    r"\d+ validation errors? for \w+$"
+)
+_PYDANTIC_MESSAGE = re.compile(
+    r"^ {2}(?:Value error, )?(?P<message>.*?)"
+    r"(?: \[type=[^,\]]+(?:, input_value=(?P<given>.*?))?(?:, input_type=\w+)?\])?$"
+)
+
+
+def one_line_per_mistake(lines: list[str]) -> list[str]:
+    """Kedro's per-parameter header and pydantic's location and message lines, folded into one line each.
+
+    ``- Parameter 'cnn.search': Failed to instantiate …`` then ``space.lr.log-float`` then
+    ``  Value error, log-float needs low > 0, got -1.0 [type=…]`` becomes
+    ``- cnn.search.space.lr.log-float: log-float needs low > 0, got -1.0``. Lines of any other
+    shape are kept as they are.
+    """
+    folded, key, location = [], None, None
+    for line in lines:
+        if header := _KEDRO_HEADER.match(line):
+            key, location = header["key"], None
+        elif key is not None and location is None and line and not line.startswith((" ", "- ")):
+            location = line.strip()
+        elif key is not None and (message := _PYDANTIC_MESSAGE.match(line)):
+            given = message["given"]
+            shown = f" (given: {given})" if given and not given.startswith("{") else ""
+            where = f"{key}.{location}" if location else key  # a whole-block check names no field
+            folded.append(f"- {where}: {message['message']}{shown}")
+            location = None
+        else:
+            key, location = None, None
+            folded.append(line)
+    return folded
