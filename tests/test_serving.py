@@ -10,6 +10,8 @@ Malformed requests get HTTP 400 with a message, and the server keeps answering.
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -44,6 +46,23 @@ def answers(url: str) -> bool:
         return False
 
 
+@contextmanager
+def serving(model_uri: str, folder: Path, env: dict[str, str]) -> Iterator[str]:
+    """``mlflow models serve`` of ``model_uri`` on a free port of 127.0.0.1 until the block ends.
+
+    Yields its URL once it answers; its whole process group is stopped after.
+    """
+    port = free_port()
+    log = folder / "serve.log"
+    process = start_in_background(serve_command(model_uri, port), log, cwd=folder, env=env)
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_until(lambda: answers(url), process, SERVER_START_TIMEOUT_S, "mlflow models serve", log)
+        yield url
+    finally:
+        stop(process)
+
+
 @pytest.fixture(scope="module", params=["cnn", "mlp"])
 def pipeline(request) -> str:
     return request.param
@@ -64,16 +83,9 @@ def server(smoke_run, pipeline, tracking_uri, champion_uri, tmp_path_factory) ->
     """The champion served on a free port of 127.0.0.1; its whole process group is stopped after."""
     project = smoke_run(pipeline)
     folder = tmp_path_factory.mktemp(f"serve_{pipeline}")
-    port = free_port()
-    log = folder / "serve.log"
     env = {**project_env(project), "MLFLOW_TRACKING_URI": tracking_uri, "TMPDIR": str(folder)}
-    process = start_in_background(serve_command(champion_uri, port), log, cwd=folder, env=env)
-    url = f"http://{HOST}:{port}"
-    try:
-        wait_until(lambda: answers(url), process, SERVER_START_TIMEOUT_S, "mlflow models serve", log)
+    with serving(champion_uri, folder, env) as url:
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")

@@ -19,16 +19,11 @@ import requests
 from mlflow.tracking import MlflowClient
 from tests.helpers import project_env, run_command
 from tests.team.servers import (
-    HOST,
     Team,
     as_user,
-    free_port,
-    start_in_background,
-    stop,
     team_project,
-    wait_until,
 )
-from tests.test_serving import SERVER_START_TIMEOUT_S, answers, serve_command
+from tests.test_serving import serving
 
 from dlpipeline.registry import CHAMPION_ALIAS, EX_CONFIG
 
@@ -79,17 +74,9 @@ def alices_champion(team: Team, alices_run: Path, registry_name: str) -> mlflow.
 def served(team: Team, alices_run: Path, registry_name: str, tmp_path_factory) -> Iterator[str]:
     """``mlflow models serve`` of the champion, reading the server with alice's login."""
     folder = tmp_path_factory.mktemp("serve_team")
-    port = free_port()
-    log = folder / "serve.log"
     env = {**project_env(alices_run), "TMPDIR": str(folder), **team.environment("alice")}
-    command = serve_command(f"models:/{registry_name}@{CHAMPION_ALIAS}", port)
-    process = start_in_background(command, log, cwd=folder, env=env)
-    url = f"http://{HOST}:{port}"
-    try:
-        wait_until(lambda: answers(url), process, SERVER_START_TIMEOUT_S, "mlflow models serve", log)
+    with serving(f"models:/{registry_name}@{CHAMPION_ALIAS}", folder, env) as url:
         yield url
-    finally:
-        stop(process)
 
 
 def test_the_champion_served_from_the_team_server_answers_as_in_process(served, alices_champion):

@@ -1,5 +1,7 @@
 """The surname task: padded, masked many-to-one classification per cell, its n-gram baseline and control."""
 
+import functools
+
 import pandas as pd
 import pytest
 import torch
@@ -108,6 +110,7 @@ def test_the_ngram_baseline_reads_endings_and_answers_for_every_test_name_of_eac
     assert (predicted["language"] == predicted["predicted"]).all()  # -nen against -ić is easy
 
 
+@functools.cache  # trained once for every test that reads it
 def trained_tiny() -> tuple[training.TrainedModels, training.TrainedModels, pd.DataFrame, pd.DataFrame]:
     """Two cells and the control trained for two epochs on the tiny splits, two seeds (one per split)."""
     train, test = tiny_split()
@@ -125,13 +128,21 @@ def trained_tiny() -> tuple[training.TrainedModels, training.TrainedModels, pd.D
     return models, control, train, test
 
 
-def test_every_model_and_the_control_pair_with_the_ngram_of_their_own_split():
+@functools.cache
+def scored_tiny() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The tiny models', the control's and the n-gram's test predictions, and their scores."""
     models, control, train, test = trained_tiny()
     _, shuffled_test = names.shuffle_names(train, test, DATA)
     predictions = names.model_predictions(models, test, DATA)
     control_predictions = names.model_predictions(control, shuffled_test, DATA)
     ngram = names.ngram_predictions(train, test, NgramParams())
     scores = names.names_scores(predictions, control_predictions, ngram)
+    return predictions, control_predictions, ngram, scores
+
+
+def test_every_model_and_the_control_pair_with_the_ngram_of_their_own_split():
+    models = trained_tiny()[0]
+    scores = scored_tiny()[-1]
     for label, trained in models.items():
         assert scores.set_index("run").loc[label, "test_accuracy"] == pytest.approx(
             trained.about.test_metrics["test_accuracy"]
@@ -164,12 +175,8 @@ def test_the_names_shown_are_misclassified_ones_and_the_same_few_for_every_cell(
 
 
 def test_each_model_control_and_ngram_fit_is_a_child_run_with_task_cell_and_both_metrics():
-    models, control, train, test = trained_tiny()
-    _, shuffled_test = names.shuffle_names(train, test, DATA)
-    predictions = names.model_predictions(models, test, DATA)
-    control_predictions = names.model_predictions(control, shuffled_test, DATA)
-    ngram = names.ngram_predictions(train, test, NgramParams())
-    scores = names.names_scores(predictions, control_predictions, ngram)
+    models, control, _, _ = trained_tiny()
+    predictions, control_predictions, ngram, scores = scored_tiny()
     runs = names.names_child_runs(models, control, predictions, control_predictions, ngram, scores)
     assert [run.name for run in runs] == [*models, *control, "names-ngram-d0", "names-ngram-d1"]
     for run in runs:
