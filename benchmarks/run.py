@@ -12,7 +12,11 @@ busy torch processes run beside both (``benchmarks/contention.py``). The table i
 ``benchmarks/results.json`` (``--output``): a list with one object per workload with ``workload``,
 ``ours_s``, ``peer``, ``peer_s``, ``ratio`` (= ours_s / peer_s), ``quality_ok`` (ours
 reached at least the peer's quality), ``contended``, ``machine`` (with the ``device``) and
-the quality figures themselves.
+the quality figures themselves. Each training workload also states how far it is from what the
+machine can do (``benchmarks/roofline.py``): ``gflop`` (its floating-point operations, counted
+while it runs once, untimed), ``gflops`` (achieved: ``gflop / ours_s``), ``peak_gflops`` (the best
+float32 matrix-multiply rate measured on the same ``peak_threads``) and ``share_of_peak``;
+rows that time a whole ``kedro run`` or its start-up leave them ``null`` and say why.
 """
 
 # dlpipeline first: it sets OpenMP's wait policy, which torch reads once, when it loads.
@@ -20,6 +24,7 @@ import dlpipeline  # noqa: F401, I001
 
 import argparse
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -40,6 +45,7 @@ import numpy as np
 import torch
 from contention import busy_processes
 from plain_mlp import mlp_node_compute
+from roofline import counted_gflop, matmul_peak_gflops, roofline_fields
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from torch import nn
@@ -128,6 +134,21 @@ def base_parameters(pipeline: str, smoke: bool) -> dict[str, Any]:
     return load_parameters("smoke" if smoke else "base", PROJECT_ROOT)[pipeline]
 
 
+@functools.cache
+def machine_peak_gflops() -> float:
+    """The matrix-multiply peak on the threads the workloads train with (torch's count), measured once."""
+    return matmul_peak_gflops(torch.get_num_threads())
+
+
+def roofline(gflop: float, seconds: float) -> Row:
+    """A workload's roofline fields: its counted operations, achieved rate and share of the machine's peak."""
+    return {**roofline_fields(gflop, seconds, machine_peak_gflops()), "peak_threads": torch.get_num_threads()}
+
+
+NOT_COUNTED: Row = {"gflop": None, "gflops": None, "peak_gflops": None, "share_of_peak": None}
+"""The roofline fields of a workload whose operations are not counted (the row says why)."""
+
+
 # --- mlp_sweep --------------------------------------------------------------------------
 
 
@@ -163,6 +184,7 @@ def mlp_sweep(repeats: int, smoke: bool) -> list[Row]:
         results = mlp_evaluate.evaluate_sweep(fits, {}, train_points, test_points, sweep)
         return {"x".join(map(str, r.hidden_layers)): float(np.median(r.test_accuracy)) for r in results}
 
+    gflop = counted_gflop(ours)
     rows = []
     for solver in ("lbfgs", "adam"):
         ours_s, ours_quality, peer_s, peer_quality = alternating_medians(
@@ -176,6 +198,7 @@ def mlp_sweep(repeats: int, smoke: bool) -> list[Row]:
                 "peer": f"sklearn MLPClassifier(solver={solver!r}) loop",
                 "peer_s": round(peer_s, 3),
                 "ratio": round(ours_s / peer_s, 3),
+                **roofline(gflop, ours_s),
                 "quality_ok": all(ours_quality[key] >= peer_quality[key] for key in peer_quality),
                 "quality": {
                     "metric": "median test accuracy over seeds, per neuron count",
@@ -243,6 +266,8 @@ def overhead(repeats: int, smoke: bool) -> list[Row]:
             "peer": "the same nodes as a plain script in a fresh interpreter (benchmarks/plain_mlp.py)",
             "peer_s": round(plain_s, 3),
             "ratio": round(warm_s / plain_s, 3),
+            **NOT_COUNTED,
+            "roofline_note": "start-up and bookkeeping, not arithmetic: its share of peak says nothing",
             "quality_ok": True,
             "quality": {
                 "tax_s (kedro run - plain script: Kedro, kedro-mlflow and MLflow bookkeeping)": round(
@@ -407,6 +432,7 @@ def cnn(repeats: int, smoke: bool) -> list[Row]:
     warm_up = config.model_copy(update={"epochs": 1})
     train_ours(task, spec, warm_up, seed, target)
     train_plain_torch(task, initial, warm_up, seed, target)
+    gflop = counted_gflop(lambda: train_ours(task, spec, config, seed, target))
     ours_s, ours_quality, peer_s, peer_quality = alternating_medians(
         lambda: train_ours(task, spec, config, seed, target),
         lambda: train_plain_torch(task, initial, config, seed, target),
@@ -425,6 +451,7 @@ def cnn(repeats: int, smoke: bool) -> list[Row]:
             "peer_s": round(peer_s, 3),
             "ratio": round(ours_s / peer_s, 3),
             "goal_ratio": GOAL_RATIO,
+            **roofline(gflop, ours_s),
             "ratio_per_epoch": round(
                 (ours_s / ours_quality["epochs"]) / (peer_s / peer_quality["epochs"]), 3
             ),
@@ -474,6 +501,12 @@ def search(repeats: int, smoke: bool) -> list[Row]:
     ]
     budget = len(grid_points) * training.train.epochs
     cnn_search.train_trial(shared, search_task(0, grid_points[0]))  # torch's start-up, untimed
+    # Every trial trains the same network (dropout and learning rate change no product), so
+    # operations are one trial's per epoch times the epochs trained.
+    gflop_per_epoch = (
+        counted_gflop(lambda: cnn_search.train_trial(shared, search_task(0, grid_points[0])))
+        / training.train.epochs
+    )
     started = time.perf_counter()
     grid = [cnn_search.train_trial(shared, search_task(n, point)) for n, point in enumerate(grid_points)]
     grid_s = time.perf_counter() - started
@@ -504,6 +537,8 @@ def search(repeats: int, smoke: bool) -> list[Row]:
             "peer": f"grid {SEARCH_GRID} ({len(grid_points)} trainings)",
             "peer_s": round(grid_s, 3),
             "ratio": round(search_s / grid_s, 3),
+            **roofline(gflop_per_epoch * epochs, search_s),
+            "peer_share_of_peak": roofline(gflop_per_epoch * budget, grid_s)["share_of_peak"],
             "quality_ok": best_search >= best_grid,
             "quality": {
                 "metric": "best validation accuracy (last epoch) at the same number of trained epochs",
@@ -703,6 +738,8 @@ def sequence(repeats: int, smoke: bool) -> list[Row]:
     }
     warm_up = config.model_copy(update={"epochs": 1})
     lock_step_lstms(task, fresh_model(), initial, warm_up, seed, target)
+    with torch_threads(config.threads):
+        gflop = counted_gflop(lambda: train_ours_lstm(task, fresh_model(), config, seed, target))
     runs = [lock_step_lstms(task, fresh_model(), initial, config, seed, target) for _ in range(repeats)]
     ours_s, peer_s = statistics.median(run[0] for run in runs), statistics.median(run[2] for run in runs)
     ours_quality, peer_quality = runs[-1][1], runs[-1][3]
@@ -718,6 +755,7 @@ def sequence(repeats: int, smoke: bool) -> list[Row]:
             "peer_s": round(peer_s, 3),
             "ratio": round(ours_s / peer_s, 3),
             "goal_ratio": GOAL_RATIO,
+            **roofline(gflop, ours_s),
             "quality_ok": ours_quality["test_mse"] < target
             and ours_quality["epochs"] <= peer_quality["epochs"],
             "quality": {
@@ -738,6 +776,12 @@ def registered_pipelines() -> list[str]:
     """The architectures' pipelines: one folder per pipeline under src/dlpipeline/pipelines."""
     folder = PROJECT_ROOT / "src/dlpipeline/pipelines"
     return sorted(p.name for p in folder.iterdir() if (p / "pipeline.py").exists())
+
+
+SUITE_NOT_COUNTED = (
+    "a whole `kedro run` in another process: not counted; the training workloads (mlp_sweep, cnn, "
+    "sequence, search) state their share of peak"
+)
 
 
 def suite(repeats: int, smoke: bool) -> list[Row]:
@@ -763,6 +807,8 @@ def suite(repeats: int, smoke: bool) -> list[Row]:
                     "peer": None,
                     "peer_s": None,
                     "ratio": None,
+                    **NOT_COUNTED,
+                    "roofline_note": SUITE_NOT_COUNTED,
                     "quality_ok": None,
                     "quality": json.loads(metrics_file.read_text()) if metrics_file.exists() else None,
                 }
@@ -775,6 +821,8 @@ def suite(repeats: int, smoke: bool) -> list[Row]:
             "peer": "goal: 600 s",
             "peer_s": 600.0,
             "ratio": round(total / 600.0, 3),
+            **NOT_COUNTED,
+            "roofline_note": SUITE_NOT_COUNTED,
             "quality_ok": None,
             "quality": None,
         }
@@ -793,17 +841,21 @@ WORKLOADS: dict[str, Callable[[int, bool], list[Row]]] = {
 
 
 def print_table(rows: list[Row]) -> None:
-    """The results as an aligned text table."""
-    header = f"{'workload':<16} {'ours_s':>8} {'peer_s':>8} {'ratio':>6} {'quality_ok':>10} {'busy':>4}  peer"
+    """The results as an aligned text table (``peak%``: the share of the machine's matmul peak)."""
+    header = (
+        f"{'workload':<16} {'ours_s':>8} {'peer_s':>8} {'ratio':>6} {'GFLOP/s':>8} {'peak%':>6} "
+        f"{'quality_ok':>10} {'busy':>4}  peer"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         peer_s = "-" if row["peer_s"] is None else f"{row['peer_s']:.2f}"
         ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        rate = "-" if row.get("gflops") is None else f"{row['gflops']:.2f}"
+        share = "-" if row.get("share_of_peak") is None else f"{100 * row['share_of_peak']:.1f}"
         print(
-            f"{row['workload']:<16} {row['ours_s']:>8.2f} {peer_s:>8} {ratio:>6} {row['quality_ok']!s:>10} "
-            f"{row['contended']:>4}  "
-            f"{row['peer'] or ''}"
+            f"{row['workload']:<16} {row['ours_s']:>8.2f} {peer_s:>8} {ratio:>6} {rate:>8} {share:>6} "
+            f"{row['quality_ok']!s:>10} {row['contended']:>4}  {row['peer'] or ''}"
         )
 
 

@@ -48,6 +48,9 @@ def test_the_harness_times_the_mlp_sweep_against_its_peers_and_writes_results(tm
         assert set(row) >= REQUIRED_KEYS
         assert row["ratio"] == pytest.approx(row["ours_s"] / row["peer_s"], rel=0.02)
         assert set(row["quality"]["ours"]) == set(row["quality"]["peer"])
+        assert row["gflop"] > 0
+        assert row["share_of_peak"] == pytest.approx(row["gflops"] / row["peak_gflops"], rel=0.02)
+        assert 0 < row["share_of_peak"] < 1
     assert "mlp_sweep" in result.stdout
 
 
