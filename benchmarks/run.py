@@ -933,7 +933,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 {**row, "contended": args.contended} for row in WORKLOADS[name](args.repeats, args.smoke)
             )
     print_table(rows)
-    rows = [{**row, "machine": machine_description(args.smoke)} for row in rows]
+    rows = [{**row, "device": device_name(), "machine": machine_description(args.smoke)} for row in rows]
     if args.append and args.output.exists():
         rows = kept_rows(json.loads(args.output.read_text()), rows) + rows
     args.output.parent.mkdir(parents=True, exist_ok=True)
