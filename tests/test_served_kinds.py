@@ -177,9 +177,7 @@ def test_a_malformed_input_is_refused_with_mlflows_invalid_parameter_error(logge
         assert refused.value.message
 
 
-@pytest.mark.parametrize(
-    ("inputs", "words"), [([[0.5, 1.0]], "whole numbers"), ([[1.0, np.nan]], "finite")]
-)
+@pytest.mark.parametrize(("inputs", "words"), [([[0.5, 1.0]], "whole numbers"), ([[1.0, np.nan]], "finite")])
 def test_token_ids_must_be_whole_finite_numbers(inputs, words):
     with pytest.raises(mlflow.exceptions.MlflowException, match=words) as refused:
         check_inputs(inputs, (2,), "int64")

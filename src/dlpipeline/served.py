@@ -23,7 +23,7 @@ What it predicts depends on the model's kind (:data:`ModelKind`, recorded in its
   reconstruction ``(n, members, features)`` out.
 
 Logging stays cheap: the environment is given (``pip_requirements``), never inferred, and
-the model is loaded in process once only to check its input example. The model is code
+the input example is checked on the module in process, not by re-loading the logged model. The model is code
 (:mod:`dlpipeline.served_entry`) and a weights file, never a pickle.
 """
 
@@ -40,7 +40,7 @@ import mlflow
 import numpy as np
 import torch
 from mlflow.exceptions import MlflowException
-from mlflow.models import ModelSignature
+from mlflow.models import Model, ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types import Schema, TensorSpec
 
@@ -116,7 +116,9 @@ def served_model(trained: TrainedModule, inputs: np.ndarray, kind: ModelKind = "
         raise ValueError(f"unknown model kind {kind!r}: one of {get_args(ModelKind)}")
     rows = np.asarray(inputs)[:EXAMPLE_ROWS]
     dtype = np.int64 if np.issubdtype(rows.dtype, np.integer) else np.float32
-    method = GENERATING_METHODS.get(type(trained.module).__name__, "forward") if kind == "generator" else "forward"
+    method = "forward"
+    if kind == "generator":
+        method = GENERATING_METHODS.get(type(trained.module).__name__, method)
     return ServedModel(trained, np.ascontiguousarray(rows, dtype=dtype), kind, method)
 
 
@@ -246,15 +248,23 @@ def pip_requirements() -> list[str]:
 def log_served_model(served: ServedModel, configuration: str) -> str:
     """Log ``served`` as the active run's model; returns its MLflow model id.
 
-    The weights file is the payload the catalog's ``ModelDataset`` writes for one model.
+    The weights file is the payload the catalog's ``ModelDataset`` writes for one model. The
+    input example is checked here, in process (its outputs make the signature), not by MLflow
+    re-loading the logged model and scoring it as a server would: that doubles the time a
+    model takes to log, and a pipeline logs one per child run (``mlflow.pyfunc.log_model``
+    cannot turn it off; :meth:`mlflow.models.Model.log`, which it calls, can, with a flavor
+    that takes the switch: :class:`_PyfuncFlavor`).
     """
     outputs = served.predict(served.input_example)
     with tempfile.TemporaryDirectory(prefix="dlpipeline-model-") as folder:
         weights = Path(folder) / WEIGHTS_FILE
         torch.save(to_payload({configuration: served.trained}), weights)
         with _no_progress_bars():
-            info = mlflow.pyfunc.log_model(
+            info = Model.log(
+                artifact_path=None,
                 name=MODEL_NAME,
+                flavor=_PyfuncFlavor,
+                flavor_name="pyfunc.ModelFromCode",
                 python_model=str(ENTRY_CODE),
                 artifacts={WEIGHTS_ARTIFACT: str(weights)},
                 signature=signature(served, outputs),
@@ -270,8 +280,26 @@ def log_served_model(served: ServedModel, configuration: str) -> str:
                     WEIGHTS_HASH_TAG: weights_hash(served.trained.module),
                     CONFIGURATION_TAG: configuration,
                 },
+                validate_serving_input=False,
             )
     return info.model_id
+
+
+class _PyfuncFlavor:
+    """MLflow's pyfunc flavor, saving exactly as ``mlflow.pyfunc.save_model`` does.
+
+    ``Model.log`` hands its ``validate_serving_input`` switch to the flavor's ``save_model``
+    too, which pyfunc's refuses as an unknown argument: this one takes it and drops it.
+    """
+
+    __name__ = "mlflow.pyfunc"
+
+    @staticmethod
+    def save_model(
+        path: str, mlflow_model: Model, validate_serving_input: bool = True, **kwargs: Any
+    ) -> None:
+        """``mlflow.pyfunc.save_model`` (the switch was read by ``Model.log`` already)."""
+        mlflow.pyfunc.save_model(path=path, mlflow_model=mlflow_model, **kwargs)
 
 
 @contextlib.contextmanager

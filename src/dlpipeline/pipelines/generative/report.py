@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.common import RunContent, child_run, over_seeds
 from dlpipeline.pipelines.generative.autoencoders import (
     AUTOENCODERS,
@@ -14,7 +15,6 @@ from dlpipeline.pipelines.generative.evaluation import BASELINE, FLOOR, REFERENC
 from dlpipeline.pipelines.generative.params import AutoencoderParams
 from dlpipeline.pipelines.generative.plots import digit_rows_figure, plot_samples
 from dlpipeline.pipelines.generative.training import Samples, TrainedModels, data_matrix
-from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.records import Timing, TrainingRecord
 from dlpipeline.served import latent_example, served_model
 from dlpipeline.tracking import ChildRun
