@@ -228,7 +228,11 @@ class ServedNetwork(mlflow.pyfunc.PythonModel):
 
 
 EnsembleClassifier = ServedNetwork
-"""The name of :class:`ServedNetwork` when it served classifiers only."""
+"""The name of :class:`ServedNetwork` when it served classifiers only.
+
+A logged model holds a copy of its entry code, and models logged before kinds existed import
+this name: kept, they still load (as classifiers, their ``model_config`` naming no kind).
+"""
 
 
 def signature(served: ServedModel, output: np.ndarray) -> ModelSignature:
