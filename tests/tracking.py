@@ -4,8 +4,13 @@ import sqlite3
 from pathlib import Path
 from typing import TypedDict
 
-from mlflow.entities import Experiment, Run
+import mlflow
+import numpy as np
+from mlflow.entities import Experiment, LoggedModel, Run
 from mlflow.tracking import MlflowClient
+
+from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.served import WEIGHTS_HASH_TAG, ServedModel, weights_hash
 
 EXPERIMENT = "dlpipeline"
 """The experiment every ``kedro run`` of the project records its runs in."""
@@ -70,3 +75,34 @@ def child_metrics(project: Path) -> dict[str, dict[str, float]]:
         if key not in MACHINE_METRICS:
             found.setdefault(name, {})[key] = value
     return found
+
+
+def logged_models(client: MlflowClient, children: list[Run]) -> dict[str, LoggedModel]:
+    """The MLflow model each of ``children`` logged, by run name; a run that logged none is left out."""
+    found = {}
+    for run in children:
+        models = client.search_logged_models(
+            experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'"
+        )
+        assert len(models) <= 1, f"{run.info.run_name} logged {len(models)} models"
+        if models:
+            found[run.info.run_name] = models[0]
+    return found
+
+
+def assert_holds_the_catalogs_weights(
+    logged: LoggedModel, saved: TrainedModule, tracking_uri: str, kind: str
+) -> None:
+    """``logged`` holds ``saved``'s weights, is of ``kind``, answers its input example as ``saved`` does."""
+    assert logged.tags[WEIGHTS_HASH_TAG] == weights_hash(saved.module)
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        loaded = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
+    finally:
+        mlflow.set_tracking_uri(previous)
+    network = loaded.unwrap_python_model()
+    assert (network.kind, weights_hash(network.trained.module)) == (kind, weights_hash(saved.module))
+    example = loaded.input_example
+    in_process = ServedModel(saved, example, network.kind, network.method).predict(example)
+    np.testing.assert_allclose(loaded.predict(example), in_process, rtol=1e-6, atol=1e-7)

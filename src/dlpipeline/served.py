@@ -6,13 +6,24 @@ and an input example, linked to the run and its metrics. The catalog's ``.pt`` f
 DVC-tracked truth: the logged model holds the same weights, written with the same
 :func:`~dlpipeline.models.checkpoint.to_payload`, and :func:`weights_hash` names them.
 
-What it predicts: a configuration is trained as an ensemble of seeds, and the registry ranks
-configurations by a metric over all their seeds, so the served model is the whole ensemble:
-each input's class probabilities, the mean over members of each member's softmax (defined for
-any number of seeds, and the same whichever seed would be called typical).
+What it predicts depends on the model's kind (:data:`ModelKind`, recorded in its
+``model_config`` with the method it calls and the inputs' dtype):
+
+- ``classifier`` (mlp, cnn): a configuration is trained as an ensemble of seeds, and the
+  registry ranks configurations by a metric over all their seeds, so the served model is the
+  whole ensemble: each input's class probabilities, the mean over members of each member's
+  softmax (defined for any number of seeds, and the same whichever seed would be called typical).
+- ``sequence``: one trained sequence model (one seed): features ``(n, steps, size)`` as float32,
+  or token ids ``(n, steps)`` as int64 for a language model, in; its raw outputs (class logits,
+  regression values, next-token logits) out.
+- ``generator``: an ensemble of generators: latent codes (VAE, GAN) or starting noise
+  (diffusion, reversed with a fixed seed) ``(n, size)`` in; every member's sample
+  ``(n, members, features)`` out.
+- ``autoencoder``: an ensemble of autoencoders: images ``(n, features)`` in; every member's
+  reconstruction ``(n, members, features)`` out.
 
 Logging stays cheap: the environment is given (``pip_requirements``), never inferred, and
-the model is loaded in process once only to check its input example. The model is code
+the input example is checked on the module in process, not by re-loading the logged model. The model is code
 (:mod:`dlpipeline.served_entry`) and a weights file, never a pickle.
 """
 
@@ -23,13 +34,13 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import mlflow
 import numpy as np
 import torch
 from mlflow.exceptions import MlflowException
-from mlflow.models import ModelSignature
+from mlflow.models import Model, ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types import Schema, TensorSpec
 
@@ -44,6 +55,22 @@ WEIGHTS_HASH_TAG = "dlpipeline.weights_sha256"
 CONFIGURATION_TAG = "dlpipeline.configuration"
 INPUT_SHAPE_KEY = "input_shape"
 """``model_config`` key: the shape of one input, without the batch dimension."""
+KIND_KEY = "kind"
+"""``model_config`` key: the model's :data:`ModelKind` (a model logged without it is a classifier)."""
+METHOD_KEY = "method"
+"""``model_config`` key: which method of the module maps inputs to outputs."""
+INPUT_DTYPE_KEY = "input_dtype"
+"""``model_config`` key: the inputs' dtype, ``float32`` or ``int64`` (token ids)."""
+ModelKind = Literal["classifier", "sequence", "generator", "autoencoder"]
+INPUT_DTYPES = ("float32", "int64")
+METHODS = ("forward", "decode", "generate", "denoise")
+"""The module methods a served model may call (never a name read from elsewhere)."""
+GENERATING_METHODS = {
+    "VariationalAutoencoder": "decode",
+    "GenerativeAdversarialNetwork": "generate",
+    "DiffusionModel": "denoise",
+}
+"""What a generator's module serves: the VAE's decoder, the GAN's generator, diffusion's reverse process."""
 EXAMPLE_ROWS = 3
 ENTRY_CODE = Path(__file__).with_name("served_entry.py")
 """What MLflow runs to build the pyfunc (models from code): nothing pickled goes into a model."""
@@ -55,21 +82,49 @@ class ServedModel:
 
     trained: TrainedModule
     input_example: np.ndarray
-    """A few inputs ``(n, *input_shape)`` as the model takes them, float32."""
+    """A few inputs ``(n, *input_shape)`` as the model takes them, float32 (int64: token ids)."""
+    kind: ModelKind = "classifier"
+    method: str = "forward"
+    """The module's method that maps inputs to outputs (one of :data:`METHODS`)."""
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         """The shape of one input, without the batch dimension."""
         return tuple(self.input_example.shape[1:])
 
+    @property
+    def input_dtype(self) -> str:
+        """``float32``, or ``int64`` for token ids."""
+        return str(self.input_example.dtype)
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        """What the logged model answers for ``inputs``, computed in this process."""
+        return served_outputs(self.trained.module, self.kind, self.method, inputs)
+
     def log(self, name: str) -> str:
         """Log as the active run's model, configuration ``name``; returns the MLflow model id."""
         return log_served_model(self, name)
 
 
-def served_model(trained: TrainedModule, inputs: np.ndarray) -> ServedModel:
-    """``trained`` with its first :data:`EXAMPLE_ROWS` of ``inputs`` as the example, as float32."""
-    return ServedModel(trained, np.ascontiguousarray(inputs[:EXAMPLE_ROWS], dtype=np.float32))
+def served_model(trained: TrainedModule, inputs: np.ndarray, kind: ModelKind = "classifier") -> ServedModel:
+    """``trained`` as a ``kind`` model with its first :data:`EXAMPLE_ROWS` of ``inputs`` as the example.
+
+    Integer inputs (token ids) are kept as int64, any other as float32; a generator serves
+    the method :data:`GENERATING_METHODS` names for its class, any other module its ``forward``.
+    """
+    if kind not in get_args(ModelKind):
+        raise ValueError(f"unknown model kind {kind!r}: one of {get_args(ModelKind)}")
+    rows = np.asarray(inputs)[:EXAMPLE_ROWS]
+    dtype = np.int64 if np.issubdtype(rows.dtype, np.integer) else np.float32
+    method = "forward"
+    if kind == "generator":
+        method = GENERATING_METHODS.get(type(trained.module).__name__, method)
+    return ServedModel(trained, np.ascontiguousarray(rows, dtype=dtype), kind, method)
+
+
+def latent_example(size: int, seed: int = 0) -> np.ndarray:
+    """:data:`EXAMPLE_ROWS` standard-normal codes of ``size``: a generator's input example."""
+    return np.random.default_rng(seed).standard_normal((EXAMPLE_ROWS, size)).astype(np.float32)
 
 
 def weights_hash(module: torch.nn.Module) -> str:
@@ -91,10 +146,37 @@ def ensemble_probabilities(module: torch.nn.Module, inputs: np.ndarray) -> np.nd
     return torch.softmax(logits.float(), dim=-1).mean(dim=0).numpy()
 
 
-def check_inputs(inputs: Any, input_shape: Sequence[int]) -> np.ndarray:
-    """``inputs`` as float32 ``(n, *input_shape)``, n >= 1; else an MLflow error (HTTP 400 when served)."""
+def served_outputs(module: torch.nn.Module, kind: ModelKind, method: str, inputs: np.ndarray) -> np.ndarray:
+    """What a ``kind`` model answers for checked ``inputs`` (see the module's docstring), as float32.
+
+    An input the network cannot read (a token id outside its vocabulary, a sequence longer
+    than it was built for) is refused as malformed, not raised as a server error.
+    """
+    if method not in METHODS:
+        raise ValueError(f"a served model calls one of {METHODS}, not {method!r}")
+    if kind == "classifier":
+        return ensemble_probabilities(module, inputs)
+    module.eval()
+    tensor = torch.as_tensor(inputs)
+    if tensor.is_floating_point():
+        tensor = tensor.to(next(module.parameters()).dtype)
     try:
-        array = np.asarray(inputs, dtype=np.float32)
+        with torch.no_grad():
+            outputs = getattr(module, method)(tensor)
+    except (IndexError, RuntimeError, ValueError) as error:
+        raise _invalid(f"the network cannot read these inputs: {error}") from error
+    if kind in ("generator", "autoencoder"):  # (members, n, features) → each input's row of members
+        outputs = outputs.transpose(0, 1)
+    return np.ascontiguousarray(outputs.float().numpy())
+
+
+def check_inputs(inputs: Any, input_shape: Sequence[int], dtype: str = "float32") -> np.ndarray:
+    """``inputs`` as ``dtype`` ``(n, *input_shape)``, n >= 1; else an MLflow error (HTTP 400 when served).
+
+    Token ids (``int64``) must be whole numbers; float inputs finite.
+    """
+    try:
+        array = np.asarray(inputs, dtype=np.float64 if dtype == "int64" else np.float32)
     except (TypeError, ValueError) as error:
         raise _invalid(f"inputs must be numbers: {error}") from error
     expected = ("n", *input_shape)
@@ -104,6 +186,10 @@ def check_inputs(inputs: Any, input_shape: Sequence[int]) -> np.ndarray:
         raise _invalid(f"inputs are empty: send at least one input of shape {tuple(input_shape)}")
     if not np.isfinite(array).all():
         raise _invalid("inputs must be finite numbers (no NaN or infinity)")
+    if dtype == "int64":
+        if not (array == np.round(array)).all():
+            raise _invalid("inputs must be token ids: whole numbers")
+        return array.astype(np.int64)
     return array
 
 
@@ -112,14 +198,23 @@ def _invalid(message: str) -> MlflowException:
     return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
 
 
-class EnsembleClassifier(mlflow.pyfunc.PythonModel):
-    """The pyfunc of a trained ensemble: inputs ``(n, *input_shape)`` → mean class probabilities."""
+class ServedNetwork(mlflow.pyfunc.PythonModel):
+    """The pyfunc of a trained network: inputs ``(n, *input_shape)`` → what its kind answers.
+
+    A model logged before kinds were recorded is a classifier (float inputs, ``forward``).
+    """
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
-        """Rebuild the ensemble from the model's weights file (no code runs from the file)."""
+        """Rebuild the network from the model's weights file (no code runs from the file)."""
         payload = torch.load(context.artifacts[WEIGHTS_ARTIFACT], weights_only=True)
         (self.trained,) = from_payload(payload).values()
-        self.input_shape = tuple(context.model_config[INPUT_SHAPE_KEY])
+        config = context.model_config
+        self.input_shape = tuple(config[INPUT_SHAPE_KEY])
+        self.kind: ModelKind = config.get(KIND_KEY, "classifier")
+        self.method = str(config.get(METHOD_KEY, "forward"))
+        self.input_dtype = str(config.get(INPUT_DTYPE_KEY, "float32"))
+        if self.kind not in get_args(ModelKind) or self.method not in METHODS:
+            raise ValueError(f"model_config names an unknown kind or method: {self.kind}, {self.method}")
 
     def predict(
         self,
@@ -127,15 +222,24 @@ class EnsembleClassifier(mlflow.pyfunc.PythonModel):
         model_input: np.ndarray,
         params: dict[str, Any] | None = None,
     ) -> np.ndarray:
-        """Class probabilities ``(n, classes)``; malformed input raises ``INVALID_PARAMETER_VALUE``."""
-        return ensemble_probabilities(self.trained.module, check_inputs(model_input, self.input_shape))
+        """The kind's outputs, float32; malformed input raises ``INVALID_PARAMETER_VALUE``."""
+        inputs = check_inputs(model_input, self.input_shape, self.input_dtype)
+        return served_outputs(self.trained.module, self.kind, self.method, inputs)
+
+
+EnsembleClassifier = ServedNetwork
+"""The name of :class:`ServedNetwork` when it served classifiers only.
+
+A logged model holds a copy of its entry code, and models logged before kinds existed import
+this name: kept, they still load (as classifiers, their ``model_config`` naming no kind).
+"""
 
 
 def signature(served: ServedModel, output: np.ndarray) -> ModelSignature:
-    """Tensor specs with a free batch dimension: float32 inputs, float32 probabilities."""
+    """Tensor specs with a free batch dimension: the inputs' dtype in, float32 outputs of any row shape."""
     return ModelSignature(
-        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, *served.input_shape))]),
-        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, output.shape[-1]))]),
+        inputs=Schema([TensorSpec(np.dtype(served.input_dtype), (-1, *served.input_shape))]),
+        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, *output.shape[1:]))]),
     )
 
 
@@ -148,27 +252,58 @@ def pip_requirements() -> list[str]:
 def log_served_model(served: ServedModel, configuration: str) -> str:
     """Log ``served`` as the active run's model; returns its MLflow model id.
 
-    The weights file is the payload the catalog's ``ModelDataset`` writes for one model.
+    The weights file is the payload the catalog's ``ModelDataset`` writes for one model. The
+    input example is checked here, in process (its outputs make the signature), not by MLflow
+    re-loading the logged model and scoring it as a server would: that doubles the time a
+    model takes to log, and a pipeline logs one per child run (``mlflow.pyfunc.log_model``
+    cannot turn it off; :meth:`mlflow.models.Model.log`, which it calls, can, with a flavor
+    that takes the switch: :class:`_PyfuncFlavor`).
     """
-    probabilities = ensemble_probabilities(served.trained.module, served.input_example)
+    outputs = served.predict(served.input_example)
     with tempfile.TemporaryDirectory(prefix="dlpipeline-model-") as folder:
         weights = Path(folder) / WEIGHTS_FILE
         torch.save(to_payload({configuration: served.trained}), weights)
         with _no_progress_bars():
-            info = mlflow.pyfunc.log_model(
+            info = Model.log(
+                artifact_path=None,
                 name=MODEL_NAME,
+                flavor=_PyfuncFlavor,
+                flavor_name="pyfunc.ModelFromCode",
                 python_model=str(ENTRY_CODE),
                 artifacts={WEIGHTS_ARTIFACT: str(weights)},
-                signature=signature(served, probabilities),
+                signature=signature(served, outputs),
                 input_example=served.input_example,
                 pip_requirements=pip_requirements(),
-                model_config={INPUT_SHAPE_KEY: list(served.input_shape)},
+                model_config={
+                    INPUT_SHAPE_KEY: list(served.input_shape),
+                    KIND_KEY: served.kind,
+                    METHOD_KEY: served.method,
+                    INPUT_DTYPE_KEY: served.input_dtype,
+                },
                 tags={
                     WEIGHTS_HASH_TAG: weights_hash(served.trained.module),
                     CONFIGURATION_TAG: configuration,
                 },
+                validate_serving_input=False,
             )
     return info.model_id
+
+
+class _PyfuncFlavor:
+    """MLflow's pyfunc flavor, saving exactly as ``mlflow.pyfunc.save_model`` does.
+
+    ``Model.log`` hands its ``validate_serving_input`` switch to the flavor's ``save_model``
+    too, which pyfunc's refuses as an unknown argument: this one takes it and drops it.
+    """
+
+    __name__ = "mlflow.pyfunc"
+
+    @staticmethod
+    def save_model(
+        path: str, mlflow_model: Model, validate_serving_input: bool = True, **kwargs: Any
+    ) -> None:
+        """``mlflow.pyfunc.save_model`` (the switch was read by ``Model.log`` already)."""
+        mlflow.pyfunc.save_model(path=path, mlflow_model=mlflow_model, **kwargs)
 
 
 @contextlib.contextmanager

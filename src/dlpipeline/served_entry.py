@@ -6,6 +6,6 @@ A logged model holds this file, a weights file and its ``MLmodel``; loading it i
 
 import mlflow
 
-from dlpipeline.served import EnsembleClassifier
+from dlpipeline.served import ServedNetwork
 
-mlflow.models.set_model(EnsembleClassifier())
+mlflow.models.set_model(ServedNetwork())

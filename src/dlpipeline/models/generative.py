@@ -303,6 +303,24 @@ class DiffusionModel(nn.Module):
         """
         members = self.denoiser.members
         state = torch.randn(members, n_samples, n_features, generator=generator)
+        return self.reverse(state, generator, keep_steps)
+
+    @torch.no_grad()
+    def denoise(self, noise: torch.Tensor, seed: int = 0) -> torch.Tensor:
+        """Samples ``(members, n, d)`` reversed from ``noise`` ``(n, d)`` (step ``n_steps``), seeded.
+
+        The same noise gives the same samples: what a served diffusion model answers.
+        """
+        start = noise.expand(self.denoiser.members, *noise.shape).clone()
+        samples, _ = self.reverse(start, torch.Generator().manual_seed(seed))
+        return samples
+
+    @torch.no_grad()
+    def reverse(
+        self, state: torch.Tensor, generator: torch.Generator, keep_steps: Sequence[int] = ()
+    ) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
+        """The reverse process from ``state`` ``(members, n, d)`` at step ``n_steps``; see :meth:`sample`."""
+        members, n_samples, _ = state.shape
         trajectory = {self.n_steps: state.clone()} if self.n_steps in keep_steps else {}
         for step in reversed(range(self.n_steps)):
             steps = torch.full((members, n_samples), step, dtype=torch.long)

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 
 from dlpipeline.records import ParamValue, Timing, TrainingRecord
-from dlpipeline.tracking import ChildRun
+from dlpipeline.tracking import ChildRun, LoggableModel
 from dlpipeline.training import MAX_SEED
 
 
@@ -95,6 +95,8 @@ class RunContent:
     histories: Mapping[str, Sequence[float]] = field(default_factory=dict)
     figures: Mapping[str, Figure] = field(default_factory=dict)
     texts: Mapping[str, str] = field(default_factory=dict)
+    model: LoggableModel | None = None
+    """The trained network, logged as the run's MLflow model (``dlpipeline.served.served_model``)."""
 
 
 def child_run(name: str, record: TrainingRecord, timing: Timing, content: RunContent) -> ChildRun:
@@ -115,4 +117,5 @@ def child_run(name: str, record: TrainingRecord, timing: Timing, content: RunCon
         metric_histories=content.histories,
         figures=content.figures,
         texts=content.texts,
+        model=content.model,
     )

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 from pydantic import ValidationError
-from tests.tracking import tracking_client
+from tests.tracking import logged_models, tracking_client
 
 from dlpipeline.models.cnn import ConvNetEnsemble, ConvNetSpec
 from dlpipeline.pipelines.cnn import permutation
@@ -83,3 +83,4 @@ def test_each_retrained_configuration_is_a_child_run_of_the_permutation_study(sm
             run.data.metrics
         )
         assert run.data.params["n_seeds"] == "2"
+    assert set(logged_models(client, runs)) == {"permutation-cnn", "permutation-mlp"}  # networks it trained

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 from pydantic import ValidationError
-from tests.tracking import tracking_client
+from tests.tracking import logged_models, tracking_client
 
 from dlpipeline.models.cnn import LinearEnsemble
 from dlpipeline.pipelines.cnn import saliency
@@ -109,3 +109,4 @@ def test_each_explained_model_is_a_child_run_of_the_saliency_study(smoke_run, ag
     assert sorted(run.data.params["model"] for run in runs) == sorted(agreement.model.unique())
     for run in runs:
         assert {"agreement", "deletion_salient", "deletion_random"} <= set(run.data.metrics)
+    assert set(logged_models(client, runs)) == {"saliency-linear"}  # the one network the study trains

@@ -8,9 +8,12 @@ import pytest
 from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 from tests.helpers import PROJECT_ROOT
+from tests.tracking import assert_holds_the_catalogs_weights, logged_models
 
 from dlpipeline.config import load_parameters
 from dlpipeline.datasets import ModelDataset
+from dlpipeline.pipelines.generative.autoencoders import model_key
+from dlpipeline.served import WEIGHTS_HASH_TAG, weights_hash
 
 DATASETS = ["digits", "ring", "moons"]
 GENERATORS = ["vae", "gan", "diffusion"]
@@ -202,3 +205,31 @@ def test_the_denoiser_trains_only_the_seed_its_figure_draws(project: Path, param
     assert denoiser.trained_record.seeds == (model_params["first_seed"],)
     others = [trained for name, trained in models.items() if not name.startswith("denoising")]
     assert {len(trained.trained_record.seeds) for trained in others} == {model_params["n_seeds"]}
+
+
+def test_every_network_logs_its_model_holding_the_weights_of_the_pt_file(
+    project: Path, children: list, mlflow_client
+):
+    logged = logged_models(mlflow_client, children)
+    trained = {run.info.run_name for run in children if run.data.params["model"] != "pca"}
+    assert set(logged) == trained  # PCA trains no network
+    for dataset in DATASETS:
+        saved = ModelDataset(str(project / f"data/06_models/generative/{dataset}.pt")).load()
+        for model in GENERATORS:
+            assert logged[f"{model}-{dataset}"].tags[WEIGHTS_HASH_TAG] == weights_hash(saved[model].module)
+        if dataset == "ring":  # every generator loaded as MLflow loads it, on one dataset
+            for model in GENERATORS:
+                assert_holds_the_catalogs_weights(
+                    logged[f"{model}-{dataset}"], saved[model], mlflow_client.tracking_uri, "generator"
+                )
+    autoencoders = ModelDataset(str(project / "data/06_models/generative/autoencoders.pt")).load()
+    for run in children:
+        model = run.data.params["model"]
+        if model in {"linear_ae", "autoencoder"}:
+            saved = autoencoders[model_key(model, int(run.data.params["latent_dim"]))]
+            assert logged[run.info.run_name].tags[WEIGHTS_HASH_TAG] == weights_hash(saved.module)
+    first = next(run for run in children if run.data.params["model"] == "autoencoder")
+    saved = autoencoders[model_key("autoencoder", int(first.data.params["latent_dim"]))]
+    assert_holds_the_catalogs_weights(
+        logged[first.info.run_name], saved, mlflow_client.tracking_uri, "autoencoder"
+    )

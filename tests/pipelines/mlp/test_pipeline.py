@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from tests.helpers import kedro_cli
+from tests.tracking import logged_models
 
 from dlpipeline.config import load_parameters
 from dlpipeline.data.toy2d import features_and_labels
@@ -229,7 +230,9 @@ def test_the_neurons_study_pairs_every_variant_with_the_sweeps_network_by_draw_a
     assert noise_factor.groupby(["noise", "factor"])["bayes_accuracy"].nunique().eq(1).all()
 
 
-def test_every_configuration_the_study_trained_is_a_child_run_with_its_study(project: Path, runs: dict):
+def test_every_configuration_the_study_trained_is_a_child_run_with_its_study(
+    project: Path, runs: dict, mlflow_client: MlflowClient
+):
     study = smoke_parameters(project)["neurons"]["study"]
     children = [child for child in runs["children"] if "study" in child.data.params]
     by_study: dict[str, list] = {}
@@ -249,3 +252,5 @@ def test_every_configuration_the_study_trained_is_a_child_run_with_its_study(pro
         assert child.info.status == "FINISHED"
         assert "activation" in child.data.params
         assert {"test_accuracy", "test_accuracy_median", "train_accuracy"} <= set(child.data.metrics)
+    networks = {child.info.run_name for child in children if child.data.params["study"] != "perceptron"}
+    assert set(logged_models(mlflow_client, children)) == networks  # the linear baselines are no networks

@@ -5,6 +5,7 @@ import hashlib
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -161,6 +162,12 @@ def test_each_child_run_carries_the_shared_training_names_and_the_sequence_ones(
         assert run.params["optimizer"] == "adam"
         assert run.metrics["n_params"] == sum(p.numel() for p in models[run.name].module.parameters())
         assert set(run.metric_histories) == {"loss", "test_mse_per_epoch"}
+        assert run.model.kind == "sequence" and run.model.trained is models[run.name]
+        example = run.model.input_example  # every step valid: the mask channel is all ones
+        assert example.dtype == np.float32 and example[..., -1].min() == 1.0
+        with torch.no_grad():
+            expected = models[run.name].module.eval()(torch.as_tensor(example)).numpy()
+        np.testing.assert_allclose(run.model.predict(example), expected, rtol=1e-6)
     transformer = next(run for run in runs if run.params["cell"] == "transformer")
     assert (transformer.params["n_heads"], transformer.params["n_layers"]) == (2, 2)
 

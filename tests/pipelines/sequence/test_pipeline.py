@@ -10,12 +10,14 @@ from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 from mlflow.tracking import MlflowClient
 from tests.helpers import PROJECT_ROOT
+from tests.tracking import assert_holds_the_catalogs_weights, logged_models
 
 from dlpipeline.config import load_parameters
 from dlpipeline.data.sequences import padded_windows
 from dlpipeline.datasets import BigramDataset, ModelDataset
 from dlpipeline.models.losses import masked_mse
 from dlpipeline.pipelines.sequence.text import bigram_test_nll
+from dlpipeline.served import WEIGHTS_HASH_TAG, weights_hash
 
 TASKS = ["adding", "digits_rows", "forecast", "generate", "text"]
 FIGURES = {
@@ -213,6 +215,20 @@ def test_each_task_writes_its_trained_models_by_run_label_to_one_file(project: P
         for trained in models.values():
             assert trained.about.task == task
             assert trained.trained_record.seeds == (trained.about.seed,)
+
+
+def test_every_child_run_logs_its_network_holding_the_weights_of_the_pt_file(
+    project: Path, runs: dict, mlflow_client: MlflowClient
+):
+    children = shared_table_children(runs)
+    logged = logged_models(mlflow_client, children)
+    assert set(logged) == {child.info.run_name for child in children}
+    for task in TASKS:
+        saved = ModelDataset(str(project / f"data/06_models/sequence/{task}.pt")).load()
+        for label, trained in saved.items():
+            assert logged[label].tags[WEIGHTS_HASH_TAG] == weights_hash(trained.module)
+        first = next(iter(saved))  # one per task loaded as MLflow loads it: text reads token ids
+        assert_holds_the_catalogs_weights(logged[first], saved[first], mlflow_client.tracking_uri, "sequence")
 
 
 def test_a_loaded_forecaster_reproduces_the_test_mse_its_training_recorded(project: Path):

@@ -27,6 +27,7 @@ from dlpipeline.pipelines.cnn.train import (
     training_tensors,
 )
 from dlpipeline.pipelines.common import RunContent, child_run
+from dlpipeline.served import served_model
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import predict, with_fixed_threads
 
@@ -99,8 +100,19 @@ def permutation_table(
     return pd.DataFrame(rows)
 
 
-def permutation_child_runs(permuted_models: dict[str, TrainedModule], table: pd.DataFrame) -> list[ChildRun]:
-    """One MLflow child run per configuration retrained on permuted digits (``study``: ``permutation``)."""
+def permutation_child_runs(
+    permuted_models: dict[str, TrainedModule],
+    table: pd.DataFrame,
+    test_images: pd.DataFrame,
+    permutation: PermutationParams,
+) -> list[ChildRun]:
+    """One MLflow child run per configuration retrained on permuted digits (``study``: ``permutation``).
+
+    Each logs its ensemble as the run's MLflow model, with permuted test digits (what it reads)
+    as the input example.
+    """
+    features, _ = as_tensors(*table_to_images(test_images))
+    shuffled = permuted(features, pixel_permutation(features[0].numel(), permutation.seed)).numpy()
     return [
         child_run(
             f"permutation-{name}",
@@ -109,6 +121,7 @@ def permutation_child_runs(permuted_models: dict[str, TrainedModule], table: pd.
             RunContent(
                 params={"study": "permutation", "configuration": str(name)},
                 metrics={column: float(np.median(rows[column])) for column in ACCURACIES},
+                model=served_model(permuted_models[name], shuffled),
             ),
         )
         for name, rows in table.groupby("configuration", sort=False)

@@ -28,6 +28,7 @@ from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.pipelines.cnn.params import ExperimentParams, SaliencyParams, TrainingParams
 from dlpipeline.pipelines.cnn.train import as_tensors, training_tensors
 from dlpipeline.pipelines.common import median_seed_index
+from dlpipeline.served import served_model
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import train_configuration, with_fixed_threads
 
@@ -191,8 +192,15 @@ def deletion_table(explained: list[Explained]) -> pd.DataFrame:
     ]
 
 
-def saliency_child_runs(table: pd.DataFrame) -> list[ChildRun]:
-    """One MLflow child run per model (param ``study``: ``saliency``): mean agreement and deletion areas."""
+def saliency_child_runs(
+    table: pd.DataFrame, linear: dict[str, TrainedModule], test_images: pd.DataFrame
+) -> list[ChildRun]:
+    """One MLflow child run per model (param ``study``: ``saliency``): mean agreement and deletion areas.
+
+    The linear control, the one network this study trains, is logged as its run's MLflow model
+    (test digits as the input example); the sweep's configurations are logged by their own runs.
+    """
+    images, _ = table_to_images(test_images)
     return [
         ChildRun(
             name=f"saliency-{model}",
@@ -201,6 +209,7 @@ def saliency_child_runs(table: pd.DataFrame) -> list[ChildRun]:
                 column: float(rows[column].mean())
                 for column in ("agreement", "deletion_salient", "deletion_random")
             },
+            model=served_model(linear[LINEAR], images[:, None]) if model == LINEAR else None,
         )
         for model, rows in table.groupby("model", sort=False)
     ]

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.common import RunContent, child_run, over_seeds
 from dlpipeline.pipelines.generative.autoencoders import (
     AUTOENCODERS,
@@ -15,6 +16,7 @@ from dlpipeline.pipelines.generative.params import AutoencoderParams
 from dlpipeline.pipelines.generative.plots import digit_rows_figure, plot_samples
 from dlpipeline.pipelines.generative.training import Samples, TrainedModels, data_matrix
 from dlpipeline.records import Timing, TrainingRecord
+from dlpipeline.served import latent_example, served_model
 from dlpipeline.tracking import ChildRun
 
 HEADLINE_CODE_SIZE = 8
@@ -136,9 +138,16 @@ def generator_child_runs(
             metrics={**measured, **references},
             histories=_loss_histories(trained.trained_history.loss.numpy()),
             figures={"samples.png": plot_samples(only_this, test)},
+            model=served_model(trained, generator_example(trained), "generator"),
         )
         runs.append(child_run(f"{model}-{samples.dataset}", trained.trained_record, trained.timing, content))
     return runs
+
+
+def generator_example(trained: TrainedModule) -> np.ndarray:
+    """A generator's input example: standard-normal codes (VAE, GAN) or starting noise (diffusion)."""
+    kwargs = trained.kwargs
+    return latent_example(int(kwargs["latent_dim"] if "latent_dim" in kwargs else kwargs["n_features"]))
 
 
 def _loss_histories(loss: np.ndarray) -> dict[str, list[float]]:
@@ -170,6 +179,7 @@ def autoencoder_child_runs(
             record, timing = trained.trained_record, trained.timing
             histories = {"loss": trained.trained_history.loss.numpy()[:, 0].tolist()}
             reconstructed = autoencoder_codes(trained, images)[1][0]
+            served = served_model(trained, images, "autoencoder")
         else:  # PCA: one exact fit, no optimiser; its time is the fit's own
             pca = pca_baselines[int(latent_dim)]
             timing = Timing(train_seconds=pca_fit_seconds[int(latent_dim)])
@@ -184,6 +194,7 @@ def autoencoder_child_runs(
                 n_params=int(latent_dim) * (images.shape[1] + 1),
             )
             histories = {}
+            served = None  # PCA trains no network
             reconstructed = pca.inverse_transform(pca.transform(images))
         figure = digit_rows_figure(
             {"original": images, f"{model} {latent_dim}": np.clip(reconstructed, 0, 1)},
@@ -194,6 +205,7 @@ def autoencoder_child_runs(
             metrics=measured,
             histories=histories,
             figures={"reconstructions.png": figure},
+            model=served,
         )
         runs.append(child_run(f"{model}-{latent_dim}-digits", record, timing, content))
     return runs

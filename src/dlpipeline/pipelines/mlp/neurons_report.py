@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from dlpipeline.data.toy2d import features_and_labels
 from dlpipeline.figures.over_seeds import (
     Reference,
     SeedSpread,
@@ -16,6 +17,7 @@ from dlpipeline.pipelines.mlp.configuration import DrawModels
 from dlpipeline.pipelines.mlp.neurons import LOGISTIC_MAX_ITER, LinearFits
 from dlpipeline.pipelines.mlp.noise_factor import SettingModels
 from dlpipeline.records import ParamValue, Timing, TrainingRecord, seeds_tuple
+from dlpipeline.served import served_model
 from dlpipeline.tracking import ChildRun
 
 SERIES = {
@@ -116,8 +118,12 @@ def _draws_timing(per_draw: dict[int, TrainedModule]) -> Timing:
     return Timing(sum(t.train_seconds for t in timings), sum(t.cpu_seconds for t in timings))
 
 
-def _variant_runs(variants: dict[str, DrawModels], units: pd.DataFrame) -> list[ChildRun]:
-    """One child run per variant network configuration (``neurons-identity-3``, ``neurons-nobias-3``)."""
+def _variant_runs(variants: dict[str, DrawModels], units: pd.DataFrame, points: np.ndarray) -> list[ChildRun]:
+    """One child run per variant network configuration (``neurons-identity-3``, ``neurons-nobias-3``).
+
+    Its MLflow model is the configuration's ensemble trained on the first draw, with ``points``
+    of that draw as the input example.
+    """
     runs = []
     for study, per_draw in variants.items():
         first = per_draw[min(per_draw)]
@@ -131,7 +137,11 @@ def _variant_runs(variants: dict[str, DrawModels], units: pd.DataFrame) -> list[
                     f"neurons-{label}-{width}",
                     model.trained_record,
                     _draws_timing(by_draw),
-                    RunContent(params=_network_params(study, model, len(per_draw)), metrics=_metrics(rows)),
+                    RunContent(
+                        params=_network_params(study, model, len(per_draw)),
+                        metrics=_metrics(rows),
+                        model=served_model(model, points),
+                    ),
                 )
             )
     return runs
@@ -166,8 +176,11 @@ def _linear_runs(linear: LinearFits, units: pd.DataFrame, n_train: int) -> list[
     return runs
 
 
-def _noise_factor_runs(models: SettingModels, units: pd.DataFrame) -> list[ChildRun]:
-    """One child run per (noise, factor) setting: its network over draws × seeds and its Bayes limit."""
+def _noise_factor_runs(models: SettingModels, units: pd.DataFrame, points: np.ndarray) -> list[ChildRun]:
+    """One child run per (noise, factor) setting: its network over draws × seeds and its Bayes limit.
+
+    Its MLflow model is the setting's ensemble trained on the first draw (``points``: the example).
+    """
     runs = []
     for (noise, factor), per_draw in models.items():
         first = per_draw[min(per_draw)]
@@ -183,7 +196,7 @@ def _noise_factor_runs(models: SettingModels, units: pd.DataFrame) -> list[Child
                 f"neurons-noise{noise:g}-factor{factor:g}",
                 first.trained_record,
                 _draws_timing(per_draw),
-                RunContent(params=params, metrics=metrics),
+                RunContent(params=params, metrics=metrics, model=served_model(first, points)),
             )
         )
     return runs
@@ -198,9 +211,10 @@ def neuron_child_runs(
     draws: pd.DataFrame,
 ) -> list[ChildRun]:
     """Every configuration the study trained, as an MLflow child run with param ``study``."""
-    n_train = int(((draws["draw"] == draws["draw"].min()) & (draws["split"] == "train")).sum())
+    first_train = draws[(draws["draw"] == draws["draw"].min()) & (draws["split"] == "train")]
+    points, _ = features_and_labels(first_train)
     return [
-        *_variant_runs(variants, units),
-        *_linear_runs(linear, units, n_train),
-        *_noise_factor_runs(noise_models, noise_units),
+        *_variant_runs(variants, units, points),
+        *_linear_runs(linear, units, len(first_train)),
+        *_noise_factor_runs(noise_models, noise_units, points),
     ]

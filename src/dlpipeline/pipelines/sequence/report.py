@@ -10,8 +10,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.figures.curves import curves_figure
+from dlpipeline.models.char_lm import CharLanguageModel
 from dlpipeline.pipelines.common import RunContent, child_run
 from dlpipeline.pipelines.sequence.training import SequenceModel, TrainedModels
+from dlpipeline.served import EXAMPLE_ROWS, served_model
 from dlpipeline.tracking import ChildRun
 
 PATTERNS = {
@@ -138,13 +140,33 @@ def build_text_child_runs(models: TrainedModels, samples: pd.DataFrame) -> list[
     return runs
 
 
+def input_example(trained: SequenceModel) -> np.ndarray:
+    """A few inputs the model reads, at the length it was trained at (drawn from a fixed seed).
+
+    A language model reads token ids ``(n, steps)`` of its vocabulary; any other sequence
+    model features ``(n, steps, input_size)``, with the validity mask last (every step valid)
+    when it reads padded batches.
+    """
+    rng = np.random.default_rng(trained.about.seed)
+    steps, kwargs = trained.about.seq_len, trained.kwargs
+    if isinstance(trained.module, CharLanguageModel):
+        return rng.integers(0, kwargs["vocab_size"], (EXAMPLE_ROWS, steps), dtype=np.int64)
+    features = rng.standard_normal((EXAMPLE_ROWS, steps, kwargs["input_size"])).astype(np.float32)
+    if kwargs.get("masked", False):
+        features = np.concatenate([features, np.ones((EXAMPLE_ROWS, steps, 1), np.float32)], axis=-1)
+    return features
+
+
 def child_run_of(
     label: str,
     trained: SequenceModel,
     extra_metrics: dict[str, float] | None = None,
     texts: dict[str, str] | None = None,
 ) -> ChildRun:
-    """The child run of one trained model, under the shared training names and the sequence ones."""
+    """The child run of one trained model, under the shared training names and the sequence ones.
+
+    It carries the trained network, logged as the run's MLflow model (kind ``sequence``).
+    """
     run, history = trained.about, trained.trained_history
     loss = history.loss.numpy()
     content = RunContent(
@@ -165,5 +187,6 @@ def child_run_of(
         histories={"loss": loss.tolist(), f"{run.metric}_per_epoch": history.of(run.metric).tolist()},
         figures={"loss.png": curves_figure({label: loss}, title=f"{label}: training loss")},
         texts=texts or {},
+        model=served_model(trained, input_example(trained), "sequence"),
     )
     return child_run(label, trained.trained_record, trained.timing, content)
