@@ -66,7 +66,7 @@ class EntityPools:
 
 
 def _provider(kind: str, locale: str) -> type:
-    """faker's ``kind`` provider class of ``locale``; one line naming it where faker has none."""
+    """Faker's ``kind`` provider class of ``locale``; one line naming it where faker has none."""
     module = f"faker.providers.{kind}.{locale}"
     try:
         return importlib.import_module(module).Provider
@@ -92,7 +92,9 @@ def faker_pools(place_locales: Sequence[str]) -> EntityPools:
     )
 
 
-def split_pools(pools: EntityPools, test_share: float, rng: np.random.Generator) -> tuple[EntityPools, EntityPools]:
+def split_pools(
+    pools: EntityPools, test_share: float, rng: np.random.Generator
+) -> tuple[EntityPools, EntityPools]:
     """Training and test parts: name words, places and years each split at random, no item in both.
 
     First and last names are split as one set of words, so a word that is both (e.g. *James*)
@@ -121,7 +123,7 @@ def _held_out(items: Sequence, share: float, rng: np.random.Generator) -> list:
     return [items[i] for i in rng.choice(len(items), size=count, replace=False)]
 
 
-def _pick(items: Sequence, rng: np.random.Generator):  # noqa: ANN202 (any item type)
+def _pick(items: Sequence, rng: np.random.Generator):
     """One item of ``items``, uniformly."""
     return items[int(rng.integers(len(items)))]
 
@@ -140,8 +142,10 @@ def make_entity(kind: str, pools: EntityPools, rng: np.random.Generator) -> list
         if form == 1:
             return [f"{_pick(pools.family, rng)}-{_pick(pools.family, rng)}"]
         return [_pick(pools.family, rng), ",", _pick(pools.family, rng), "and", _pick(pools.family, rng)]
-    day, month, year = str(int(rng.integers(1, 29))), calendar.month_name[int(rng.integers(1, 13))], str(
-        _pick(pools.years, rng)
+    day, month, year = (
+        str(int(rng.integers(1, 29))),
+        calendar.month_name[int(rng.integers(1, 13))],
+        str(_pick(pools.years, rng)),
     )
     return [[day, month, year], [month, day, ",", year], [month, year]][int(rng.integers(3))]
 

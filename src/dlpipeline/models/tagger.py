@@ -69,5 +69,7 @@ class TokenTagger(nn.Module):
         lengths = valid.sum(dim=1).clamp(min=1).cpu()
         packed = nn.utils.rnn.pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
         outputs, _ = self.recurrent(packed)
-        unpacked, _ = nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True, total_length=tokens.shape[1])
+        unpacked, _ = nn.utils.rnn.pad_packed_sequence(
+            outputs, batch_first=True, total_length=tokens.shape[1]
+        )
         return self.head(unpacked)

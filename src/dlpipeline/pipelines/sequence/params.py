@@ -285,7 +285,9 @@ class AddingSearchParams(search_space.SearchParams):
 class TaggingDataParams(StrictParams):
     """Templated sentences with faker's entities, tagged in BIO (``sequence.tagging.data``)."""
 
-    place_locales: list[str] = Field(min_length=1, description="faker address locales whose cities are places")
+    place_locales: list[str] = Field(
+        min_length=1, description="faker address locales whose cities are places"
+    )
     n_train: int = Field(default=2000, ge=2, le=1_000_000, description="training sentences per draw")
     n_test: int = Field(default=500, ge=1, le=1_000_000, description="test sentences per draw")
     test_share: float = Field(

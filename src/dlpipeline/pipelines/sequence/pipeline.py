@@ -206,22 +206,25 @@ def names_pipeline() -> Pipeline:
 def tagging_pipeline() -> Pipeline:
     """Aligned many-to-many text: a tag per word, per cell, beside a lookup of the training entities.
 
-    Like the surname task, its tables are its own (``sequence.tagging.results``, ``.units``).
+    Like the surname task, its tables are its own (``sequence.tagging.results``, ``.units``); the
+    claim's control tags each word alone (``unigram``).
     """
     data_nodes = [step(data.generate_tagged_sentences, "params:data", ["train", "test"])]
+    baselines = ["predictions", "lookup_predictions", "unigram_predictions"]
     analyses = [
         step(tagging.model_tags, ["models", "test", "params:data"], "predictions"),
         step(tagging.lookup_tags, ["train", "test"], "lookup_predictions"),
-        step(tagging.tagging_scores, ["predictions", "lookup_predictions"], "scores"),
+        step(tagging.unigram_tags, ["train", "test", "params:data"], "unigram_predictions"),
+        step(tagging.tagging_scores, [*baselines[:2], "unigram_predictions"], "scores"),
         step(tagging.tagging_units, ["scores", "params:data"], "units"),
         step(tagging.tagging_results, "scores", "results"),
         step(tagging.plot_type_f1, "scores", "type_f1_plot"),
-        step(tagging.tagged_outputs, ["predictions", "lookup_predictions", "params:shown"], "outputs"),
+        step(tagging.tagged_outputs, [*baselines, "params:shown"], "outputs"),
     ]
     tensors = step(tagging.tagging_tasks, ["train", "test", "params:data"], "tensors", name="tensors")
     child_runs = step(
         tagging.tagging_child_runs,
-        ["models", "predictions", "lookup_predictions", "scores"],
+        ["models", *baselines, "scores"],
         "child_runs",
         name="build_child_runs",
     )

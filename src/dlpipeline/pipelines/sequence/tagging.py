@@ -10,9 +10,12 @@ whose test sentences hold only entities no training sentence has.
 The baseline, on the same draw, is a dictionary of the training sentences' entities (cell
 ``lookup``): it tags the longest known entity at each position and nothing else. It is what
 memorising the entities gives; the models must recognise an entity they never saw by its
-context and form.
+context and form. The claim's control (cell ``unigram``) tags each word alone, with the tag it
+had most often in training (a word seen fewer than ``min_count`` times counts as ``<unk>``, as
+the models read it): the same words without the sentence around them.
 """
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -21,8 +24,10 @@ from matplotlib.figure import Figure
 from dlpipeline.data.entities import sentences_of
 from dlpipeline.data.tagging import (
     ENTITY_TYPES,
+    OUTSIDE,
     TAG_PAD_ID,
     TAGS,
+    UNKNOWN_WORD,
     WORD_PAD_ID,
     WordVocabulary,
     entity_counts,
@@ -40,8 +45,10 @@ from dlpipeline.training import predict
 
 TASK = "tagging"
 LOOKUP = "lookup"
+UNIGRAM = "unigram"
+BASELINES = (LOOKUP, UNIGRAM)
 NO_SEED = -1
-"""The seed column of the lookup baseline's rows: it is built once per draw, deterministically."""
+"""The seed column of the baselines' rows: each is built once per draw, deterministically."""
 TYPE_METRICS = tuple(f"f1_{kind}" for kind in ENTITY_TYPES)
 METRICS = ("entity_f1", "precision", "recall", *TYPE_METRICS)
 PREDICTION_COLUMNS = ["run", "cell", "draw", "seed", "sentence", "position", "token", "tag", "predicted"]
@@ -98,7 +105,9 @@ def model_tags(models: TrainedModels, test: pd.DataFrame, data: TaggingDataParam
         ids, _ = _tensors(sentences, WordVocabulary(run.characters), data.max_len)
         logits = predict(trained.module, ids, "cpu")
         best = (logits[..., TAG_PAD_ID + 1 :].argmax(dim=-1) + TAG_PAD_ID + 1).numpy()
-        predicted = [TAGS[best[row, step]] for row, (tokens, _) in enumerate(sentences) for step in range(len(tokens))]
+        predicted = [
+            TAGS[best[row, step]] for row, (tokens, _) in enumerate(sentences) for step in range(len(tokens))
+        ]
         tables.append(_predictions(label, run.cell, run.draw, run.seed, words, predicted))
     return pd.concat(tables, ignore_index=True)[PREDICTION_COLUMNS]
 
@@ -113,7 +122,7 @@ def _predictions(
 
 
 def fit_lookup(train: pd.DataFrame) -> dict[tuple[str, ...], str]:
-    """Every entity of the training sentences (as its tokens) with its type, the most frequent where several."""
+    """Every entity of the training sentences (its tokens) with its type, the most frequent where several."""
     seen: dict[tuple[str, ...], dict[str, int]] = {}
     for tokens, tags in sentences_of(train):
         for start, end, kind in spans(tags):
@@ -140,19 +149,45 @@ def lookup_sentence(tokens: Sequence[str], lexicon: Lexicon) -> list[str]:
 
 
 def lookup_tags(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
-    """The lookup baseline's tag for each test word, from the entities of the same draw's training sentences."""
+    """The lookup baseline's tag for each test word, from the entities of its draw's training sentences."""
     tables = []
     for draw in sorted(train["draw"].unique()):
         lexicon = fit_lookup(_draw(train, draw))
         words = _draw(test, draw).sort_values(["sentence", "position"], kind="stable")
         predicted = [tag for tokens, _ in sentences_of(words) for tag in lookup_sentence(tokens, lexicon)]
-        tables.append(_predictions(lookup_run(int(draw)), LOOKUP, int(draw), NO_SEED, words, predicted))
+        tables.append(
+            _predictions(baseline_run(LOOKUP, int(draw)), LOOKUP, int(draw), NO_SEED, words, predicted)
+        )
     return pd.concat(tables, ignore_index=True)[PREDICTION_COLUMNS]
 
 
-def lookup_run(draw: int) -> str:
-    """The lookup baseline's run label on draw ``draw``, e.g. ``tagging-lookup-d0``."""
-    return f"{TASK}-{LOOKUP}-d{draw}"
+def baseline_run(cell: str, draw: int) -> str:
+    """A baseline's run label on draw ``draw``, e.g. ``tagging-lookup-d0``."""
+    return f"{TASK}-{cell}-d{draw}"
+
+
+def fit_unigram(train: pd.DataFrame, min_count: int) -> dict[str, str]:
+    """Each training word's most frequent tag; words seen under ``min_count`` times pooled as ``<unk>``."""
+    seen = Counter(train["token"])
+    counts: dict[str, Counter[str]] = {}
+    for token, tag in zip(train["token"], train["tag"], strict=True):
+        word = token if seen[token] >= min_count else UNKNOWN_WORD
+        counts.setdefault(word, Counter())[tag] += 1
+    return {word: max(sorted(tags), key=tags.__getitem__) for word, tags in counts.items()}
+
+
+def unigram_tags(train: pd.DataFrame, test: pd.DataFrame, data: TaggingDataParams) -> pd.DataFrame:
+    """The control's tag for each test word: its own most frequent training tag, read without its sentence."""
+    tables = []
+    for draw in sorted(train["draw"].unique()):
+        tagger = fit_unigram(_draw(train, draw), data.min_count)
+        fallback = tagger.get(UNKNOWN_WORD, OUTSIDE)
+        words = _draw(test, draw).sort_values(["sentence", "position"], kind="stable")
+        predicted = [tagger.get(token, fallback) for token in words["token"]]
+        tables.append(
+            _predictions(baseline_run(UNIGRAM, int(draw)), UNIGRAM, int(draw), NO_SEED, words, predicted)
+        )
+    return pd.concat(tables, ignore_index=True)[PREDICTION_COLUMNS]
 
 
 def run_scores(predictions: pd.DataFrame) -> dict[str, float]:
@@ -167,11 +202,11 @@ def run_scores(predictions: pd.DataFrame) -> dict[str, float]:
     return scores
 
 
-def tagging_scores(predictions: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
-    """:func:`run_scores` of every model's run and of the lookup on each draw."""
+def tagging_scores(predictions: pd.DataFrame, lookup: pd.DataFrame, unigram: pd.DataFrame) -> pd.DataFrame:
+    """:func:`run_scores` of every model's run and of the lookup and the unigram control on each draw."""
     rows = [
         {"run": run, "cell": cell, "draw": draw, "seed": seed, **run_scores(group)}
-        for (run, cell, draw, seed), group in pd.concat([predictions, lookup]).groupby(
+        for (run, cell, draw, seed), group in pd.concat([predictions, lookup, unigram]).groupby(
             ["run", "cell", "draw", "seed"], sort=False
         )
     ]
@@ -179,7 +214,11 @@ def tagging_scores(predictions: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFr
 
 
 def tagging_units(scores: pd.DataFrame, data: TaggingDataParams) -> pd.DataFrame:
-    """One row per model and metric, beside the lookup's on the same draw (what the claim reads)."""
+    """One row per model and per unigram control and metric, beside the lookup's on the same draw.
+
+    The claim reads a cell's rows against the unigram's, unit by draw (seed ``i`` is on draw ``i``;
+    the unigram's seed column is -1).
+    """
     baseline = scores[scores["cell"] == LOOKUP].set_index("draw")
     models = scores[scores["cell"] != LOOKUP]
     return pd.DataFrame(
@@ -249,12 +288,14 @@ def render(tokens: Sequence[str], tags: Sequence[str]) -> str:
     return " ".join(words)
 
 
-def tagged_outputs(predictions: pd.DataFrame, lookup: pd.DataFrame, shown: TaggingShownParams) -> pd.DataFrame:
-    """The first ``n_outputs`` test sentences of the first draw, tagged by each cell's first seed and the lookup.
+def tagged_outputs(
+    predictions: pd.DataFrame, lookup: pd.DataFrame, unigram: pd.DataFrame, shown: TaggingShownParams
+) -> pd.DataFrame:
+    """The first ``n_outputs`` test sentences of draw 0, tagged by each cell's first seed and the lookup.
 
     Each comes with its true tagging and how many of its entities the cell got right.
     """
-    every = pd.concat([predictions, lookup], ignore_index=True)
+    every = pd.concat([predictions, lookup, unigram], ignore_index=True)
     first = every[every["draw"] == every["draw"].min()]
     firsts = first[first["seed"] == first.groupby("cell")["seed"].transform("min")]
     picked = sorted(firsts["sentence"].unique())[: shown.n_outputs]
@@ -262,8 +303,8 @@ def tagged_outputs(predictions: pd.DataFrame, lookup: pd.DataFrame, shown: Taggi
     for (cell, seed, sentence), words in firsts[firsts["sentence"].isin(picked)].groupby(
         ["cell", "seed", "sentence"], sort=False
     ):
-        words = words.sort_values("position")
-        tokens, true, guess = list(words["token"]), list(words["tag"]), list(words["predicted"])
+        ordered = words.sort_values("position")
+        tokens, true, guess = list(ordered["token"]), list(ordered["tag"]), list(ordered["predicted"])
         rows.append(
             {
                 "cell": cell,
@@ -279,11 +320,18 @@ def tagged_outputs(predictions: pd.DataFrame, lookup: pd.DataFrame, shown: Taggi
 
 
 def tagging_child_runs(
-    models: TrainedModels, predictions: pd.DataFrame, lookup: pd.DataFrame, scores: pd.DataFrame
+    models: TrainedModels,
+    predictions: pd.DataFrame,
+    lookup: pd.DataFrame,
+    unigram: pd.DataFrame,
+    scores: pd.DataFrame,
 ) -> list[ChildRun]:
-    """A child run per model and per lookup (``cell: lookup``), with every metric and its tagged sentences."""
+    """A child run per model and per baseline and draw (``cell: lookup``, ``unigram``).
+
+    Each logs every metric of :data:`METRICS` and its tagged test sentences (``tagged.txt``).
+    """
     by_run = scores.set_index("run")
-    every = pd.concat([predictions, lookup])
+    every = pd.concat([predictions, lookup, unigram])
     runs = [
         child_run_of(
             label,
@@ -293,11 +341,16 @@ def tagging_child_runs(
         )
         for label, trained in models.items()
     ]
-    for label, row in by_run[by_run["cell"] == LOOKUP].iterrows():
+    for label, row in by_run[by_run["cell"].isin(BASELINES)].iterrows():
         runs.append(
             ChildRun(
                 name=str(label),
-                params={"task": TASK, "pattern": PATTERNS[TASK], "cell": LOOKUP, "draw": int(row["draw"])},
+                params={
+                    "task": TASK,
+                    "pattern": PATTERNS[TASK],
+                    "cell": row["cell"],
+                    "draw": int(row["draw"]),
+                },
                 metrics={metric: float(row[metric]) for metric in METRICS},
                 texts={"tagged.txt": tagged_text(every[every["run"] == label])},
             )
@@ -314,4 +367,3 @@ def tagged_text(predictions: pd.DataFrame, limit: int = 200) -> str:
         tagged, truth = render(tokens, list(words["predicted"])), render(tokens, list(words["tag"]))
         lines.append(tagged if tagged == truth else f"{tagged}\n  truth: {truth}")
     return "\n".join(lines) + "\n"
-

@@ -19,8 +19,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams, run_tasks
 from dlpipeline.data.tagging import entity_f1_of_ids
+from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams, run_tasks
 from dlpipeline.models.char_lm import CharLanguageModel, masked_cross_entropy
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.losses import masked_mse
@@ -83,7 +83,7 @@ class TaskTensors:
     readout: Readout = "last"
     causal: bool = False
     characters: tuple[str, ...] = ()
-    """A language model's vocabulary (text only), a tagger's words: it travels with the models trained on it."""
+    """A language model's characters, a tagger's words: the vocabulary travels with its models."""
     draw: int = 0
     """Which data draw the tensors hold (tasks whose data is generated draw it several times)."""
     padded: bool = False
