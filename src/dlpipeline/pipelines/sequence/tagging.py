@@ -276,7 +276,7 @@ def plot_type_f1(scores: pd.DataFrame) -> Figure:
         categories,
         series,
         "entity-level F1 on held-out entities",
-        "tagging: F1 per entity type, every seed and draw (the lookup: every draw)",
+        "tagging: F1 per entity type, every seed and draw (lookup and unigram: every draw)",
     )
 
 
