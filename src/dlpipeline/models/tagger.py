@@ -20,26 +20,22 @@ TaggerCell = Literal["rnn", "lstm", "gru", "transformer"]
 
 
 class TokenTagger(nn.Module):
-    """Word ids ``(n, T)`` → tag logits ``(n, T, n_tags)``; id 0 is padding.
+    """Word ids ``(n, T)`` → tag logits ``(n, T, n_tags)``; id 0 is padding (``vocab_size`` ids in all).
 
     A recurrent ``cell`` has ``hidden_size`` units per direction; the Transformer has
     ``d_model = hidden_size``, ``n_heads``, ``n_layers`` and a learned position table of
     ``max_len`` steps.
     """
 
-    def __init__(
-        self,
-        vocab_size: int,
-        embedding_dim: int,
-        cell: TaggerCell,
-        hidden_size: int,
-        n_tags: int,
-        max_len: int,
-        n_heads: int = 2,
-        n_layers: int = 1,
-    ) -> None:
+    def __init__(self, vocab_size: int, n_tags: int, max_len: int, cell: TaggerCell, **sizes: int) -> None:
+        """The embedding (row 0, padding, stays zero), the body of ``cell`` and the per-word head.
+
+        ``sizes``: ``embedding_dim`` and ``hidden_size`` (required), ``n_heads`` (2) and ``n_layers`` (1).
+        """
         super().__init__()
-        if cell != "transformer" and cell not in CELLS:
+        embedding_dim, hidden_size = sizes["embedding_dim"], sizes["hidden_size"]
+        n_heads, n_layers = sizes.get("n_heads", 2), sizes.get("n_layers", 1)
+        if cell not in (*CELLS, "transformer"):
             raise ValueError(f"unknown cell {cell!r}; choose one of {[*sorted(CELLS), 'transformer']}")
         self.cell = cell
         self.max_len = max_len

@@ -60,7 +60,7 @@ def test_the_loss_gives_padded_steps_outputs_zero_gradient():
 @pytest.mark.parametrize("cell", CELLS)
 def test_padding_a_sentence_more_changes_no_tag_of_its_words_in_any_cell(cell):
     torch.manual_seed(0)
-    model = TokenTagger(20, 6, cell, 8, len(TAGS), max_len=16, n_heads=2, n_layers=1)
+    model = TokenTagger(20, len(TAGS), 16, cell=cell, embedding_dim=6, hidden_size=8, n_heads=2, n_layers=1)
     short = padded([[3, 4, 5], [6, 7, 8, 9, 10]], 5, 0)
     longer = padded([[3, 4, 5], [6, 7, 8, 9, 10]], 16, 0)
     torch.testing.assert_close(

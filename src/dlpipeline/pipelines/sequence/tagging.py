@@ -38,8 +38,8 @@ from dlpipeline.data.tagging import (
 from dlpipeline.figures.over_seeds import seed_strip_figure
 from dlpipeline.pipelines.sequence.params import TaggingDataParams, TaggingShownParams
 from dlpipeline.pipelines.sequence.report import PATTERNS, child_run_of
+from dlpipeline.pipelines.sequence.task_tables import results_by_cell, units_beside_baseline
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
-from dlpipeline.pipelines.sequence.units import COLUMNS
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import predict
 
@@ -219,49 +219,14 @@ def tagging_units(scores: pd.DataFrame, data: TaggingDataParams) -> pd.DataFrame
     The claim reads a cell's rows against the unigram's, unit by draw (seed ``i`` is on draw ``i``;
     the unigram's seed column is -1).
     """
-    baseline = scores[scores["cell"] == LOOKUP].set_index("draw")
-    models = scores[scores["cell"] != LOOKUP]
-    return pd.DataFrame(
-        [
-            {
-                "task": TASK,
-                "cell": row["cell"],
-                "seq_len": data.max_len,
-                "draw": row["draw"],
-                "seed": row["seed"],
-                "metric": metric,
-                "value": row[metric],
-                "baseline": baseline.loc[row["draw"], metric],
-                "baseline_name": "lookup of the training entities",
-            }
-            for metric in METRICS
-            for _, row in models.iterrows()
-        ],
-        columns=COLUMNS,
+    return units_beside_baseline(
+        scores, TASK, METRICS, data.max_len, LOOKUP, "lookup of the training entities"
     )
 
 
 def tagging_results(scores: pd.DataFrame) -> pd.DataFrame:
-    """Per cell (the lookup last) and metric: median, spread, mean and std over its runs."""
-    rows = []
-    for (cell, metric), values in scores.melt(
-        id_vars=["cell"], value_vars=list(METRICS), var_name="metric"
-    ).groupby(["cell", "metric"], sort=False)["value"]:
-        rows.append(
-            {
-                "task": TASK,
-                "pattern": PATTERNS[TASK],
-                "cell": cell,
-                "metric": metric,
-                "runs": len(values),
-                "median": round(float(values.median()), 6),
-                "min": round(float(values.min()), 6),
-                "max": round(float(values.max()), 6),
-                "mean": round(float(values.mean()), 6),
-                "std": round(float(values.std(ddof=0)), 6),
-            }
-        )
-    return pd.DataFrame(rows)
+    """Per cell (the baselines last) and metric: median, spread, mean and std over its runs."""
+    return results_by_cell(scores, TASK, METRICS)
 
 
 def plot_type_f1(scores: pd.DataFrame) -> Figure:
@@ -332,30 +297,21 @@ def tagging_child_runs(
     """
     by_run = scores.set_index("run")
     every = pd.concat([predictions, lookup, unigram])
-    runs = [
-        child_run_of(
-            label,
-            trained,
-            {metric: float(by_run.loc[label, metric]) for metric in METRICS[1:]},
-            {"tagged.txt": tagged_text(every[every["run"] == label])},
-        )
-        for label, trained in models.items()
+    texts = {label: {"tagged.txt": tagged_text(rows)} for label, rows in every.groupby("run", sort=False)}
+    measured = {label: {metric: float(row[metric]) for metric in METRICS} for label, row in by_run.iterrows()}
+    models_runs = [
+        child_run_of(label, trained, measured[label], texts[label]) for label, trained in models.items()
     ]
-    for label, row in by_run[by_run["cell"].isin(BASELINES)].iterrows():
-        runs.append(
-            ChildRun(
-                name=str(label),
-                params={
-                    "task": TASK,
-                    "pattern": PATTERNS[TASK],
-                    "cell": row["cell"],
-                    "draw": int(row["draw"]),
-                },
-                metrics={metric: float(row[metric]) for metric in METRICS},
-                texts={"tagged.txt": tagged_text(every[every["run"] == label])},
-            )
-        )
-    return runs
+    baseline_runs = [
+        ChildRun(str(label), _baseline_params(row), measured[label], texts=texts[label])
+        for label, row in by_run[by_run["cell"].isin(BASELINES)].iterrows()
+    ]
+    return models_runs + baseline_runs
+
+
+def _baseline_params(row: pd.Series) -> dict[str, str | int]:
+    """A baseline's child-run params: the task, its cell and its draw."""
+    return {"task": TASK, "pattern": PATTERNS[TASK], "cell": str(row["cell"]), "draw": int(row["draw"])}
 
 
 def tagged_text(predictions: pd.DataFrame, limit: int = 200) -> str:

@@ -150,28 +150,21 @@ def new_model(cell: ModelName, task: TaskTensors, model_params: ModelParams) -> 
     task's ``characters``: words); every other task reads numbers.
     """
     hidden_size = model_params.hidden_size_of(cell)
-    if task.kind == "tagging":
+    if task.kind in ("tagging", "language_model"):
+        body = {
+            "embedding_dim": model_params.embedding_dim,
+            "cell": cell,
+            "hidden_size": hidden_size,
+            "n_heads": model_params.n_heads,
+            "n_layers": model_params.n_layers,
+        }
+        if task.kind == "tagging":
+            words = len(task.characters) + 2  # the words, <pad> and <unk>
+            return TrainedModule.build(
+                TokenTagger, vocab_size=words, n_tags=task.output_size, max_len=task.seq_len, **body
+            )
         return TrainedModule.build(
-            TokenTagger,
-            vocab_size=len(task.characters) + 2,
-            embedding_dim=model_params.embedding_dim,
-            cell=cell,
-            hidden_size=hidden_size,
-            n_tags=task.output_size,
-            max_len=task.seq_len,
-            n_heads=model_params.n_heads,
-            n_layers=model_params.n_layers,
-        )
-    if task.kind == "language_model":
-        return TrainedModule.build(
-            CharLanguageModel,
-            vocab_size=task.output_size,
-            embedding_dim=model_params.embedding_dim,
-            cell=cell,
-            hidden_size=hidden_size,
-            max_len=task.seq_len,
-            n_heads=model_params.n_heads,
-            n_layers=model_params.n_layers,
+            CharLanguageModel, vocab_size=task.output_size, max_len=task.seq_len, **body
         )
     return build_model(cell, task.shape, hidden_size, model_params.n_heads, model_params.n_layers)
 
