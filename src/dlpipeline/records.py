@@ -90,6 +90,8 @@ class History:
     test_accuracy: torch.Tensor | None = None
     test_mse: torch.Tensor | None = None
     test_nll: torch.Tensor | None = None
+    entity_f1: torch.Tensor | None = None
+    """A tagger's entity-level F1 on the test sentences."""
 
     @classmethod
     def measured(cls, loss: torch.Tensor, evaluations: Mapping[str, torch.Tensor]) -> "History":

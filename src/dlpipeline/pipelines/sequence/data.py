@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from dlpipeline.data.digits import LABEL_COLUMN, load_digits_table
+from dlpipeline.data.entities import faker_pools, sentence_table, split_pools
 from dlpipeline.data.sequences import adding_problem, forecast_windows, mackey_glass, sine_waves
 from dlpipeline.data.surnames import load_surnames
 from dlpipeline.data.text import load_first_names
@@ -18,6 +19,7 @@ from dlpipeline.pipelines.sequence.params import (
     ForecastDataParams,
     GenerateDataParams,
     NamesDataParams,
+    TaggingDataParams,
     TextDataParams,
 )
 
@@ -159,3 +161,22 @@ def split_names_by_language(names: pd.DataFrame, data: NamesDataParams) -> tuple
         for part in (0, 1)
     )
     return train, test
+
+
+# --- aligned many-to-many: tagging entities -----------------------------------------------
+
+
+def generate_tagged_sentences(data: TaggingDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training and test sentences of every draw, one row per token, the test ones from held-out entities.
+
+    Draw ``d`` splits faker's entity lists and writes its sentences with numpy's generator of
+    ``random_state + d``; sentences are numbered per draw and part.
+    """
+    pools = faker_pools(data.place_locales)
+    train, test = [], []
+    for draw in range(data.n_draws):
+        rng = np.random.default_rng(data.random_state + draw)
+        train_pools, test_pools = split_pools(pools, data.test_share, rng)
+        train.append(sentence_table(draw, data.n_train, train_pools, rng))
+        test.append(sentence_table(draw, data.n_test, test_pools, rng))
+    return pd.concat(train, ignore_index=True), pd.concat(test, ignore_index=True)

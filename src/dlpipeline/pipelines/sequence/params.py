@@ -280,3 +280,28 @@ class AddingSearchParams(search_space.SearchParams):
         default=None, ge=2, description="a length of adding.data.seq_lens; null = longest"
     )
     val_share: float = Field(default=0.2, gt=0, lt=1, description="last share of the training sequences")
+
+
+class TaggingDataParams(StrictParams):
+    """Templated sentences with faker's entities, tagged in BIO (``sequence.tagging.data``)."""
+
+    place_locales: list[str] = Field(
+        min_length=1, description="faker address locales whose cities are places"
+    )
+    n_train: int = Field(default=2000, ge=2, le=1_000_000, description="training sentences per draw")
+    n_test: int = Field(default=500, ge=1, le=1_000_000, description="test sentences per draw")
+    test_share: float = Field(
+        default=0.3, gt=0, lt=1, description="share of the name words, places and years held out for test"
+    )
+    min_count: int = Field(
+        default=2, ge=1, le=100, description="a word seen fewer times in training is <unk> (in training too)"
+    )
+    max_len: int = Field(default=24, ge=8, le=256, description="steps per sentence (the longest fits)")
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_draws: int = Field(default=1, ge=1, le=100, description=DRAWS)
+
+
+class TaggingShownParams(StrictParams):
+    """How many tagged test sentences each cell shows (``sequence.tagging.shown``)."""
+
+    n_outputs: int = Field(default=5, ge=1, le=100, description="test sentences shown tagged per cell")

@@ -25,6 +25,7 @@ from dlpipeline.pipelines.sequence import (
     parallelism,
     report,
     search,
+    tagging,
     text,
     training,
     units,
@@ -202,6 +203,34 @@ def names_pipeline() -> Pipeline:
     return _task("names", data_nodes, tensors, analyses, child_runs)
 
 
+def tagging_pipeline() -> Pipeline:
+    """Aligned many-to-many text: a tag per word, per cell, beside a lookup of the training entities.
+
+    Like the surname task, its tables are its own (``sequence.tagging.results``, ``.units``); the
+    claim's control tags each word alone (``unigram``).
+    """
+    data_nodes = [step(data.generate_tagged_sentences, "params:data", ["train", "test"])]
+    baselines = ["predictions", "lookup_predictions", "unigram_predictions"]
+    analyses = [
+        step(tagging.model_tags, ["models", "test", "params:data"], "predictions"),
+        step(tagging.lookup_tags, ["train", "test"], "lookup_predictions"),
+        step(tagging.unigram_tags, ["train", "test", "params:data"], "unigram_predictions"),
+        step(tagging.tagging_scores, [*baselines[:2], "unigram_predictions"], "scores"),
+        step(tagging.tagging_units, ["scores", "params:data"], "units"),
+        step(tagging.tagging_results, "scores", "results"),
+        step(tagging.plot_type_f1, "scores", "type_f1_plot"),
+        step(tagging.tagged_outputs, [*baselines, "params:shown"], "outputs"),
+    ]
+    tensors = step(tagging.tagging_tasks, ["train", "test", "params:data"], "tensors", name="tensors")
+    child_runs = step(
+        tagging.tagging_child_runs,
+        ["models", *baselines, "scores"],
+        "child_runs",
+        name="build_child_runs",
+    )
+    return _task("tagging", data_nodes, tensors, analyses, child_runs)
+
+
 def create_pipeline() -> Pipeline:
     """The tasks, then the results table, the units table and DVC metrics across the first five.
 
@@ -225,5 +254,6 @@ def create_pipeline() -> Pipeline:
         generate_pipeline(),
         text_pipeline(),
         names_pipeline(),
+        tagging_pipeline(),
     ]
     return sum(tasks, Pipeline([])) + summary

@@ -24,6 +24,7 @@ PATTERNS = {
     "text": "many-to-many",
     "names": "many-to-one",
     "names-shuffled": "many-to-one",
+    "tagging": "many-to-many",
 }
 
 

@@ -19,18 +19,20 @@ from typing import Literal
 import torch
 from torch import nn
 
+from dlpipeline.data.tagging import entity_f1_of_ids
 from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams, run_tasks
 from dlpipeline.models.char_lm import CharLanguageModel, masked_cross_entropy
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.losses import masked_mse
 from dlpipeline.models.recurrent import Readout
 from dlpipeline.models.sequence import SequenceShape, build_model
+from dlpipeline.models.tagger import TokenTagger
 from dlpipeline.pipelines.sequence.params import ModelName, ModelParams
 from dlpipeline.training import TrainConfig, predict, train_configuration, with_fixed_threads
 
 logger = logging.getLogger(__name__)
 
-TaskKind = Literal["regression", "classification", "masked_regression", "language_model"]
+TaskKind = Literal["regression", "classification", "masked_regression", "language_model", "tagging"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class TaskTensors:
     readout: Readout = "last"
     causal: bool = False
     characters: tuple[str, ...] = ()
-    """A language model's vocabulary (text only): it travels with the models trained on it."""
+    """A language model's characters, a tagger's words: the vocabulary travels with its models."""
     draw: int = 0
     """Which data draw the tensors hold (tasks whose data is generated draw it several times)."""
     padded: bool = False
@@ -90,7 +92,8 @@ class TaskTensors:
     @property
     def metric(self) -> str:
         """``test_accuracy`` for classification, ``test_nll`` (nats per token) for text, else ``test_mse``."""
-        return {"classification": "test_accuracy", "language_model": "test_nll"}.get(self.kind, "test_mse")
+        named = {"classification": "test_accuracy", "language_model": "test_nll", "tagging": "entity_f1"}
+        return named.get(self.kind, "test_mse")
 
     @property
     def seq_len(self) -> int:
@@ -127,32 +130,41 @@ def loss_function(kind: TaskKind) -> Callable[[torch.Tensor, torch.Tensor], torc
         "masked_regression": masked_mse,
         "classification": nn.functional.cross_entropy,
         "language_model": masked_cross_entropy,
+        "tagging": masked_cross_entropy,  # padded steps' target is <pad>: no loss, no gradient
     }[kind]
 
 
 def score(kind: TaskKind, outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Test accuracy for classification, else the loss: (masked) MSE, or NLL per token for text."""
+    """Test accuracy for classification, entity-level F1 for tagging, else the loss: (masked) MSE or NLL."""
     if kind == "classification":
         return float((outputs.argmax(dim=-1) == targets).float().mean())
+    if kind == "tagging":
+        return entity_f1_of_ids(outputs, targets)
     return float(loss_function(kind)(outputs, targets))
 
 
 def new_model(cell: ModelName, task: TaskTensors, model_params: ModelParams) -> TrainedModule:
     """A fresh model of ``cell`` sized by ``model_params`` that fits ``task``.
 
-    A language model reads token ids through an embedding; every other task reads numbers.
+    A language model and a tagger read token ids through an embedding (a tagger's vocabulary is its
+    task's ``characters``: words); every other task reads numbers.
     """
     hidden_size = model_params.hidden_size_of(cell)
-    if task.kind == "language_model":
+    if task.kind in ("tagging", "language_model"):
+        body = {
+            "embedding_dim": model_params.embedding_dim,
+            "cell": cell,
+            "hidden_size": hidden_size,
+            "n_heads": model_params.n_heads,
+            "n_layers": model_params.n_layers,
+        }
+        if task.kind == "tagging":
+            words = len(task.characters) + 2  # the words, <pad> and <unk>
+            return TrainedModule.build(
+                TokenTagger, vocab_size=words, n_tags=task.output_size, max_len=task.seq_len, **body
+            )
         return TrainedModule.build(
-            CharLanguageModel,
-            vocab_size=task.output_size,
-            embedding_dim=model_params.embedding_dim,
-            cell=cell,
-            hidden_size=hidden_size,
-            max_len=task.seq_len,
-            n_heads=model_params.n_heads,
-            n_layers=model_params.n_layers,
+            CharLanguageModel, vocab_size=task.output_size, max_len=task.seq_len, **body
         )
     return build_model(cell, task.shape, hidden_size, model_params.n_heads, model_params.n_layers)
 
