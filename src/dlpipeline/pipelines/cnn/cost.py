@@ -33,8 +33,9 @@ from dlpipeline.pipelines.cnn.operations import dense_macs, macs_per_image
 from dlpipeline.pipelines.cnn.params import CostParams, DataSizeParams, ExperimentParams, TrainingParams
 from dlpipeline.pipelines.cnn.size import check_configurations, nested_subsets
 from dlpipeline.pipelines.cnn.train import as_tensors, network_spec
+from dlpipeline.threads import resolve_threads
 from dlpipeline.tracking import ChildRun
-from dlpipeline.training import fit, with_fixed_threads
+from dlpipeline.training import fit
 
 LOGISTIC = "logistic"
 """The linear baseline: a softmax regression on the raw pixels (:class:`LinearEnsemble`)."""
@@ -98,7 +99,7 @@ def operation_slopes(
                 "sizes": " ".join(map(str, sizes)),
                 "macs_per_image": macs,
                 "macs_slope": round(slope, 3),
-                "macs_intercept": round(intercept, 3),
+                "macs_intercept": round(intercept, 3) + 0.0,  # no "-0.0"
             }
         )
     return pd.DataFrame(rows)
@@ -122,7 +123,8 @@ def epoch_timings(
     in_shape = tuple(tensors[0][0].shape[1:])
     n_classes = int(labels.max()) + 1
     builders = network_builders(cost_specs(experiments, cost, in_shape, n_classes), in_shape, n_classes)
-    train = with_fixed_threads(training.train).model_copy(update={"epochs": 1})
+    threads = resolve_threads(training.train.threads) or torch.get_num_threads()
+    train = training.train.model_copy(update={"epochs": 1, "threads": threads})
     seed = experiments.first_seed
 
     def seconds_for(name: str, features: torch.Tensor, targets: torch.Tensor) -> float:
@@ -143,7 +145,7 @@ def epoch_timings(
                     "configuration": name,
                     "n_train": len(tensors[index][1]),
                     "seconds": seconds_for(name, *tensors[index]),
-                    "threads": train.threads,
+                    "threads": threads,
                 }
             )
     return pd.DataFrame(rows).sort_values(["repeat", "configuration", "n_train"], ignore_index=True)
