@@ -209,13 +209,14 @@ def cost_child_runs(operations: pd.DataFrame, slopes: pd.DataFrame) -> list[Chil
 
 
 def plot_operations(operations: pd.DataFrame) -> Figure:
-    """Forward MACs of one epoch against the training images, every configuration a line (log scale)."""
+    """Forward MACs of one epoch against the training images, every configuration a line (log-log)."""
     figure = Figure(figsize=(5.5, 3.8), layout="constrained")
     axes = figure.subplots()
     for row in operations.to_dict("records"):
         sizes = np.array([int(value) for value in str(row["sizes"]).split()])
         axes.plot(sizes, row["macs_per_image"] * sizes, marker="o", label=str(row["configuration"]))
-    axes.set_yscale("log")
+    axes.set_xscale("log")  # on both log scales a cost proportional to the images is a line of slope 1,
+    axes.set_yscale("log")  # and the gap between two lines is the ratio of their costs per image
     axes.set_ylabel("forward MACs per epoch (log scale)")
     return _finished(figure, axes)
 
@@ -234,7 +235,7 @@ def plot_timings(timings: pd.DataFrame) -> Figure:
 
 def _finished(figure: Figure, axes: Axes) -> Figure:
     """``figure`` with its axes labelled by training images, a grid and a legend."""
-    axes.set_xlabel("training images")
+    axes.set_xlabel("training images" if axes.get_xscale() == "linear" else "training images (log scale)")
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small")
     return figure

@@ -127,10 +127,10 @@ def _tensors(inputs: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, torc
 
 
 def hand_feature_table(
-    heads: dict[str, TrainedModule],
-    size_models: dict[str, TrainedModule],
     train_images: pd.DataFrame,
     test_images: pd.DataFrame,
+    heads: dict[str, TrainedModule],
+    size_models: dict[str, TrainedModule],
     features: FeatureParams,
     size: DataSizeParams,
     hand: HandFeatureParams,

@@ -207,16 +207,13 @@ def data_size_study() -> Pipeline:
 def hand_features_study() -> Pipeline:
     """The CNN's head on hand-made features and raw pixels, at every size of ``cnn.data_size``."""
     settings = ["params:features", "params:data_size", "params:hand_features"]
+    training = ["params:experiments", "params:training"]
     return Pipeline(
         [
-            step(
-                hand_features.train_heads,
-                ["train_images", "val_images", "params:experiments", "params:training", *settings],
-                "heads",
-            ),
+            step(hand_features.train_heads, ["train_images", "val_images", *training, *settings], "heads"),
             step(
                 hand_features.hand_feature_table,
-                ["heads", "data_size.models", "train_images", "test_images", *settings],
+                ["train_images", "test_images", "heads", "data_size.models", *settings],
                 "table",
             ),
             step(
@@ -228,7 +225,7 @@ def hand_features_study() -> Pipeline:
         ],
         namespace="hand_features",
         inputs={"train_images", "val_images", "test_images", "data_size.models"},
-        parameters={"params:experiments", "params:training", *settings},
+        parameters={*training, *settings},
         tags="train",
     )
 
