@@ -32,6 +32,9 @@ REPORTS = [
     "perturbation",  # the studies' folders
     "saliency",
     "permutation",
+    "data_size",
+    "hand_features",
+    "cost",
 ]
 
 

@@ -7,6 +7,8 @@ BAD_PARAMETERS = [
     ("cnn.executor.kind=threads", ["cnn.executor", "threads", "global random generator"]),
     # the champion is chosen by a validation metric: a test metric (or any other) is refused
     ("cnn.registry.rank_by=test_accuracy", ["cnn.registry", "rank_by", "test_accuracy", "'val_accuracy'"]),
+    ("cnn.data_size.min_steps=0", ["cnn.data_size", "min_steps", "greater than or equal to 1"]),
+    ("cnn.cost.repeats=0", ["cnn.cost", "repeats", "greater than or equal to 1"]),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 

@@ -11,7 +11,11 @@ EVIDENCE = Evidence(
         "cnn_perturbation": "cnn.perturbation.table",
         "cnn_saliency": "cnn.saliency.agreement",
         "cnn_permutation": "cnn.permutation.table",
+        "cnn_data_size": "cnn.data_size.table",
+        "cnn_hand_features": "cnn.hand_features.table",
+        "cnn_cost": "cnn.cost.operations",
     },
+    timings={"cnn_cost_timings": "cnn.cost.timing_slopes"},
     figures={
         "cnn_experiments": "cnn.experiments_plot",
         "cnn_learning_curves": "cnn.learning_curves_plot",
@@ -21,5 +25,8 @@ EVIDENCE = Evidence(
         "cnn_adversarial_digits": "cnn.perturbation.adversarial_plot",
         "cnn_saliency_maps": "cnn.saliency.maps_plot",
         "cnn_deletion": "cnn.saliency.deletion_plot",
+        "cnn_data_size": "cnn.data_size.plot",
+        "cnn_hand_features": "cnn.hand_features.plot",
+        "cnn_cost": "cnn.cost.plot",
     },
 )

@@ -262,3 +262,55 @@ class CnnRegistryParams(RegistryParams):
     rank_by: Literal["val_accuracy"] = Field(
         default="val_accuracy", description="child-run metric that picks the champion (never a test one)"
     )
+
+
+def _positive_shares(values: list[float]) -> list[float]:
+    """``values`` if none is 0: a training subset of no image trains nothing."""
+    if values and values[0] <= 0:
+        raise ValueError(f"every share of the training images must be above 0, got {values}")
+    return values
+
+
+TrainingShares = Annotated[IncreasingShares, AfterValidator(_positive_shares)]
+"""Shares of the training images, increasing, each above 0."""
+
+
+class DataSizeParams(StudyParams):
+    """The limited-data study (``cnn.data_size``): configurations retrained on nested subsets.
+
+    Each share of the training images is a stratified subset drawn once (``seed``), every
+    smaller subset inside the larger ones; the configurations train on it as the sweep's
+    recipe says, without shifted copies (they would add images), for the sweep's epochs or
+    more, so that every subset gets at least ``min_steps`` optimizer steps.
+    """
+
+    shares: TrainingShares = Field(
+        default=[0.05, 0.1, 0.25, 0.5, 1.0], min_length=2, description="shares of the training images"
+    )
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="draws the nested subsets")
+    min_steps: int = Field(default=100, ge=1, le=100_000, description="optimizer steps at least, any size")
+
+
+class HandFeatureParams(StrictParams):
+    """The hand-made features study (``cnn.hand_features``): the CNN's head on other inputs, every size.
+
+    The CNN of ``cnn.data_size`` (configuration ``configuration``) is compared with its own
+    classifier head (dense → dropout → softmax of the baseline) trained on hand-made features
+    (``cnn.features``' kind) and on the raw pixels, on the same subsets, seeds and steps.
+    """
+
+    configuration: str = Field(default="cnn", min_length=1, description="the CNN of cnn.data_size compared")
+
+
+class CostParams(StrictParams):
+    """The cost study (``cnn.cost``): time per epoch and MACs against the training-set size.
+
+    One network (``cnn.experiments.first_seed``) of each configuration, and a logistic
+    regression on the raw pixels, trains one epoch on every subset of ``cnn.data_size``, all in
+    turns, ``repeats`` times (the order reversed on every other repeat); each repeat is a unit.
+    """
+
+    configurations: list[str] = Field(
+        default=["cnn", "cnn-no-pool", "mlp"], min_length=1, description="configurations of the sweep timed"
+    )
+    repeats: int = Field(default=5, ge=1, le=100, description="turns over every configuration and size")

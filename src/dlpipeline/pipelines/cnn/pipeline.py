@@ -3,8 +3,10 @@
 from kedro.pipeline import Pipeline
 
 from dlpipeline.pipelines.cnn import (
+    cost,
     data,
     features,
+    hand_features,
     operations,
     permutation,
     perturbation,
@@ -12,6 +14,7 @@ from dlpipeline.pipelines.cnn import (
     report,
     saliency,
     search,
+    size,
     train,
 )
 from dlpipeline.pipelines.wiring import step
@@ -76,6 +79,9 @@ def create_pipeline() -> Pipeline:
             saliency_study(),
             permutation_study(),
             search_study(),
+            data_size_study(),
+            hand_features_study(),
+            cost_study(),
         ],
         namespace="cnn",
     )
@@ -182,4 +188,70 @@ def search_study() -> Pipeline:
             )
         ],
         tags="search",
+    )
+
+
+def data_size_study() -> Pipeline:
+    """The configurations retrained on nested subsets of the training images (``cnn.data_size``)."""
+    parameters = ["params:experiments", "params:training", "params:data_size"]
+    return Pipeline(
+        [
+            step(size.train_sizes, ["train_images", "val_images", *parameters], "models"),
+            step(size.size_table, ["models", "train_images", "test_images", "params:data_size"], "table"),
+            step(size.size_child_runs, ["models", "table", "test_images"], "child_runs"),
+            step(size.plot_size_study, "table", "plot"),
+        ],
+        namespace="data_size",
+        inputs={"train_images", "val_images", "test_images"},
+        parameters=set(parameters),
+        tags="train",
+    )
+
+
+def hand_features_study() -> Pipeline:
+    """The CNN's head on hand-made features and raw pixels, at every size of ``cnn.data_size``."""
+    settings = ["params:features", "params:data_size", "params:hand_features"]
+    training = ["params:experiments", "params:training"]
+    return Pipeline(
+        [
+            step(hand_features.train_heads, ["train_images", "val_images", *training, *settings], "heads"),
+            step(
+                hand_features.hand_feature_table,
+                ["train_images", "test_images", "heads", "data_size.models", *settings],
+                "table",
+            ),
+            step(
+                hand_features.hand_feature_child_runs,
+                ["heads", "table", "train_images", "test_images", "params:features", "params:data_size"],
+                "child_runs",
+            ),
+            step(hand_features.plot_hand_features, "table", "plot"),
+        ],
+        namespace="hand_features",
+        inputs={"train_images", "val_images", "test_images", "data_size.models"},
+        parameters={*training, *settings},
+        tags="train",
+    )
+
+
+def cost_study() -> Pipeline:
+    """Cost per epoch against the training-set size, counted and timed (``cnn.cost``)."""
+    settings = ["params:experiments", "params:data_size", "params:cost"]
+    return Pipeline(
+        [
+            step(cost.operation_slopes, ["train_images", *settings], "operations"),
+            step(
+                cost.epoch_timings,
+                ["train_images", "params:experiments", "params:training", "params:data_size", "params:cost"],
+                "timings",
+            ),
+            step(cost.timing_slopes, "timings", "timing_slopes"),
+            step(cost.cost_child_runs, ["operations", "timing_slopes"], "child_runs"),
+            step(cost.plot_operations, "operations", "plot"),
+            step(cost.plot_timings, "timings", "timings_plot"),
+        ],
+        namespace="cost",
+        inputs={"train_images"},
+        parameters={*settings, "params:training"},
+        tags="train",
     )

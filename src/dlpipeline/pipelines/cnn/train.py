@@ -61,6 +61,8 @@ class ConfigurationTask:
     seeds: tuple[int, ...]
     train: TrainConfig
     augment: str
+    validate: bool = True
+    """Evaluate on the validation split after every epoch (a study that reads no curve may skip it)."""
 
 
 def train_configurations(
@@ -125,7 +127,9 @@ def train_ensemble(
     in_shape = tuple(data.features.shape[1:])
     spec = network_spec(task.architecture, in_shape, int(data.targets.max()) + 1)
     device = resolve_device(task.train.device)
-    evaluate = _validation(data.val_features.to(device), data.val_targets.to(device))
+    evaluate = (
+        _validation(data.val_features.to(device), data.val_targets.to(device)) if task.validate else None
+    )
     return train_configuration(
         functools.partial(TrainedModule.build, ConvNetEnsemble, spec=spec, seeds=list(task.seeds)),
         data.features,
@@ -134,7 +138,7 @@ def train_ensemble(
         task.train,
         task.seeds,
         task.name,
-        evaluate_epoch=evaluate if watch is None else watch(evaluate),
+        evaluate_epoch=evaluate if watch is None or evaluate is None else watch(evaluate),
         members=len(task.seeds),
         settings={"augment": task.augment},
     )
