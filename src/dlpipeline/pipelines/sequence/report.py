@@ -22,6 +22,7 @@ PATTERNS = {
     "text": "many-to-many",
     "names": "many-to-one",
     "names-shuffled": "many-to-one",
+    "translate": "many-to-many",
 }
 
 
@@ -147,6 +148,11 @@ def child_run_of(
     """The child run of one trained model, under the shared training names and the sequence ones."""
     run, history = trained.about, trained.trained_history
     loss = history.loss.numpy()
+    histories = {"loss": loss.tolist()}
+    if (
+        getattr(history, run.metric, None) is not None
+    ):  # a translator's exact match is scored once, at the end
+        histories[f"{run.metric}_per_epoch"] = history.of(run.metric).tolist()
     content = RunContent(
         params={
             "task": run.task,
@@ -162,7 +168,7 @@ def child_run_of(
             "cpu_seconds": trained.timing.cpu_seconds,
             **(extra_metrics or {}),
         },
-        histories={"loss": loss.tolist(), f"{run.metric}_per_epoch": history.of(run.metric).tolist()},
+        histories=histories,
         figures={"loss.png": curves_figure({label: loss}, title=f"{label}: training loss")},
         texts=texts or {},
     )
