@@ -13,6 +13,9 @@ EVIDENCE = Evidence(
         "sequence_steps": "sequence.sequential_steps",
         "names_units": "sequence.names.units",
         "names_results": "sequence.names.results",
+        "translate_units": "sequence.translate.units",
+        "translate_results": "sequence.translate.results",
+        "translate_lengths": "sequence.translate.lengths",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -24,5 +27,7 @@ EVIDENCE = Evidence(
         "text_test_curves": "sequence.text.test_curves_plot",
         "sequential_steps": "sequence.sequential_steps_plot",
         "names_confusion": "sequence.names.confusion_plot",
+        "translate_length": "sequence.translate.length_plot",
+        "translate_attention": "sequence.translate.attention_plot",
     },
 )
