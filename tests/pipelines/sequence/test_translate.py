@@ -1,11 +1,16 @@
 """The translation task: number words, tokens, padding, greedy decoding and scores, on constructed cases."""
 
+import ast
+import hashlib
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import torch
 
 from dlpipeline.data.number_words import english, spanish
 from dlpipeline.data.text import END_ID, PAD_ID, UNKNOWN_GLYPH, CharTokenizer
+from dlpipeline.datasets import TableDataset
 from dlpipeline.models.seq2seq import RecurrentSeq2Seq, Seq2Seq, TransformerSeq2Seq, greedy_decode
 from dlpipeline.pipelines.sequence import translate, translate_data
 from dlpipeline.pipelines.sequence.params import Seq2SeqSpec, TranslateDataParams, TranslateModelParams
@@ -157,3 +162,20 @@ def test_each_configuration_trains_its_own_seeds_on_their_own_draws():
     )
     assert [model.seeds_of(spec) for spec in model.models] == [[0], [0, 1]]
     assert [spec.name for spec in model.models] == ["gru", "gru+attention"]
+
+
+def test_regenerated_pairs_are_byte_identical_as_dvc_hashes_them(tmp_path: Path):
+    digests = []
+    for attempt in (1, 2):
+        path = tmp_path / f"test{attempt}.parquet"
+        pairs = translate_data.generate_translation_pairs(DATA)
+        TableDataset(filepath=str(path)).save(translate_data.split_translation_pairs(pairs, DATA)[1])
+        digests.append(hashlib.md5(path.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_the_data_nodes_import_only_data_code_and_their_parameters():
+    tree = ast.parse(Path(translate_data.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    own = {name for name in imported if name and name.startswith("dlpipeline.")}
+    assert own == {"dlpipeline.data.number_words", "dlpipeline.pipelines.sequence.params"}
