@@ -11,16 +11,12 @@ padding changes no output. :func:`greedy_decode` writes a translation token by t
 reading the model's own previous tokens, until END or a maximum length.
 """
 
-from typing import Literal
-
 import torch
 from torch import nn
 
 from dlpipeline.data.text import END_ID, PAD_ID, UNKNOWN_ID
 from dlpipeline.models.recurrent import CELLS
 from dlpipeline.models.transformer import causal_mask
-
-Seq2SeqCell = Literal["rnn", "lstm", "gru", "transformer"]
 
 
 class Seq2Seq(nn.Module):
@@ -41,6 +37,13 @@ class Seq2Seq(nn.Module):
         return None
 
 
+def _recurrent(cell: str, input_size: int, hidden_size: int) -> nn.RNNBase:
+    """A batch-first recurrent layer of ``cell`` (rnn, lstm or gru); another name is refused."""
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(CELLS)}")
+    return CELLS[cell](input_size, hidden_size, batch_first=True)
+
+
 class RecurrentSeq2Seq(Seq2Seq):
     """A recurrent encoder and decoder of ``hidden_size`` units (``cell``: rnn, lstm or gru).
 
@@ -56,18 +59,14 @@ class RecurrentSeq2Seq(Seq2Seq):
         embedding_dim: int,
         hidden_size: int,
         source_len: int,
-        cell: Literal["rnn", "lstm", "gru"] = "gru",
-        attention: bool = True,
+        cell: str,
+        attention: bool,
     ) -> None:
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(CELLS)}")
-        self.source_len = source_len
-        self.has_attention = attention
-        recurrent = CELLS[cell]
+        self.source_len, self.has_attention = source_len, attention
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
-        self.encoder = recurrent(embedding_dim, hidden_size, batch_first=True)
-        self.decoder = recurrent(embedding_dim, hidden_size, batch_first=True)
+        self.encoder = _recurrent(cell, embedding_dim, hidden_size)
+        self.decoder = _recurrent(cell, embedding_dim, hidden_size)
         self.score = nn.Linear(hidden_size, hidden_size, bias=False) if attention else None
         self.combine = nn.Linear(2 * hidden_size, hidden_size) if attention else None
         self.head = nn.Linear(hidden_size, vocab_size)
@@ -122,13 +121,7 @@ class TransformerSeq2Seq(Seq2Seq):
     """
 
     def __init__(
-        self,
-        vocab_size: int,
-        d_model: int,
-        source_len: int,
-        max_len: int,
-        n_heads: int = 2,
-        n_layers: int = 1,
+        self, vocab_size: int, d_model: int, source_len: int, max_len: int, n_heads: int, n_layers: int
     ) -> None:
         super().__init__()
         self.source_len = source_len

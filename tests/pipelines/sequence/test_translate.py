@@ -107,7 +107,7 @@ def models_under_test() -> list[Seq2Seq]:
         RecurrentSeq2Seq(9, 4, 8, source_len=6, cell="gru", attention=False),
         RecurrentSeq2Seq(9, 4, 8, source_len=6, cell="gru", attention=True),
         RecurrentSeq2Seq(9, 4, 8, source_len=6, cell="lstm", attention=True),
-        TransformerSeq2Seq(9, 8, source_len=6, max_len=16, n_heads=2),
+        TransformerSeq2Seq(9, 8, source_len=6, max_len=16, n_heads=2, n_layers=1),
     ]
 
 

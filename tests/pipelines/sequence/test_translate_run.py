@@ -26,8 +26,10 @@ def translate_parameters(project: Path) -> dict:
 
 def read(project: Path, table: str) -> pd.DataFrame:
     """One of the task's CSV tables (digits and words kept as text)."""
-    return pd.read_csv(project / REPORTING / f"{table}.csv", keep_default_na=False, dtype=str).apply(
-        pd.to_numeric, errors="ignore"
+    return pd.read_csv(
+        project / REPORTING / f"{table}.csv",
+        keep_default_na=False,
+        dtype={"source": str, "target": str, "predicted": str},
     )
 
 

@@ -31,9 +31,9 @@ from dlpipeline.pipelines.sequence.params import (
     NamesShownParams,
     NgramParams,
 )
-from dlpipeline.pipelines.sequence.report import PATTERNS, child_run_of
+from dlpipeline.pipelines.sequence.report import PATTERNS, child_run_of, summary_over_runs
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
-from dlpipeline.pipelines.sequence.units import COLUMNS
+from dlpipeline.pipelines.sequence.units import beside_baseline
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import predict
 
@@ -205,49 +205,12 @@ def names_scores(models: pd.DataFrame, control: pd.DataFrame, ngram: pd.DataFram
 
 def names_units(scores: pd.DataFrame, data: NamesDataParams) -> pd.DataFrame:
     """One row per model (control models too) and metric, beside the n-gram's on the same split."""
-    baseline = scores[scores["cell"] == NGRAM].set_index("draw")
-    models = scores[scores["cell"] != NGRAM]
-    return pd.DataFrame(
-        [
-            {
-                "task": TASK,
-                "cell": row["cell"],
-                "seq_len": data.max_len,
-                "draw": row["draw"],
-                "seed": row["seed"],
-                "metric": metric,
-                "value": row[metric],
-                "baseline": baseline.loc[row["draw"], metric],
-                "baseline_name": "character n-gram logistic regression",
-            }
-            for metric in METRICS
-            for _, row in models.iterrows()
-        ],
-        columns=COLUMNS,
-    )
+    return beside_baseline(TASK, scores, METRICS, NGRAM, data.max_len, "character n-gram logistic regression")
 
 
 def names_results(scores: pd.DataFrame) -> pd.DataFrame:
     """Per cell (the n-gram last) and metric: median, spread, mean and std over its runs."""
-    rows = []
-    for (cell, metric), values in scores.melt(
-        id_vars=["cell"], value_vars=list(METRICS), var_name="metric"
-    ).groupby(["cell", "metric"], sort=False)["value"]:
-        rows.append(
-            {
-                "task": TASK,
-                "pattern": PATTERNS[TASK],
-                "cell": cell,
-                "metric": metric,
-                "runs": len(values),
-                "median": round(float(values.median()), 6),
-                "min": round(float(values.min()), 6),
-                "max": round(float(values.max()), 6),
-                "mean": round(float(values.mean()), 6),
-                "std": round(float(values.std(ddof=0)), 6),
-            }
-        )
-    return pd.DataFrame(rows)
+    return summary_over_runs(TASK, scores, METRICS)
 
 
 def plot_confusion(predictions: pd.DataFrame, scores: pd.DataFrame, data: NamesDataParams) -> Figure:

@@ -5,6 +5,8 @@ uses only what they carry: their record, history and :class:`SequenceRun` (see
 :mod:`dlpipeline.pipelines.sequence.training`).
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -78,6 +80,28 @@ def result_rows(models: TrainedModels, baseline: float, baseline_name: str) -> p
                 "worst": round(float(worst), 6),
                 "baseline": round(baseline, 6),
                 "baseline_name": baseline_name,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary_over_runs(task: str, scores: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """A task's own results: per cell and metric of ``scores`` (a row per run), median, spread, mean, std."""
+    rows = []
+    long = scores.melt(id_vars=["cell"], value_vars=list(metrics), var_name="metric")
+    for (cell, metric), values in long.groupby(["cell", "metric"], sort=False)["value"]:
+        rows.append(
+            {
+                "task": task,
+                "pattern": PATTERNS[task],
+                "cell": cell,
+                "metric": metric,
+                "runs": len(values),
+                "median": round(float(values.median()), 6),
+                "min": round(float(values.min()), 6),
+                "max": round(float(values.max()), 6),
+                "mean": round(float(values.mean()), 6),
+                "std": round(float(values.std(ddof=0)), 6),
             }
         )
     return pd.DataFrame(rows)

@@ -32,9 +32,9 @@ from dlpipeline.pipelines.sequence.params import (
     TranslateDecodeParams,
     TranslateModelParams,
 )
-from dlpipeline.pipelines.sequence.report import child_run_of
+from dlpipeline.pipelines.sequence.report import child_run_of, summary_over_runs
 from dlpipeline.pipelines.sequence.training import SequenceModel, SequenceRun, TrainedModels, seed_draws
-from dlpipeline.pipelines.sequence.units import COLUMNS
+from dlpipeline.pipelines.sequence.units import beside_baseline
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import TrainConfig, train_configuration, with_fixed_threads
 
@@ -104,7 +104,11 @@ class TranslateRun(SequenceRun):
 
 @dataclass(frozen=True)
 class TranslateTensors:
-    """One draw's training pairs as one tensor each, and what a model needs to fit them."""
+    """One draw's training pairs as one tensor each, and what a model needs to fit them.
+
+    ``characters`` is the vocabulary (the training pairs' characters, both sides); ``draw`` the
+    data draw the pairs come from.
+    """
 
     draw: int
     characters: tuple[str, ...]
@@ -150,26 +154,17 @@ def translate_tasks(
 
 def new_translator(spec: Seq2SeqSpec, task: TranslateTensors, model: TranslateModelParams) -> TrainedModule:
     """A fresh encoder–decoder of ``spec`` sized by ``model`` for ``task``'s vocabulary and lengths."""
-    vocab_size = CharTokenizer(task.characters).vocab_size
+    module: type[Seq2Seq]
     if spec.cell == "transformer":
-        return TrainedModule.build(
-            TransformerSeq2Seq,
-            vocab_size=vocab_size,
-            d_model=model.hidden_size,
-            source_len=task.source_len,
-            max_len=task.max_len,
-            n_heads=model.n_heads,
-            n_layers=model.n_layers,
-        )
-    return TrainedModule.build(
-        RecurrentSeq2Seq,
-        vocab_size=vocab_size,
-        embedding_dim=model.embedding_dim,
-        hidden_size=model.hidden_size,
-        source_len=task.source_len,
-        cell=spec.cell,
-        attention=spec.attention,
-    )
+        module = TransformerSeq2Seq
+        options = {"d_model": model.hidden_size, "max_len": task.max_len}
+        options |= {"n_heads": model.n_heads, "n_layers": model.n_layers}
+    else:
+        module = RecurrentSeq2Seq
+        options = {"embedding_dim": model.embedding_dim, "hidden_size": model.hidden_size}
+        options |= {"cell": spec.cell, "attention": spec.attention}
+    vocab_size = CharTokenizer(task.characters).vocab_size
+    return TrainedModule.build(module, vocab_size=vocab_size, source_len=task.source_len, **options)
 
 
 @dataclass(frozen=True)
@@ -308,48 +303,12 @@ def translate_scores(models: pd.DataFrame, copy: pd.DataFrame) -> pd.DataFrame:
 
 def translate_units(scores: pd.DataFrame, data: TranslateDataParams) -> pd.DataFrame:
     """One row per model and metric, beside the copy baseline's on the same draw (what the claims read)."""
-    baseline = scores[scores["cell"] == COPY].set_index("draw")
-    models = scores[scores["cell"] != COPY]
-    return pd.DataFrame(
-        [
-            {
-                "task": TASK,
-                "cell": row["cell"],
-                "seq_len": data.train_max_len,
-                "draw": row["draw"],
-                "seed": row["seed"],
-                "metric": metric,
-                "value": row[metric],
-                "baseline": baseline.loc[row["draw"], metric],
-                "baseline_name": "copy the source",
-            }
-            for metric in METRICS
-            for _, row in models.iterrows()
-        ],
-        columns=COLUMNS,
-    )
+    return beside_baseline(TASK, scores, METRICS, COPY, data.train_max_len, "copy the source")
 
 
 def translate_results(scores: pd.DataFrame) -> pd.DataFrame:
     """Per configuration (the copy last) and metric: median, spread, mean and std over its runs."""
-    rows = []
-    long = scores.melt(id_vars=["cell"], value_vars=list(METRICS), var_name="metric")
-    for (cell, metric), values in long.groupby(["cell", "metric"], sort=False)["value"]:
-        rows.append(
-            {
-                "task": TASK,
-                "pattern": PATTERN,
-                "cell": cell,
-                "metric": metric,
-                "runs": len(values),
-                "median": round(float(values.median()), 6),
-                "min": round(float(values.min()), 6),
-                "max": round(float(values.max()), 6),
-                "mean": round(float(values.mean()), 6),
-                "std": round(float(values.std(ddof=0)), 6),
-            }
-        )
-    return pd.DataFrame(rows)
+    return summary_over_runs(TASK, scores, METRICS)
 
 
 def length_table(models: pd.DataFrame, copy: pd.DataFrame, data: TranslateDataParams) -> pd.DataFrame:

@@ -7,7 +7,7 @@ unit from several cells (``sequence.units.derived``: the worst or best of some c
 gap between two rows) let one claim test a quote that names several models with one effect.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -85,3 +85,38 @@ def _derived_row(unit: pd.DataFrame, derived: DerivedUnitRow) -> dict[str, objec
         position = unit["value"].argmin() if lower_wins else unit["value"].argmax()
         chosen = unit.iloc[int(position)].to_dict()
     return {**chosen, "cell": derived.name}
+
+
+def beside_baseline(
+    task: str,
+    scores: pd.DataFrame,
+    metrics: Sequence[str],
+    baseline_cell: str,
+    seq_len: int,
+    baseline_name: str,
+) -> pd.DataFrame:
+    """A task's own units: one row per model run and metric of ``scores``, beside the baseline's on its draw.
+
+    ``scores`` has a row per run (columns ``cell``, ``draw``, ``seed`` and each metric); the
+    rows of ``baseline_cell`` (one per draw) are the baselines.
+    """
+    baseline = scores[scores["cell"] == baseline_cell].set_index("draw")
+    models = scores[scores["cell"] != baseline_cell]
+    return pd.DataFrame(
+        [
+            {
+                "task": task,
+                "cell": row["cell"],
+                "seq_len": seq_len,
+                "draw": row["draw"],
+                "seed": row["seed"],
+                "metric": metric,
+                "value": row[metric],
+                "baseline": baseline.loc[row["draw"], metric],
+                "baseline_name": baseline_name,
+            }
+            for metric in metrics
+            for _, row in models.iterrows()
+        ],
+        columns=COLUMNS,
+    )
