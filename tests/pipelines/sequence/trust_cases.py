@@ -4,6 +4,7 @@ BAD_PARAMETERS = [
     ("sequence.forecast.model.cells=[cnn]", ["sequence.forecast.model", "cells", "cnn"]),
     ("sequence.adding.train.learning_rate=-0.1", ["sequence.adding.train", "learning_rate"]),
     ("sequence.tagging.data.test_share=1.5", ["sequence.tagging.data", "test_share"]),
+    ("sequence.translate.data.train_max_len=2", ["sequence.translate.data", "train_max_len"]),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 

@@ -15,6 +15,9 @@ EVIDENCE = Evidence(
         "names_results": "sequence.names.results",
         "tagging_units": "sequence.tagging.units",
         "tagging_results": "sequence.tagging.results",
+        "translate_units": "sequence.translate.units",
+        "translate_results": "sequence.translate.results",
+        "translate_lengths": "sequence.translate.lengths",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -27,5 +30,7 @@ EVIDENCE = Evidence(
         "sequential_steps": "sequence.sequential_steps_plot",
         "names_confusion": "sequence.names.confusion_plot",
         "tagging_type_f1": "sequence.tagging.type_f1_plot",
+        "translate_length": "sequence.translate.length_plot",
+        "translate_attention": "sequence.translate.attention_plot",
     },
 )

@@ -305,3 +305,93 @@ class TaggingShownParams(StrictParams):
     """How many tagged test sentences each cell shows (``sequence.tagging.shown``)."""
 
     n_outputs: int = Field(default=5, ge=1, le=100, description="test sentences shown tagged per cell")
+
+
+TranslateLanguage = Literal["english", "spanish"]
+"""The languages :mod:`dlpipeline.data.number_words` writes numbers in."""
+
+
+class TranslateDataParams(StrictParams):
+    """Numbers in words → digits, in several languages (``sequence.translate.data``).
+
+    Each draw takes ``n_numbers`` distinct numbers per language, each count of digits
+    (1..``max_digits``) equally likely, and the numbers of one count alike. A pair whose words are at most
+    ``train_max_len`` characters goes to training or, a ``test_size`` share of them, to the
+    test; a longer one only to the test, as a length beyond every training length.
+    """
+
+    languages: list[TranslateLanguage] = Field(min_length=1)
+    n_numbers: int = Field(
+        default=1500, ge=4, le=100_000, description="distinct numbers per language and draw"
+    )
+    max_digits: int = Field(default=6, ge=1, le=6, description="numbers below 10**max_digits")
+    train_max_len: int = Field(default=32, ge=4, description="the longest source (characters) trained on")
+    test_size: float = Field(
+        default=0.2, gt=0, lt=1, description="share of the pairs within training lengths"
+    )
+    max_longer: int = Field(
+        default=400, ge=1, description="longer test pairs kept per draw (a seeded sample)"
+    )
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_draws: int = Field(default=1, ge=1, le=100, description=DRAWS)
+
+    @model_validator(mode="after")
+    def _languages_once(self) -> "TranslateDataParams":
+        if len(set(self.languages)) < len(self.languages):
+            raise ValueError(f"languages {self.languages} names a language twice")
+        if self.n_numbers > 10**self.max_digits:
+            raise ValueError(
+                f"n_numbers {self.n_numbers} exceeds the 10**{self.max_digits} numbers there are"
+            )
+        return self
+
+
+class Seq2SeqSpec(StrictParams):
+    """One encoder–decoder to train: its cell and whether a recurrent one attends to the source."""
+
+    cell: ModelName
+    attention: bool = Field(description="recurrent cells: Luong attention over the encoder's states")
+    n_seeds: int | None = Field(default=None, ge=1, le=1000, description="its seeds; null: model.n_seeds")
+
+    @model_validator(mode="after")
+    def _transformer_attends(self) -> "Seq2SeqSpec":
+        if self.cell == "transformer" and not self.attention:
+            raise ValueError("a Transformer is attention: it cannot be trained with attention false")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The configuration's name in tables and figures: ``gru``, ``gru+attention``, ``transformer``."""
+        return f"{self.cell}+attention" if self.attention and self.cell != "transformer" else self.cell
+
+
+class TranslateModelParams(SeedParams):
+    """The encoder–decoders of ``sequence.translate.model``, their sizes and seeds."""
+
+    models: list[Seq2SeqSpec] = Field(min_length=1)
+    hidden_size: int = Field(default=64, ge=1, le=4096, description="recurrent units, or d_model")
+    embedding_dim: int = Field(default=32, ge=1, le=4096, description="recurrent cells: a token's vector")
+    n_heads: int = Field(default=2, ge=1, description="transformer only; must divide hidden_size")
+    n_layers: int = Field(default=1, ge=1, le=24, description="transformer only: encoder and decoder layers")
+
+    def seeds_of(self, spec: Seq2SeqSpec) -> list[int]:
+        """The seeds ``spec`` trains with: its own count (else ``n_seeds``) from ``first_seed`` on."""
+        return list(range(self.first_seed, self.first_seed + (spec.n_seeds or self.n_seeds)))
+
+    @model_validator(mode="after")
+    def _distinct_models(self) -> "TranslateModelParams":
+        names = [spec.name for spec in self.models]
+        if len(set(names)) < len(names):
+            raise ValueError(f"models {names} lists a configuration twice")
+        if any(spec.cell == "transformer" for spec in self.models) and self.hidden_size % self.n_heads:
+            raise ValueError(f"hidden_size {self.hidden_size} is not divisible by n_heads {self.n_heads}")
+        return self
+
+
+class TranslateDecodeParams(StrictParams):
+    """Greedy decoding at test (``sequence.translate.decode``) and how many translations are shown."""
+
+    max_len: int = Field(default=10, ge=1, le=256, description="tokens written at most, END included")
+    n_outputs: int = Field(
+        default=5, ge=1, le=100, description="test sources translated by every configuration"
+    )

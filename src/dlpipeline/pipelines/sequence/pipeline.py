@@ -10,7 +10,8 @@ The results of every task but ``names`` meet in ``sequence.results_table`` and
 ``sequence.metrics``, and every trained model's unit row (with its baseline on the same test set) in
 ``sequence.claim_units``, the table the claims read; ``sequence.sequential_steps`` counts the
 steps a forward pass runs one after another, per cell and length (no training). The surname
-task (``sequence.names``) writes its own results and units tables, so it runs and is judged alone.
+task (``sequence.names``) and the translation task (``sequence.translate``) write their own results
+and units tables, so each runs and is judged alone.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -28,6 +29,8 @@ from dlpipeline.pipelines.sequence import (
     tagging,
     text,
     training,
+    translate,
+    translate_data,
     units,
 )
 from dlpipeline.pipelines.wiring import part, step
@@ -231,6 +234,36 @@ def tagging_pipeline() -> Pipeline:
     return _task("tagging", data_nodes, tensors, analyses, child_runs)
 
 
+def translate_pipeline() -> Pipeline:
+    """Unaligned many-to-many: numbers in words translated into digits by encoder–decoders, beside copying.
+
+    Its tables are its own (``sequence.translate.results``, ``.units``, ``.lengths``), so the
+    task runs and is reported alone (``--namespaces sequence.translate``).
+    """
+    data_nodes = [
+        step(translate_data.generate_translation_pairs, "params:data", "pairs"),
+        step(translate_data.split_translation_pairs, ["pairs", "params:data"], ["train", "test"]),
+    ]
+    both = ["translations", "copy_translations"]
+    training_inputs = ["tensors", "params:model", "params:train", "params:decode", "params:executor"]
+    train_nodes = [
+        step(translate.translate_tasks, ["train", "test", "params:data", "params:decode"], "tensors"),
+        step(translate.train_translators, training_inputs, "models"),
+        step(translate.model_translations, ["models", "test", "params:decode"], "translations"),
+        step(translate.copy_translations, "test", "copy_translations"),
+        step(translate.translate_scores, both, "scores"),
+        step(translate.translate_units, ["scores", "params:data"], "units"),
+        step(translate.translate_results, "scores", "results"),
+        step(translate.length_table, [*both, "params:data"], "lengths"),
+        step(translate.plot_length, ["lengths", "params:data"], "length_plot"),
+        step(translate.plot_attention, ["models", "test", "params:decode"], "attention_plot"),
+        step(translate.translate_outputs, [*both, "params:decode"], "outputs"),
+        step(report.plot_losses, "models", "loss_plot"),
+        step(translate.translate_child_runs, ["models", *both, "scores"], "child_runs"),
+    ]
+    return part(data_nodes, train_nodes, "sequence.translate", EXECUTOR)
+
+
 def create_pipeline() -> Pipeline:
     """The tasks, then the results table, the units table and DVC metrics across the first five.
 
@@ -255,5 +288,6 @@ def create_pipeline() -> Pipeline:
         text_pipeline(),
         names_pipeline(),
         tagging_pipeline(),
+        translate_pipeline(),
     ]
     return sum(tasks, Pipeline([])) + summary

@@ -25,6 +25,7 @@ PATTERNS = {
     "names": "many-to-one",
     "names-shuffled": "many-to-one",
     "tagging": "many-to-many",
+    "translate": "many-to-many",
 }
 
 
@@ -170,6 +171,11 @@ def child_run_of(
     """
     run, history = trained.about, trained.trained_history
     loss = history.loss.numpy()
+    histories = {"loss": loss.tolist()}
+    if (
+        getattr(history, run.metric, None) is not None
+    ):  # a translator's exact match is scored once, at the end
+        histories[f"{run.metric}_per_epoch"] = history.of(run.metric).tolist()
     content = RunContent(
         params={
             "task": run.task,
@@ -185,7 +191,7 @@ def child_run_of(
             "cpu_seconds": trained.timing.cpu_seconds,
             **(extra_metrics or {}),
         },
-        histories={"loss": loss.tolist(), f"{run.metric}_per_epoch": history.of(run.metric).tolist()},
+        histories=histories,
         figures={"loss.png": curves_figure({label: loss}, title=f"{label}: training loss")},
         texts=texts or {},
         model=served_model(trained, input_example(trained), "sequence"),
