@@ -10,7 +10,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dlpipeline.figures.curves import curves_figure
-from dlpipeline.models.char_lm import CharLanguageModel
 from dlpipeline.pipelines.common import RunContent, child_run
 from dlpipeline.pipelines.sequence.training import SequenceModel, TrainedModels
 from dlpipeline.served import EXAMPLE_ROWS, served_model
@@ -145,14 +144,16 @@ def build_text_child_runs(models: TrainedModels, samples: pd.DataFrame) -> list[
 def input_example(trained: SequenceModel) -> np.ndarray:
     """A few inputs the model reads, at the length it was trained at (drawn from a fixed seed).
 
-    A language model reads token ids ``(n, steps)`` of its vocabulary; any other sequence
-    model features ``(n, steps, input_size)``, with the validity mask last (every step valid)
-    when it reads padded batches.
+    A model with a vocabulary (language models, taggers, encoder–decoders) reads token ids
+    ``(n, steps)``, never the padding id 0; an encoder–decoder reads its source and then two
+    decoder steps. Any other sequence model reads features ``(n, steps, input_size)``, with the
+    validity mask last (every step valid) when it reads padded batches.
     """
     rng = np.random.default_rng(trained.about.seed)
     steps, kwargs = trained.about.seq_len, trained.kwargs
-    if isinstance(trained.module, CharLanguageModel):
-        return rng.integers(0, kwargs["vocab_size"], (EXAMPLE_ROWS, steps), dtype=np.int64)
+    if "vocab_size" in kwargs:
+        steps = kwargs["source_len"] + 2 if "source_len" in kwargs else steps
+        return rng.integers(1, kwargs["vocab_size"], (EXAMPLE_ROWS, steps), dtype=np.int64)
     features = rng.standard_normal((EXAMPLE_ROWS, steps, kwargs["input_size"])).astype(np.float32)
     if kwargs.get("masked", False):
         features = np.concatenate([features, np.ones((EXAMPLE_ROWS, steps, 1), np.float32)], axis=-1)
