@@ -11,6 +11,7 @@ EVIDENCE = Evidence(
         "cnn_perturbation": "cnn.perturbation.table",
         "cnn_saliency": "cnn.saliency.agreement",
         "cnn_permutation": "cnn.permutation.table",
+        "cnn_edges": "cnn.edges.table",
     },
     figures={
         "cnn_experiments": "cnn.experiments_plot",
@@ -21,5 +22,6 @@ EVIDENCE = Evidence(
         "cnn_adversarial_digits": "cnn.perturbation.adversarial_plot",
         "cnn_saliency_maps": "cnn.saliency.maps_plot",
         "cnn_deletion": "cnn.saliency.deletion_plot",
+        "cnn_edges_tuning": "cnn.edges.tuning_plot",
     },
 )
