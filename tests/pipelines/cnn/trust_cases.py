@@ -7,6 +7,8 @@ BAD_PARAMETERS = [
     ("cnn.executor.kind=threads", ["cnn.executor", "threads", "global random generator"]),
     # the champion is chosen by a validation metric: a test metric (or any other) is refused
     ("cnn.registry.rank_by=test_accuracy", ["cnn.registry", "rank_by", "test_accuracy", "'val_accuracy'"]),
+    # an odd number of grating directions would give a quarter-turn-symmetric filter a selectivity
+    ("cnn.edges.n_angles=7", ["cnn.edges", "n_angles", "multiple of 2"]),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 
