@@ -157,7 +157,7 @@ def plot_prompted_samples(samples: PromptedSamples, units: pd.DataFrame, model: 
     rows["no prompt\n(control)"] = list(control.reshape(-1, side, side))
     return image_rows_figure(
         rows,
-        f"Digits drawn from the prompt word (text-conditioned VAE, seed {samples.seeds[member]}; "
-        f"the classifier's share of the prompted digit: {own[member]:.2f})",
+        f"Digits drawn from the prompt word\n(text-conditioned VAE, seed {samples.seeds[member]}; "
+        f"named as the prompted digit: {own[member]:.2f})",
         ink_range=PIXEL_RANGE,
     )
