@@ -32,6 +32,7 @@ REPORTS = [
     "perturbation",  # the studies' folders
     "saliency",
     "permutation",
+    "edges",
 ]
 
 
