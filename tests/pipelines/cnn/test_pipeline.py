@@ -35,6 +35,7 @@ REPORTS = [
     "data_size",
     "hand_features",
     "cost",
+    "edges",
 ]
 
 

@@ -9,6 +9,8 @@ BAD_PARAMETERS = [
     ("cnn.registry.rank_by=test_accuracy", ["cnn.registry", "rank_by", "test_accuracy", "'val_accuracy'"]),
     ("cnn.data_size.min_steps=0", ["cnn.data_size", "min_steps", "greater than or equal to 1"]),
     ("cnn.cost.repeats=0", ["cnn.cost", "repeats", "greater than or equal to 1"]),
+    # an odd number of grating directions would give a quarter-turn-symmetric filter a selectivity
+    ("cnn.edges.n_angles=7", ["cnn.edges", "n_angles", "multiple of 2"]),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 

@@ -9,6 +9,7 @@ BAD_PARAMETERS = [
     ),
     # training draws from torch's global generator: configurations must not share it on threads
     ("generative.executor.kind=threads", ["generative.executor", "threads", "global random generator"]),
+    ("generative.text_to_image.model.n_samples=0", ["generative.text_to_image.model", "n_samples"]),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 

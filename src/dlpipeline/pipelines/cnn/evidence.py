@@ -14,6 +14,7 @@ EVIDENCE = Evidence(
         "cnn_data_size": "cnn.data_size.table",
         "cnn_hand_features": "cnn.hand_features.table",
         "cnn_cost": "cnn.cost.operations",
+        "cnn_edges": "cnn.edges.table",
     },
     timings={"cnn_cost_timings": "cnn.cost.timing_slopes"},
     figures={
@@ -28,5 +29,6 @@ EVIDENCE = Evidence(
         "cnn_data_size": "cnn.data_size.plot",
         "cnn_hand_features": "cnn.hand_features.plot",
         "cnn_cost": "cnn.cost.plot",
+        "cnn_edges_tuning": "cnn.edges.tuning_plot",
     },
 )

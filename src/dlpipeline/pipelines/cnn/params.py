@@ -314,3 +314,23 @@ class CostParams(StrictParams):
         default=["cnn", "cnn-no-pool", "mlp"], min_length=1, description="configurations of the sweep timed"
     )
     repeats: int = Field(default=5, ge=1, le=100, description="turns over every configuration and size")
+
+
+class EdgesParams(StudyParams):
+    """The edges study (``cnn.edges``): first-layer filters' orientation selectivity, trained, untrained."""
+
+    n_angles: int = Field(
+        default=12,
+        ge=4,
+        le=360,
+        multiple_of=2,
+        description="grating orientations over [0°, 180°); even, so each one's quarter turn is shown too",
+    )
+    frequencies: Annotated[list[Annotated[float, Field(gt=0, le=0.5)]], AfterValidator(_increasing)] = Field(
+        default=[0.125, 0.25, 0.375],
+        min_length=1,
+        description="grating frequencies in cycles per pixel (up to 0.5, the pixels' limit)",
+    )
+    shown_filters: int = Field(
+        default=6, ge=1, le=32, description="filters drawn per configuration and state"
+    )

@@ -5,6 +5,7 @@ from kedro.pipeline import Pipeline
 from dlpipeline.pipelines.cnn import (
     cost,
     data,
+    edges,
     features,
     hand_features,
     operations,
@@ -78,6 +79,7 @@ def create_pipeline() -> Pipeline:
             perturbation_study(),
             saliency_study(),
             permutation_study(),
+            edges_study(),
             search_study(),
             data_size_study(),
             hand_features_study(),
@@ -163,6 +165,22 @@ def permutation_study() -> Pipeline:
         namespace="permutation",
         inputs={"models", "train_images", "val_images", "test_images"},
         parameters={"params:experiments", "params:training", "params:permutation", "params:executor"},
+        tags="train",
+    )
+
+
+def edges_study() -> Pipeline:
+    """Orientation selectivity of the trained first-layer filters against the same seeds untrained."""
+    return Pipeline(
+        [
+            step(edges.tune_models, ["models", "params:edges"], "tuned"),
+            step(edges.selectivity_table, "tuned", "table"),
+            step(edges.edges_child_runs, "table", "child_runs"),
+            step(edges.plot_tuning, ["tuned", "params:edges"], "tuning_plot"),
+        ],
+        namespace="edges",
+        inputs={"models"},
+        parameters={"params:edges"},
         tags="train",
     )
 

@@ -124,3 +124,36 @@ class FeatureClassifierParams(StrictParams):
     min_class_share: float = Field(
         default=0.02, gt=0, lt=1, description="share a class needs to count as covered"
     )
+
+
+DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+class TextToImageParams(SeedParams):
+    """A generator of digits prompted by the digit's word (``generative.text_to_image.model``)."""
+
+    words: list[str] = Field(
+        default=DIGIT_WORDS,
+        min_length=10,
+        max_length=10,
+        description="the prompt of each digit 0-9, in order: lower-case letters a-z",
+    )
+    latent_dim: int = Field(default=8, ge=1, le=256)
+    hidden: Widths = Field(default=[256, 128], min_length=1)
+    embed_dim: int = Field(default=16, ge=1, le=256, description="size of each letter's learned vector")
+    n_samples: int = Field(default=100, ge=1, le=10000, description="samples drawn per prompt word and seed")
+    shown_samples: int = Field(default=8, ge=1, le=32, description="samples drawn per word in the figure")
+    train: TrainConfig = TrainConfig(epochs=150, learning_rate=0.001, batch_size=64)
+
+    @model_validator(mode="after")
+    def _distinct_words_of_letters(self) -> "TextToImageParams":
+        if len(set(self.words)) != len(self.words):
+            raise ValueError(f"words must be distinct, got {self.words}")
+        if not all(word and word.isascii() and word.isalpha() and word.islower() for word in self.words):
+            raise ValueError(f"words must be lower-case letters a-z, got {self.words}")
+        bags = ["".join(sorted(word)) for word in self.words]
+        if len(set(bags)) != len(bags):
+            raise ValueError(
+                f"words must differ in their letters, not only their order (anagrams): {self.words}"
+            )
+        return self

@@ -13,7 +13,15 @@ from collections.abc import Callable
 import pandas as pd
 from kedro.pipeline import Node, Pipeline
 
-from dlpipeline.pipelines.generative import autoencoders, data, evaluation, plots, report, training
+from dlpipeline.pipelines.generative import (
+    autoencoders,
+    data,
+    evaluation,
+    plots,
+    report,
+    text_to_image,
+    training,
+)
 from dlpipeline.pipelines.wiring import part, step
 
 EXECUTOR = "generative.executor"
@@ -112,6 +120,25 @@ def autoencoders_pipeline() -> Pipeline:
     return part([], train_nodes, "generative.autoencoders", EXECUTOR, (digits_train, digits_test))
 
 
+def text_to_image_pipeline() -> Pipeline:
+    """Digits drawn from their word against the same generator unprompted, named by the fixed classifier."""
+    digits_train, classifier = "generative.digits.train", "generative.digits.classifier"
+    train_nodes = [
+        step(
+            text_to_image.train_text_to_image,
+            [digits_train, "params:model", "params:executor"],
+            "models",
+            name="train",
+        ),
+        step(text_to_image.draw_prompted, ["models", "params:model"], "samples"),
+        step(text_to_image.share_table, ["samples", classifier], "shares"),
+        step(text_to_image.unit_table, "shares", "units"),
+        step(text_to_image.text_to_image_child_runs, ["models", "units"], "child_runs"),
+        step(text_to_image.plot_prompted_samples, ["samples", "units", "params:model"], "samples_plot"),
+    ]
+    return part([], train_nodes, "generative.text_to_image", EXECUTOR, (digits_train, classifier))
+
+
 def create_pipeline() -> Pipeline:
     """Every part, then the generators' tables (the claims' units too), the comparison figure, metrics."""
     summary = Pipeline(
@@ -127,4 +154,5 @@ def create_pipeline() -> Pipeline:
         namespace="generative",
         tags="train",
     )
-    return digits_pipeline() + ring_pipeline() + moons_pipeline() + autoencoders_pipeline() + summary
+    parts = digits_pipeline() + ring_pipeline() + moons_pipeline() + autoencoders_pipeline()
+    return parts + text_to_image_pipeline() + summary
