@@ -13,6 +13,8 @@ EVIDENCE = Evidence(
         "sequence_steps": "sequence.sequential_steps",
         "names_units": "sequence.names.units",
         "names_results": "sequence.names.results",
+        "music_units": "sequence.music.units",
+        "music_results": "sequence.music.results",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -24,5 +26,6 @@ EVIDENCE = Evidence(
         "text_test_curves": "sequence.text.test_curves_plot",
         "sequential_steps": "sequence.sequential_steps_plot",
         "names_confusion": "sequence.names.confusion_plot",
+        "music_piano_rolls": "sequence.music.piano_rolls_plot",
     },
 )

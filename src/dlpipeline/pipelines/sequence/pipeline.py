@@ -10,7 +10,8 @@ The results of every task but ``names`` meet in ``sequence.results_table`` and
 ``sequence.metrics``, and every trained model's unit row (with its baseline on the same test set) in
 ``sequence.claim_units``, the table the claims read; ``sequence.sequential_steps`` counts the
 steps a forward pass runs one after another, per cell and length (no training). The surname
-task (``sequence.names``) writes its own results and units tables, so it runs and is judged alone.
+task (``sequence.names``) and the music task (``sequence.music``) write their own results and units
+tables, so each runs and is judged alone.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -21,6 +22,7 @@ from dlpipeline.pipelines.sequence import (
     digits_rows,
     forecast,
     generate,
+    music,
     names,
     parallelism,
     report,
@@ -202,6 +204,34 @@ def names_pipeline() -> Pipeline:
     return _task("names", data_nodes, tensors, analyses, child_runs)
 
 
+def music_pipeline() -> Pipeline:
+    """Music generation: a note-level language model of chorale melodies per cell, beside a count n-gram.
+
+    Its tables are its own (``sequence.music.results``, ``.units``), as the surname task's are.
+    """
+    data_nodes = [
+        step(data.load_chorales, "params:data", "chorales"),
+        step(data.split_chorales, ["chorales", "params:data"], ["train", "test"]),
+    ]
+    analyses = [
+        step(music.ngram_scores, ["train", "test", "params:baseline"], "ngram_scores"),
+        step(music.music_scores, ["models", "ngram_scores"], "scores"),
+        step(music.music_units, ["scores", "params:data", "params:baseline"], "units"),
+        step(music.music_results, "scores", "results"),
+        step(music.music_samples, ["models", "params:sampling"], "samples"),
+        step(music.music_outputs, ["samples", "params:sampling"], "outputs"),
+        step(music.plot_piano_rolls, "samples", "piano_rolls_plot"),
+    ]
+    tensors = step(music.music_tasks, ["train", "test", "params:data"], "tensors", name="tensors")
+    child_runs = step(
+        music.music_child_runs,
+        ["models", "scores", "samples", "params:sampling"],
+        "child_runs",
+        name="build_child_runs",
+    )
+    return _task("music", data_nodes, tensors, analyses, child_runs)
+
+
 def create_pipeline() -> Pipeline:
     """The tasks, then the results table, the units table and DVC metrics across the first five.
 
@@ -225,5 +255,6 @@ def create_pipeline() -> Pipeline:
         generate_pipeline(),
         text_pipeline(),
         names_pipeline(),
+        music_pipeline(),
     ]
     return sum(tasks, Pipeline([])) + summary

@@ -22,6 +22,7 @@ PATTERNS = {
     "text": "many-to-many",
     "names": "many-to-one",
     "names-shuffled": "many-to-one",
+    "music": "one-to-many",
 }
 
 
