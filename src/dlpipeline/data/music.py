@@ -282,14 +282,21 @@ def midi_bytes(melody: Sequence[str]) -> bytes:
 
 
 def midi_notes(data: bytes) -> list[tuple[int | None, Fraction]]:
-    """``(MIDI pitch or None for a rest, quarters)`` of each note and rest of a MIDI file, read by music21."""
+    """``(MIDI pitch or None for a rest, quarters)`` of each note and rest of a MIDI file, read by music21.
+
+    Notes split at a barline (music21 reads into 4/4 bars) are merged back; the rests after
+    the last note (the last bar's filling: a MIDI file ends at its last note) are left out.
+    """
     file = midi.MidiFile()
     file.readstr(data)
-    score = midi.translate.midiFileToStream(file)
-    return [
+    score = midi.translate.midiFileToStream(file).stripTies()
+    read = [
         (None if isinstance(element, note.Rest) else element.pitch.midi, Fraction(element.quarterLength))
         for element in score.recurse().notesAndRests
     ]
+    while read and read[-1][0] is None:
+        read.pop()
+    return read
 
 
 def token_midi(token: str) -> int | None:

@@ -6,9 +6,10 @@ shared character language model, trained by the shared loop), and is scored by i
 negative log-likelihood per note (nats; the final END counts as one more prediction), on
 chorales it never saw (split by chorale; seed ``i`` on split ``i``). The baseline on the
 same split is a count n-gram of the training melodies' tokens (add-k smoothing), with the
-same metric. Generation is one-to-many: from the start token alone, the first seed's model
-of each cell writes ``n_melodies`` melodies, kept as tokens, MIDI and a short WAV, and drawn
-as piano rolls.
+same metric; the claim's control is the unigram (the notes' frequencies without their
+order), which any model of melodies as sequences must beat. Generation is one-to-many:
+from the start token alone, the first seed's model of each cell writes ``n_melodies``
+melodies, kept as tokens, MIDI and a short WAV, and drawn as piano rolls.
 """
 
 import numpy as np
@@ -37,6 +38,11 @@ from dlpipeline.tracking import ChildRun
 
 TASK = "music"
 NGRAM = "ngram"
+UNIGRAM = "unigram"
+"""The claim's control: how often each token occurs, with no order (an n-gram of order 1)."""
+BASELINES = (NGRAM, UNIGRAM)
+WORST = "worst of rnn/lstm/gru/transformer"
+"""The unit row the claim reads: on each unit, the cell with the highest test NLL (every cell must hold)."""
 NO_SEED = -1
 """The seed column of the n-gram's rows: it is counted once per split, deterministically."""
 METRIC = "test_nll"
@@ -73,23 +79,35 @@ def music_tasks(train: pd.DataFrame, test: pd.DataFrame, data: MusicDataParams) 
     return tasks
 
 
-def ngram_run(draw: int) -> str:
-    """The n-gram's run label on split ``draw``, e.g. ``music-ngram-d0``."""
-    return f"{TASK}-{NGRAM}-d{draw}"
+def ngram_run(cell: str, draw: int) -> str:
+    """A count baseline's run label on split ``draw``, e.g. ``music-ngram-d0``."""
+    return f"{TASK}-{cell}-d{draw}"
 
 
 def ngram_scores(train: pd.DataFrame, test: pd.DataFrame, baseline: MusicBaselineParams) -> pd.DataFrame:
-    """The count n-gram's test NLL per note on each split, counted on that split's training melodies."""
+    """Test NLL per note on each split of the count n-gram (``ngram``) and of the unigram (``unigram``).
+
+    Both are counted on the split's training melodies, with the same add-k smoothing.
+    """
     rows = []
     for draw in sorted(train["draw"].unique()):
         train_melodies = melodies_of(train, draw)
         vocabulary = NoteVocabulary.from_melodies(train_melodies)
-        model = ngram_counts([vocabulary.encode(melody) for melody in train_melodies], baseline.order)
+        train_ids = [vocabulary.encode(melody) for melody in train_melodies]
         test_ids = [vocabulary.encode(melody) for melody in melodies_of(test, draw)]
-        nll = ngram_nll(model, test_ids, vocabulary.vocab_size, baseline.smoothing)
-        rows.append(
-            {"run": ngram_run(int(draw)), "cell": NGRAM, "draw": int(draw), "seed": NO_SEED, METRIC: nll}
-        )
+        for cell, order in ((NGRAM, baseline.order), (UNIGRAM, 1)):
+            nll = ngram_nll(
+                ngram_counts(train_ids, order), test_ids, vocabulary.vocab_size, baseline.smoothing
+            )
+            rows.append(
+                {
+                    "run": ngram_run(cell, int(draw)),
+                    "cell": cell,
+                    "draw": int(draw),
+                    "seed": NO_SEED,
+                    METRIC: nll,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -108,28 +126,30 @@ def music_scores(models: TrainedModels, ngram: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([pd.DataFrame(rows), ngram], ignore_index=True)
 
 
-def music_units(scores: pd.DataFrame, data: MusicDataParams, baseline: MusicBaselineParams) -> pd.DataFrame:
-    """One row per model: its test NLL per note beside the n-gram's on the same split."""
-    ngram = scores[scores["cell"] == NGRAM].set_index("draw")[METRIC]
-    models = scores[scores["cell"] != NGRAM]
+def music_units(scores: pd.DataFrame, data: MusicDataParams) -> pd.DataFrame:
+    """A row per model, then the worst cell per unit: test NLL per note beside the unigram's on its split."""
+    unigram = scores[scores["cell"] == UNIGRAM].set_index("draw")[METRIC]
+    models = scores[~scores["cell"].isin(BASELINES)]
+    worst = models.loc[models.groupby(["draw", "seed"], sort=False)[METRIC].idxmax()].assign(cell=WORST)
+    rows = pd.concat([models, worst], ignore_index=True)
     return pd.DataFrame(
         {
             "task": TASK,
-            "cell": models["cell"],
+            "cell": rows["cell"],
             "seq_len": data.max_notes + 1,
-            "draw": models["draw"],
-            "seed": models["seed"],
+            "draw": rows["draw"],
+            "seed": rows["seed"],
             "metric": METRIC,
-            "value": models[METRIC],
-            "baseline": ngram.loc[models["draw"]].to_numpy(),
-            "baseline_name": f"count {baseline.order}-gram (add-{baseline.smoothing:g})",
+            "value": rows[METRIC],
+            "baseline": unigram.loc[rows["draw"]].to_numpy(),
+            "baseline_name": "count unigram (token frequencies, no order)",
         },
         columns=COLUMNS,
-    ).reset_index(drop=True)
+    )
 
 
 def music_results(scores: pd.DataFrame) -> pd.DataFrame:
-    """Per cell (the n-gram last): test NLL per note, median, spread, mean and std over its runs."""
+    """Per cell (the count baselines last): test NLL per note, median, spread, mean and std over its runs."""
     summary = scores.groupby("cell", sort=False)[METRIC].agg(["count", "median", "min", "max", "mean"])
     summary["std"] = scores.groupby("cell", sort=False)[METRIC].std(ddof=0).fillna(0.0)
     summary = summary.round(6).rename(columns={"count": "runs"}).reset_index()
@@ -228,7 +248,10 @@ def melody_files(samples: pd.DataFrame, sampling: MusicSamplingParams) -> dict[s
 def music_child_runs(
     models: TrainedModels, scores: pd.DataFrame, samples: pd.DataFrame, sampling: MusicSamplingParams
 ) -> list[ChildRun]:
-    """A child run per model, one per n-gram; each cell's first seed's with its melodies (MIDI, WAV, roll)."""
+    """A child run per model, one per count baseline and split.
+
+    Each cell's first seed's run carries its melodies: tokens, MIDI, WAV and a piano roll.
+    """
     runs = []
     for label, trained in models.items():
         written = samples[(samples["cell"] == trained.about.cell) & (samples["seed"] == trained.about.seed)]
@@ -241,11 +264,11 @@ def music_child_runs(
                 files=melody_files(written, sampling),
             )
         runs.append(run)
-    for row in scores[scores["cell"] == NGRAM].itertuples():
+    for row in scores[scores["cell"].isin(BASELINES)].itertuples():
         runs.append(
             ChildRun(
                 name=row.run,
-                params={"task": TASK, "pattern": PATTERNS[TASK], "cell": NGRAM, "draw": int(row.draw)},
+                params={"task": TASK, "pattern": PATTERNS[TASK], "cell": row.cell, "draw": int(row.draw)},
                 metrics={METRIC: float(getattr(row, METRIC)), "test_bits_per_note": row.test_nll / np.log(2)},
             )
         )

@@ -299,7 +299,7 @@ class MusicDataParams(StrictParams):
 
 
 class MusicBaselineParams(StrictParams):
-    """The baseline: a count n-gram of the training melodies' tokens (``sequence.music.baseline``)."""
+    """Count n-gram and unigram of the training melodies' tokens (``sequence.music.baseline``)."""
 
     order: int = Field(default=2, ge=1, le=6, description="1: unigram, 2: bigram (the previous token), ...")
     smoothing: float = Field(default=0.1, gt=0, le=10, description="added to every count (add-k)")

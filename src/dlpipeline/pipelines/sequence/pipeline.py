@@ -216,7 +216,7 @@ def music_pipeline() -> Pipeline:
     analyses = [
         step(music.ngram_scores, ["train", "test", "params:baseline"], "ngram_scores"),
         step(music.music_scores, ["models", "ngram_scores"], "scores"),
-        step(music.music_units, ["scores", "params:data", "params:baseline"], "units"),
+        step(music.music_units, ["scores", "params:data"], "units"),
         step(music.music_results, "scores", "results"),
         step(music.music_samples, ["models", "params:sampling"], "samples"),
         step(music.music_outputs, ["samples", "params:sampling"], "outputs"),
