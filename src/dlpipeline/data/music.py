@@ -177,17 +177,13 @@ class NoteVocabulary:
 
         A string, as the character tokenizer's: the shared sampler decodes with it.
         """
-        tokens = []
-        for token in map(int, ids):
-            if not 0 <= token < self.vocab_size:
-                raise ValueError(f"token id {token} is outside the vocabulary of {self.vocab_size}")
-            if token == END_ID:
-                break
-            if token == UNKNOWN_ID:
-                tokens.append(UNKNOWN_TOKEN)
-            elif token != PAD_ID:
-                tokens.append(self.tokens[token - len(SPECIALS)])
-        return " ".join(tokens)
+        ids = [int(token) for token in ids]
+        outside = [token for token in ids if not 0 <= token < self.vocab_size]
+        if outside:
+            raise ValueError(f"token id {outside[0]} is outside the vocabulary of {self.vocab_size}")
+        kept = ids[: ids.index(END_ID)] if END_ID in ids else ids
+        shown = {UNKNOWN_ID: UNKNOWN_TOKEN} | {index: token for token, index in self._ids.items()}
+        return " ".join(shown[token] for token in kept if token != PAD_ID)
 
     @cached_property
     def _ids(self) -> dict[str, int]:
