@@ -8,10 +8,12 @@ from fractions import Fraction
 import pandas as pd
 import pytest
 import torch
+from kedro.io import DatasetError
 from pydantic import ValidationError
 
 from dlpipeline.data import music as notes
 from dlpipeline.data.text import END_ID, PAD_ID, UNKNOWN_ID
+from dlpipeline.datasets import FilesDataset
 from dlpipeline.pipelines.sequence import data, music
 from dlpipeline.pipelines.sequence.params import (
     ModelParams,
@@ -88,6 +90,21 @@ def test_the_wav_lasts_the_melody_at_its_tempo_and_stops_at_the_limit():
         with wave.open(io.BytesIO(notes.wav_bytes(MELODY, 8000, 0.5, max_seconds))) as file:
             assert (file.getframerate(), file.getnchannels(), file.getsampwidth()) == (8000, 1, 2)
             assert file.getnframes() == round(seconds * 8000)
+
+
+def test_melody_files_are_saved_as_one_folder_that_replaces_the_last_one(tmp_path):
+    samples = pd.DataFrame({"cell": ["rnn", "rnn", "gru"], "melody": [0, 1, 0], "tokens": ["C5:1 D5:1"] * 3})
+    files = music.music_files(samples, MusicSamplingParams())
+    names = ("gru/00", "rnn/00", "rnn/01")
+    assert sorted(files) == [f"{name}.{kind}" for name in names for kind in ("mid", "wav")]
+    dataset = FilesDataset(str(tmp_path / "melodies"))
+    dataset.save({"old/00.mid": b"stale"})
+    dataset.save(files)
+    assert dataset.load() == files
+    assert notes.midi_notes(dataset.load()["rnn/01.mid"]) == [(72, Fraction(1)), (74, Fraction(1))]
+    with pytest.raises(DatasetError, match="leaves the folder"):
+        dataset.save({"../outside.mid": b""})
+    assert dataset.load() == files and not (tmp_path / "outside.mid").exists()
 
 
 def test_a_corpus_missing_from_the_installed_music21_is_answered_in_one_line_naming_it():

@@ -77,6 +77,14 @@ def test_each_cell_writes_its_melodies_and_shows_the_first_as_note_names(project
     assert outputs.groupby("cell").size().eq(sampling["n_shown"]).all()
     for row in outputs.itertuples():
         assert row.notes.split() == [parse_token(token)[0] for token in row.tokens.split()]
+    folder = project / "data/07_model_output/sequence/music/melodies"
+    expected = {
+        f"{cell}/{index:02d}.{kind}"
+        for cell in samples["cell"].unique()
+        for index in range(sampling["n_melodies"])
+        for kind in ("mid", "wav")
+    }
+    assert {path.relative_to(folder).as_posix() for path in folder.rglob("*.*")} == expected
 
 
 def test_each_model_and_baseline_is_a_child_run_and_each_cells_first_seed_logs_midi_and_wav(

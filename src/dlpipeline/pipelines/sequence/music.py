@@ -233,16 +233,25 @@ def plot_piano_rolls(samples: pd.DataFrame) -> Figure:
     return piano_roll_figure(melodies, title)
 
 
-def melody_files(samples: pd.DataFrame, sampling: MusicSamplingParams) -> dict[str, bytes]:
-    """Each melody of ``samples`` as ``melodies/<n>.mid`` (music21) and ``melodies/<n>.wav``."""
+def melody_files(samples: pd.DataFrame, sampling: MusicSamplingParams, folder: str) -> dict[str, bytes]:
+    """Each melody of ``samples`` as ``<folder>/<n>.mid`` (music21) and ``<folder>/<n>.wav``."""
     files = {}
     for row in samples.itertuples():
         melody = row.tokens.split()
-        files[f"melodies/{row.melody:02d}.mid"] = midi_bytes(melody)
-        files[f"melodies/{row.melody:02d}.wav"] = wav_bytes(
+        files[f"{folder}/{row.melody:02d}.mid"] = midi_bytes(melody)
+        files[f"{folder}/{row.melody:02d}.wav"] = wav_bytes(
             melody, sampling.sample_rate, sampling.seconds_per_quarter, sampling.max_seconds
         )
     return files
+
+
+def music_files(samples: pd.DataFrame, sampling: MusicSamplingParams) -> dict[str, bytes]:
+    """Every cell's melodies as files, ``<cell>/<n>.mid`` and ``<cell>/<n>.wav`` (the catalog's folder)."""
+    return {
+        name: content
+        for cell, written in samples.groupby("cell", sort=False)
+        for name, content in melody_files(written, sampling, str(cell)).items()
+    }
 
 
 def music_child_runs(
@@ -261,7 +270,7 @@ def music_child_runs(
             run = run.with_artifacts(
                 figures={"piano_roll.png": piano_roll_figure({label: list(written["tokens"])}, label)},
                 texts={"melodies.txt": "\n".join(written["tokens"]) + "\n"},
-                files=melody_files(written, sampling),
+                files=melody_files(written, sampling, "melodies"),
             )
         runs.append(run)
     for row in scores[scores["cell"].isin(BASELINES)].itertuples():

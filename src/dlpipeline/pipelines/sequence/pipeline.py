@@ -220,6 +220,7 @@ def music_pipeline() -> Pipeline:
         step(music.music_results, "scores", "results"),
         step(music.music_samples, ["models", "params:sampling"], "samples"),
         step(music.music_outputs, ["samples", "params:sampling"], "outputs"),
+        step(music.music_files, ["samples", "params:sampling"], "melody_files"),
         step(music.plot_piano_rolls, "samples", "piano_rolls_plot"),
     ]
     tensors = step(music.music_tasks, ["train", "test", "params:data"], "tensors", name="tensors")
