@@ -2,6 +2,9 @@
 
 import io
 import math
+import os
+import subprocess
+import sys
 import wave
 from fractions import Fraction
 
@@ -208,3 +211,19 @@ def test_every_cell_seed_trains_on_its_split_and_is_scored_beside_the_count_base
         torch.tensor([trained.about.test_metrics["test_nll"] for trained in models.values()]),
         check_dtype=False,
     )
+
+
+def test_reading_chorales_and_writing_midi_writes_nothing_under_home_and_no_file_anywhere(tmp_path):
+    home, temporary = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    temporary.mkdir()
+    script = (
+        "from dlpipeline.data import music\n"
+        "melody = next(iter(music.chorale_melodies(music.corpus_files('bach', '*.mxl')[:2], 8).values()))\n"
+        "music.midi_notes(music.midi_bytes(melody))\n"
+    )
+    environment = {**os.environ, "HOME": str(home), "TMPDIR": str(temporary)}
+    subprocess.run([sys.executable, "-c", script], env=environment, check=True, timeout=300)
+    assert list(home.rglob("*")) == []
+    # music21 makes its (empty) scratch folder in the temporary folder on import; no cache lands there
+    assert [path for path in temporary.rglob("*") if path.is_file()] == []
