@@ -16,6 +16,7 @@ overwritten.
 
 import io
 import os
+import shutil
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -461,3 +462,53 @@ class ModelDataset(_AtomicLocalSave, AbstractVersionedDataset[Models, Models]):
             "protocol": self._protocol,
             "timings_filepath": self._timings_filepath,
         }
+
+
+class FilesDataset(AbstractDataset[Mapping[str, bytes], dict[str, bytes]]):
+    """A local folder of binary files by relative path (``rnn/00.mid``): what a generator wrote.
+
+    Saving replaces the whole folder at once: the files are written into a hidden sibling
+    folder, which is then renamed over the old one, so the folder is either the old set or the
+    complete new one (a file of an earlier run never lingers beside the new ones).
+    """
+
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
+        """Create the dataset of folder ``path``; ``metadata`` is kept for Kedro-Viz and ignored otherwise."""
+        self._path = Path(path)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}
+
+    def load(self) -> dict[str, bytes]:
+        """Every file under the folder by its path relative to it (``/``-separated), in sorted order."""
+        if not self._path.is_dir():
+            raise DataValidationError(f"{_shown(LOCAL, PurePosixPath(self._path))} is not a folder of files")
+        return {
+            path.relative_to(self._path).as_posix(): path.read_bytes()
+            for path in sorted(self._path.rglob("*"))
+            if path.is_file()
+        }
+
+    def save(self, data: Mapping[str, bytes]) -> None:
+        """Write ``data`` (relative path -> bytes) as the folder's only files."""
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self._path.with_name(f".{self._path.name}.partial-{os.getpid()}")
+        old = self._path.with_name(f".{self._path.name}.old-{os.getpid()}")
+        try:
+            for name, content in data.items():
+                target = partial / name
+                if not target.resolve().is_relative_to(partial.resolve()):
+                    raise DatasetError(f"{name!r} leaves the folder {self._path}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            partial.mkdir(exist_ok=True)
+            if self._path.exists():
+                os.replace(self._path, old)
+            os.replace(partial, self._path)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _exists(self) -> bool:
+        return self._path.is_dir()

@@ -12,9 +12,10 @@ run's MLflow model. Loading the dataset reads back the child runs of the active 
 import itertools
 import logging
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,6 +54,22 @@ class ChildRun:
     """Text artifacts by file name, e.g. the names a language model wrote."""
     model: LoggableModel | None = None
     """The trained network, logged as the run's MLflow model; ``None`` when nothing was trained."""
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    """Binary artifacts by path in the run (``melodies/00.mid``), e.g. what a generator wrote."""
+
+    def with_artifacts(
+        self,
+        figures: Mapping[str, Figure] | None = None,
+        texts: Mapping[str, str] | None = None,
+        files: Mapping[str, bytes] | None = None,
+    ) -> "ChildRun":
+        """The same run with more figures, texts and files (same names replace its own)."""
+        return replace(
+            self,
+            figures={**self.figures, **(figures or {})},
+            texts={**self.texts, **(texts or {})},
+            files={**self.files, **(files or {})},
+        )
 
 
 @dataclass(frozen=True)
@@ -162,6 +179,18 @@ def _log_record(client: MlflowClient, run_id: str, run: ChildRun) -> None:
         client.log_figure(run_id, figure, artifact_name)
     for artifact_name, text in run.texts.items():
         client.log_text(run_id, text, artifact_name)
+    if run.files:
+        _log_files(client, run_id, run.files)
+
+
+def _log_files(client: MlflowClient, run_id: str, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` into one temporary folder (their paths kept) and log it as the run's artifacts."""
+    with tempfile.TemporaryDirectory() as folder:
+        for artifact_name, data in files.items():
+            path = Path(folder, artifact_name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        client.log_artifacts(run_id, folder)
 
 
 def _chunks(items: Iterator[Metric], size: int) -> Iterator[list[Metric]]:

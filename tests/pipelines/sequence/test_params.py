@@ -24,6 +24,8 @@ BAD_PARAMETERS = [
     ({"generate": {"data": {"random_state": 2**32}}}, "sequence.generate.data", "less than or equal"),
     ({"digits_rows": {"train": {"learning_rate": 0}}}, "sequence.digits_rows.train", "greater than 0"),
     ({"forecast": {"model": {"hidden_size": 0}}}, "sequence.forecast.model", "greater than"),
+    ({"music": {"baseline": {"smoothing": 0}}}, "sequence.music.baseline", "greater than 0"),
+    ({"music": {"data": {"corpus": "../bach"}}}, "sequence.music.data", "should match pattern"),
 ]
 
 

@@ -10,6 +10,7 @@ from sklearn.model_selection import train_test_split
 
 from dlpipeline.data.digits import LABEL_COLUMN, load_digits_table
 from dlpipeline.data.entities import faker_pools, sentence_table, split_pools
+from dlpipeline.data.music import chorale_melodies, corpus_files
 from dlpipeline.data.sequences import adding_problem, forecast_windows, mackey_glass, sine_waves
 from dlpipeline.data.surnames import load_surnames
 from dlpipeline.data.text import load_first_names
@@ -18,6 +19,7 @@ from dlpipeline.pipelines.sequence.params import (
     DigitsRowsDataParams,
     ForecastDataParams,
     GenerateDataParams,
+    MusicDataParams,
     NamesDataParams,
     TaggingDataParams,
     TextDataParams,
@@ -180,3 +182,39 @@ def generate_tagged_sentences(data: TaggingDataParams) -> tuple[pd.DataFrame, pd
         train.append(sentence_table(draw, data.n_train, train_pools, rng))
         test.append(sentence_table(draw, data.n_test, test_pools, rng))
     return pd.concat(train, ignore_index=True), pd.concat(test, ignore_index=True)
+
+
+# --- music: melodies of the chorales in music21's corpus ---------------------------------
+
+
+def load_chorales(data: MusicDataParams) -> pd.DataFrame:
+    """``chorale, position, token``: the melody of each of ``max_chorales`` corpus files (a seeded sample).
+
+    Files are sampled before they are parsed (parsing is the cost); those without a soprano
+    part give no rows (see :func:`~dlpipeline.data.music.chorale_melodies`).
+    """
+    files = corpus_files(data.corpus, data.pattern)
+    rng = np.random.default_rng(data.random_state)
+    chosen = sorted(rng.choice(len(files), size=min(data.max_chorales, len(files)), replace=False))
+    melodies = chorale_melodies([files[index] for index in chosen], data.max_notes)
+    rows = [
+        {"chorale": chorale, "position": position, "token": token}
+        for chorale, tokens in melodies.items()
+        for position, token in enumerate(tokens)
+    ]
+    return pd.DataFrame(rows, columns=["chorale", "position", "token"])
+
+
+def split_chorales(chorales: pd.DataFrame, data: MusicDataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``n_draws`` splits by chorale (all its notes train, or all test); split ``d`` from random_state + d."""
+    names = sorted(chorales["chorale"].unique())
+    parts: tuple[list[pd.DataFrame], list[pd.DataFrame]] = ([], [])
+    for draw in range(data.n_draws):
+        train_names, _ = train_test_split(
+            names, test_size=data.test_size, random_state=data.random_state + draw
+        )
+        is_train = chorales["chorale"].isin(train_names)
+        parts[0].append(with_draw(chorales[is_train], draw))
+        parts[1].append(with_draw(chorales[~is_train], draw))
+    train, test = (pd.concat(part, ignore_index=True) for part in parts)
+    return train, test

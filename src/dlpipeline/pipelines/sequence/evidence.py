@@ -18,6 +18,8 @@ EVIDENCE = Evidence(
         "translate_units": "sequence.translate.units",
         "translate_results": "sequence.translate.results",
         "translate_lengths": "sequence.translate.lengths",
+        "music_units": "sequence.music.units",
+        "music_results": "sequence.music.results",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -32,5 +34,6 @@ EVIDENCE = Evidence(
         "tagging_type_f1": "sequence.tagging.type_f1_plot",
         "translate_length": "sequence.translate.length_plot",
         "translate_attention": "sequence.translate.attention_plot",
+        "music_piano_rolls": "sequence.music.piano_rolls_plot",
     },
 )

@@ -395,3 +395,38 @@ class TranslateDecodeParams(StrictParams):
     n_outputs: int = Field(
         default=5, ge=1, le=100, description="test sources translated by every configuration"
     )
+
+
+class MusicDataParams(StrictParams):
+    """Melodies of the chorales that ship inside music21 (``sequence.music.data``)."""
+
+    corpus: str = Field(
+        default="bach", min_length=1, pattern=r"^[A-Za-z0-9_]+$", description="a folder of music21/corpus"
+    )
+    pattern: str = Field(default="*.mxl", min_length=1, description="which of its files to read")
+    max_chorales: int = Field(
+        default=160, ge=4, le=1000, description="files read (a seeded sample): parsing is most of the cost"
+    )
+    max_notes: int = Field(default=64, ge=2, le=512, description="notes and rests kept from a melody's start")
+    test_size: float = Field(default=0.2, gt=0, lt=1, description="share of the chorales held out, whole")
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED)
+    n_draws: int = Field(default=1, ge=1, le=100, description=DRAWS.replace("data draws", "chorale splits"))
+
+
+class MusicBaselineParams(StrictParams):
+    """Count n-gram and unigram of the training melodies' tokens (``sequence.music.baseline``)."""
+
+    order: int = Field(default=2, ge=1, le=6, description="1: unigram, 2: bigram (the previous token), ...")
+    smoothing: float = Field(default=0.1, gt=0, le=10, description="added to every count (add-k)")
+
+
+class MusicSamplingParams(StrictParams):
+    """The melodies each cell's first model writes (``sequence.music.sampling``)."""
+
+    n_melodies: int = Field(default=10, ge=1, le=100, description="per cell: MIDI and WAV in its child run")
+    n_shown: int = Field(default=5, ge=1, le=100, description="per cell in the outputs table, as note names")
+    temperature: float = Field(default=1.0, gt=0, le=10)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    sample_rate: int = Field(default=8000, ge=1000, le=48000, description="WAV samples per second")
+    seconds_per_quarter: float = Field(default=0.4, gt=0, le=4)
+    max_seconds: float = Field(default=12.0, gt=0, le=120, description="a WAV stops here: a short sketch")

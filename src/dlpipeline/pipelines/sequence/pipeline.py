@@ -12,6 +12,8 @@ The results of every task but ``names`` meet in ``sequence.results_table`` and
 steps a forward pass runs one after another, per cell and length (no training). The surname
 task (``sequence.names``) and the translation task (``sequence.translate``) write their own results
 and units tables, so each runs and is judged alone.
+task (``sequence.names``) and the music task (``sequence.music``) write their own results and units
+tables, so each runs and is judged alone.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -22,6 +24,7 @@ from dlpipeline.pipelines.sequence import (
     digits_rows,
     forecast,
     generate,
+    music,
     names,
     parallelism,
     report,
@@ -264,6 +267,35 @@ def translate_pipeline() -> Pipeline:
     return part(data_nodes, train_nodes, "sequence.translate", EXECUTOR)
 
 
+def music_pipeline() -> Pipeline:
+    """Music generation: a note-level language model of chorale melodies per cell, beside a count n-gram.
+
+    Its tables are its own (``sequence.music.results``, ``.units``), as the surname task's are.
+    """
+    data_nodes = [
+        step(data.load_chorales, "params:data", "chorales"),
+        step(data.split_chorales, ["chorales", "params:data"], ["train", "test"]),
+    ]
+    analyses = [
+        step(music.ngram_scores, ["train", "test", "params:baseline"], "ngram_scores"),
+        step(music.music_scores, ["models", "ngram_scores"], "scores"),
+        step(music.music_units, ["scores", "params:data"], "units"),
+        step(music.music_results, "scores", "results"),
+        step(music.music_samples, ["models", "params:sampling"], "samples"),
+        step(music.music_outputs, ["samples", "params:sampling"], "outputs"),
+        step(music.music_files, ["samples", "params:sampling"], "melody_files"),
+        step(music.plot_piano_rolls, "samples", "piano_rolls_plot"),
+    ]
+    tensors = step(music.music_tasks, ["train", "test", "params:data"], "tensors", name="tensors")
+    child_runs = step(
+        music.music_child_runs,
+        ["models", "scores", "samples", "params:sampling"],
+        "child_runs",
+        name="build_child_runs",
+    )
+    return _task("music", data_nodes, tensors, analyses, child_runs)
+
+
 def create_pipeline() -> Pipeline:
     """The tasks, then the results table, the units table and DVC metrics across the first five.
 
@@ -289,5 +321,6 @@ def create_pipeline() -> Pipeline:
         names_pipeline(),
         tagging_pipeline(),
         translate_pipeline(),
+        music_pipeline(),
     ]
     return sum(tasks, Pipeline([])) + summary

@@ -25,6 +25,7 @@ PATTERNS = {
     "names-shuffled": "many-to-one",
     "tagging": "many-to-many",
     "translate": "many-to-many",
+    "music": "one-to-many",
 }
 
 
