@@ -11,6 +11,8 @@ EVIDENCE = Evidence(
         "cnn_perturbation": "cnn.perturbation.table",
         "cnn_saliency": "cnn.saliency.agreement",
         "cnn_permutation": "cnn.permutation.table",
+        "cnn_detection": "cnn.detection.table",
+        "cnn_segmentation": "cnn.segmentation.table",
     },
     figures={
         "cnn_experiments": "cnn.experiments_plot",
@@ -21,5 +23,7 @@ EVIDENCE = Evidence(
         "cnn_adversarial_digits": "cnn.perturbation.adversarial_plot",
         "cnn_saliency_maps": "cnn.saliency.maps_plot",
         "cnn_deletion": "cnn.saliency.deletion_plot",
+        "cnn_detection_boxes": "cnn.detection.boxes_plot",
+        "cnn_segmentation_masks": "cnn.segmentation.masks_plot",
     },
 )

@@ -4,6 +4,7 @@ from kedro.pipeline import Pipeline
 
 from dlpipeline.pipelines.cnn import (
     data,
+    detection,
     features,
     operations,
     permutation,
@@ -12,6 +13,7 @@ from dlpipeline.pipelines.cnn import (
     report,
     saliency,
     search,
+    segmentation,
     train,
 )
 from dlpipeline.pipelines.wiring import step
@@ -26,6 +28,7 @@ def create_pipeline() -> Pipeline:
         [
             step(data.load_images, "params:data", "images"),
             step(data.split_images, ["images", "params:data"], ["train_images", "val_images", "test_images"]),
+            step(data.make_scenes, ["train_images", "test_images", "params:scenes"], ["train_scenes", "test_scenes"]),
         ],
         tags="data",
     )
@@ -76,6 +79,8 @@ def create_pipeline() -> Pipeline:
             saliency_study(),
             permutation_study(),
             search_study(),
+            detection_study(),
+            segmentation_study(),
         ],
         namespace="cnn",
     )
@@ -178,4 +183,53 @@ def search_study() -> Pipeline:
             )
         ],
         tags="search",
+    )
+
+
+SCENES = {"train_scenes", "test_scenes"}
+
+
+def detection_study() -> Pipeline:
+    """A CNN finding each scene's digit, box and class, against a centre box (``cnn.detection``)."""
+    scenes = ["train_scenes", "test_scenes"]
+    return Pipeline(
+        [
+            step(detection.train_detector, ["train_scenes", "params:experiments", "params:detection"], "detector"),
+            step(detection.detection_table, ["detector", *scenes, "params:detection"], "table"),
+            step(detection.plot_detections, ["detector", *scenes, "table", "params:detection"], "boxes_plot"),
+            step(detection.detection_child_runs, ["detector", *scenes, "table", "params:detection"], "child_runs"),
+        ],
+        namespace="detection",
+        inputs=SCENES,
+        parameters={"params:experiments", "params:detection"},
+        tags="train",
+    )
+
+
+def segmentation_study() -> Pipeline:
+    """A fully-convolutional network labelling every pixel, against a brightness threshold (``cnn.segmentation``)."""
+    scenes = ["train_scenes", "test_scenes"]
+    return Pipeline(
+        [
+            step(
+                segmentation.train_segmenter,
+                ["train_scenes", "params:experiments", "params:segmentation"],
+                "segmenter",
+            ),
+            step(segmentation.segmentation_table, ["segmenter", *scenes], "table"),
+            step(
+                segmentation.plot_masks,
+                ["segmenter", "test_scenes", "table", "params:segmentation"],
+                "masks_plot",
+            ),
+            step(
+                segmentation.segmentation_child_runs,
+                ["segmenter", "test_scenes", "table", "params:segmentation"],
+                "child_runs",
+            ),
+        ],
+        namespace="segmentation",
+        inputs=SCENES,
+        parameters={"params:experiments", "params:segmentation"},
+        tags="train",
     )
