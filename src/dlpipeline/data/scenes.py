@@ -35,7 +35,7 @@ class SceneSettings:
 
 @dataclass(frozen=True)
 class Scenes:
-    """Scenes as arrays: ``images`` ``(n, canvas, canvas)``, ``masks`` alike, ``boxes`` ``(n, 4)``, ``labels``."""
+    """Scenes as arrays: ``images``, ``masks`` ``(n, canvas, canvas)``, ``boxes`` ``(n, 4)``, ``labels``."""
 
     images: np.ndarray
     masks: np.ndarray
@@ -112,16 +112,23 @@ def draw_scenes(
             masks.append(mask)
             boxes.append(tight_box(mask))
             scene_labels.append(labels[index])
-    return Scenes(np.stack(images), np.stack(masks), np.stack(boxes), np.asarray(scene_labels, dtype=np.int64))
+    return Scenes(
+        np.stack(images), np.stack(masks), np.stack(boxes), np.asarray(scene_labels, dtype=np.int64)
+    )
 
 
 def scenes_to_table(scenes: Scenes) -> pd.DataFrame:
-    """One row per scene: ``label``, the box ``x0 y0 x1 y1``, pixels ``px_<row>_<col>``, mask ``mask_<row>_<col>``."""
+    """One row per scene: ``label``, its box ``x0 y0 x1 y1``, its pixels and its mask.
+
+    Pixels are ``px_<row>_<col>`` (as :mod:`dlpipeline.data.digits` names them), masks ``mask_<row>_<col>``.
+    """
     side = scenes.images.shape[1]
     cells = [f"{row}_{col}" for row in range(side) for col in range(side)]
     columns = {LABEL_COLUMN: scenes.labels}
     columns |= {name: scenes.boxes[:, i].astype(np.int64) for i, name in enumerate(BOX_COLUMNS)}
-    pixels = pd.DataFrame(scenes.images.reshape(len(scenes.images), -1), columns=[PIXEL_PREFIX + c for c in cells])
+    pixels = pd.DataFrame(
+        scenes.images.reshape(len(scenes.images), -1), columns=[PIXEL_PREFIX + c for c in cells]
+    )
     mask = pd.DataFrame(
         scenes.masks.reshape(len(scenes.masks), -1).astype(np.int8), columns=[MASK_PREFIX + c for c in cells]
     )

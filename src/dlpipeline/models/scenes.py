@@ -75,8 +75,10 @@ class DetectorEnsemble(nn.Module):
 
 
 class FullyConvEnsemble(nn.Module):
-    """``len(seeds)`` fully-convolutional pixel labellers: images ``(n, 1, rows, cols)`` → logits
-    ``(members, n, rows, cols)``."""
+    """``len(seeds)`` fully-convolutional pixel labellers.
+
+    Images ``(n, 1, rows, cols)`` → logits ``(members, n, rows, cols)``.
+    """
 
     def __init__(self, channels: int, dilations: Sequence[int], seeds: Sequence[int]) -> None:
         super().__init__()

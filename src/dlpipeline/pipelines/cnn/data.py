@@ -42,7 +42,10 @@ def make_scenes(
     """
     settings = SceneSettings(scenes.canvas, scenes.fragments, scenes.fragment_size, scenes.strokes)
     tables = []
-    for images, copies, seed in ((train_images, scenes.copies, scenes.seed), (test_images, 1, scenes.seed + 1)):
+    for images, copies, seed in (
+        (train_images, scenes.copies, scenes.seed),
+        (test_images, 1, scenes.seed + 1),
+    ):
         digits, labels = table_to_images(images)
         tables.append(scenes_to_table(draw_scenes(digits, labels, copies, settings, seed)))
     return tables[0], tables[1]

@@ -86,10 +86,13 @@ def train_detector(
 
 
 def predicted_boxes(outputs: torch.Tensor, side: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each member's boxes in pixels (``x0 <= x1``, ``y0 <= y1``) and classes from outputs ``(members, n, 14)``."""
+    """Each member's boxes in pixels (corners in order) and classes, from outputs ``(members, n, 14)``."""
     coordinates = outputs[..., N_CLASSES:].numpy() * side
     boxes = np.concatenate(
-        [np.minimum(coordinates[..., :2], coordinates[..., 2:]), np.maximum(coordinates[..., :2], coordinates[..., 2:])],
+        [
+            np.minimum(coordinates[..., :2], coordinates[..., 2:]),
+            np.maximum(coordinates[..., :2], coordinates[..., 2:]),
+        ],
         axis=-1,
     )
     return boxes, outputs[..., :N_CLASSES].argmax(dim=-1).numpy()
@@ -98,7 +101,9 @@ def predicted_boxes(outputs: torch.Tensor, side: int) -> tuple[np.ndarray, np.nd
 def centre_box(train_boxes: np.ndarray, side: int) -> np.ndarray:
     """The control's box: the mean training box's width and height, centred on the canvas."""
     width, height = (train_boxes[:, 2:] - train_boxes[:, :2]).mean(axis=0)
-    return np.array([side / 2 - width / 2, side / 2 - height / 2, side / 2 + width / 2, side / 2 + height / 2])
+    return np.array(
+        [side / 2 - width / 2, side / 2 - height / 2, side / 2 + width / 2, side / 2 + height / 2]
+    )
 
 
 def detection_table(
@@ -160,8 +165,13 @@ def plot_detections(
         ):
             ax.add_patch(
                 Rectangle(
-                    (box[0] - 0.5, box[1] - 0.5), box[2] - box[0], box[3] - box[1],
-                    fill=False, edgecolor=colour, linestyle=style, linewidth=1.5,
+                    (box[0] - 0.5, box[1] - 0.5),
+                    box[2] - box[0],
+                    box[3] - box[1],
+                    fill=False,
+                    edgecolor=colour,
+                    linestyle=style,
+                    linewidth=1.5,
                 )
             )
         ax.set_title(f"{test.labels[index]} → {classes[member, index]}", fontsize=9)
@@ -182,8 +192,10 @@ def detection_child_runs(
     table: pd.DataFrame,
     detection: DetectionParams,
 ) -> list[ChildRun]:
-    """One MLflow child run for the detector (``study``: ``detection``): median scores, the control's
-    beside, and the figure of :func:`plot_detections`."""
+    """One MLflow child run for the detector (``study``: ``detection``).
+
+    Median scores over seeds, the control's beside, and the figure of :func:`plot_detections`.
+    """
     trained = detector[DETECTOR]
     figure = plot_detections(detector, train_scenes, test_scenes, table, detection)
     rows = table.groupby("model")
@@ -194,6 +206,10 @@ def detection_child_runs(
             "detection-cnn",
             trained.trained_record,
             trained.timing,
-            RunContent(params={"study": "detection", "model": DETECTOR}, metrics=metrics, figures={"boxes.png": figure}),
+            RunContent(
+                params={"study": "detection", "model": DETECTOR},
+                metrics=metrics,
+                figures={"boxes.png": figure},
+            ),
         )
     ]

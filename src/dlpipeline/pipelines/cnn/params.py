@@ -289,7 +289,9 @@ class DetectionParams(StrictParams):
     """
 
     filters: list[PositiveInt] = Field(default=[8, 16, 32], min_length=1, description="channels per block")
-    box_weight: float = Field(default=5.0, gt=0, le=1000, description="weight of the box loss (L1) by the class loss")
+    box_weight: float = Field(
+        default=5.0, gt=0, le=1000, description="weight of the box loss (L1) by the class loss"
+    )
     iou_threshold: float = Field(default=0.5, gt=0, le=1, description="a box is found at this IoU or more")
     train: TrainConfig
     shown_images: int = Field(default=8, ge=1, le=64, description="test scenes drawn with their boxes")

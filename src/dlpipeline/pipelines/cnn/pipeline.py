@@ -28,7 +28,11 @@ def create_pipeline() -> Pipeline:
         [
             step(data.load_images, "params:data", "images"),
             step(data.split_images, ["images", "params:data"], ["train_images", "val_images", "test_images"]),
-            step(data.make_scenes, ["train_images", "test_images", "params:scenes"], ["train_scenes", "test_scenes"]),
+            step(
+                data.make_scenes,
+                ["train_images", "test_images", "params:scenes"],
+                ["train_scenes", "test_scenes"],
+            ),
         ],
         tags="data",
     )
@@ -194,10 +198,18 @@ def detection_study() -> Pipeline:
     scenes = ["train_scenes", "test_scenes"]
     return Pipeline(
         [
-            step(detection.train_detector, ["train_scenes", "params:experiments", "params:detection"], "detector"),
+            step(
+                detection.train_detector,
+                ["train_scenes", "params:experiments", "params:detection"],
+                "detector",
+            ),
             step(detection.detection_table, ["detector", *scenes, "params:detection"], "table"),
             step(detection.plot_detections, ["detector", *scenes, "table", "params:detection"], "boxes_plot"),
-            step(detection.detection_child_runs, ["detector", *scenes, "table", "params:detection"], "child_runs"),
+            step(
+                detection.detection_child_runs,
+                ["detector", *scenes, "table", "params:detection"],
+                "child_runs",
+            ),
         ],
         namespace="detection",
         inputs=SCENES,
@@ -207,7 +219,7 @@ def detection_study() -> Pipeline:
 
 
 def segmentation_study() -> Pipeline:
-    """A fully-convolutional network labelling every pixel, against a brightness threshold (``cnn.segmentation``)."""
+    """A fully-convolutional network labelling pixels, against a brightness level (``cnn.segmentation``)."""
     scenes = ["train_scenes", "test_scenes"]
     return Pipeline(
         [

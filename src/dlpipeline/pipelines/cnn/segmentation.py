@@ -80,7 +80,7 @@ def predicted_masks(module: torch.nn.Module, scenes: Scenes) -> np.ndarray:
 def segmentation_table(
     segmenter: dict[str, TrainedModule], train_scenes: pd.DataFrame, test_scenes: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per model (``fcn``, ``threshold``) and seed: ``mean_iou``, ``pixel_accuracy`` and ``threshold``.
+    """One row per model (``fcn``, ``threshold``) and seed: ``mean_iou``, ``pixel_accuracy``, ``threshold``.
 
     The threshold is chosen once on the training scenes and does not depend on a seed: its one
     result is paired with every seed (``threshold`` is that level; empty for the network).
@@ -143,8 +143,10 @@ def segmentation_child_runs(
     table: pd.DataFrame,
     segmentation: SegmentationParams,
 ) -> list[ChildRun]:
-    """One MLflow child run for the network (``study``: ``segmentation``): median scores, the control's
-    beside, and the figure of :func:`plot_masks`."""
+    """One MLflow child run for the network (``study``: ``segmentation``).
+
+    Median scores over seeds, the control's beside, and the figure of :func:`plot_masks`.
+    """
     trained = segmenter[NETWORK]
     figure = plot_masks(segmenter, test_scenes, table, segmentation)
     rows = table.groupby("model")
@@ -156,7 +158,9 @@ def segmentation_child_runs(
             trained.trained_record,
             trained.timing,
             RunContent(
-                params={"study": "segmentation", "model": NETWORK}, metrics=metrics, figures={"masks.png": figure}
+                params={"study": "segmentation", "model": NETWORK},
+                metrics=metrics,
+                figures={"masks.png": figure},
             ),
         )
     ]
