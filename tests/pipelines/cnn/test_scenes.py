@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import torch
 from pydantic import ValidationError
-from tests.helpers import assert_refused_before_any_node
+from tests.helpers import PROJECT_ROOT, assert_refused_before_any_node
 from tests.tracking import tracking_client
 
+from dlpipeline.config import load_parameters
 from dlpipeline.data.scenes import (
     Scenes,
     SceneSettings,
@@ -22,7 +23,12 @@ from dlpipeline.data.scenes import (
 from dlpipeline.models.scenes import DetectorEnsemble, FullyConvEnsemble
 from dlpipeline.pipelines.cnn import detection, segmentation
 from dlpipeline.pipelines.cnn.overlap import box_iou, mask_iou
-from dlpipeline.pipelines.cnn.params import DetectionParams, ScenesParams, SegmentationParams
+from dlpipeline.pipelines.cnn.params import (
+    DetectionParams,
+    ExperimentParams,
+    ScenesParams,
+    SegmentationParams,
+)
 
 SETTINGS = SceneSettings(canvas=20, fragments=3, fragment_size=4, strokes=1)
 
@@ -167,6 +173,17 @@ def test_bad_study_parameters_are_refused_when_they_load(model, values, rule):
         model.model_validate(values)
 
 
+@pytest.mark.parametrize("env", ["base", "smoke"])
+def test_the_shipped_study_parameters_are_valid(env):
+    parameters = load_parameters(env, PROJECT_ROOT)["cnn"]
+    scenes = ScenesParams.model_validate(parameters["scenes"])
+    DetectionParams.model_validate(parameters["detection"])
+    SegmentationParams.model_validate(parameters["segmentation"])
+    if env == "base":  # the claims need 5 seeds; the scenes must be larger than a digit
+        assert ExperimentParams.model_validate(parameters["experiments"]).n_seeds >= 5
+        assert scenes.canvas >= 3 * 8
+
+
 def test_a_bad_detection_parameter_stops_the_run_before_any_node(project_copy: Path):
     assert_refused_before_any_node(
         project_copy, "cnn", {"detection": {"iou_threshold": 0}}, "cnn.detection", "greater than 0"
@@ -207,8 +224,8 @@ def test_the_detector_and_the_centre_box_share_each_seeds_classes(project: Path)
     pd.testing.assert_series_equal(by_model["cnn"], by_model["centre-box"], check_names=False)
 
 
-@pytest.mark.parametrize(("study", "figure"), [("detection", "boxes.png"), ("segmentation", "masks.png")])
-def test_each_study_is_a_child_run_with_its_figure(project: Path, study, figure):
+@pytest.mark.parametrize(("study", "plot"), [("detection", "boxes.png"), ("segmentation", "masks.png")])
+def test_each_study_is_a_child_run_with_its_figure(project: Path, study, plot):
     client = tracking_client(project)
     runs = client.search_runs(
         [experiment.experiment_id for experiment in client.search_experiments()],
@@ -216,5 +233,5 @@ def test_each_study_is_a_child_run_with_its_figure(project: Path, study, figure)
     )
     assert len(runs) == 1
     assert "train_seconds" in runs[0].data.metrics
-    assert [artifact.path for artifact in client.list_artifacts(runs[0].info.run_id)] == [figure]
-    assert (project / f"data/08_reporting/cnn/{study}/{figure}").stat().st_size > 0
+    assert [artifact.path for artifact in client.list_artifacts(runs[0].info.run_id)] == [f"{study}.png"]
+    assert (project / f"data/08_reporting/cnn/{study}/{plot}").stat().st_size > 0

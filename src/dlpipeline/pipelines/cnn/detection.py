@@ -15,6 +15,7 @@ image, the claim would fail.
 """
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,8 @@ from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.models.scenes import DetectorEnsemble
 from dlpipeline.pipelines.cnn.overlap import box_iou
 from dlpipeline.pipelines.cnn.params import DetectionParams, ExperimentParams
-from dlpipeline.pipelines.common import RunContent, child_run, median_seed_index
+from dlpipeline.pipelines.cnn.scene_study import Models, scene_images, study_child_run
+from dlpipeline.pipelines.common import median_seed_index
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import predict, train_configuration, with_fixed_threads
 
@@ -37,11 +39,6 @@ DETECTOR = "cnn"
 CENTRE_BOX = "centre-box"
 """The model labels of the table: the trained detector and the control."""
 SCORES = ("hit_rate", "mean_iou", "class_accuracy")
-
-
-def scene_images(scenes: Scenes) -> torch.Tensor:
-    """The scenes' canvases as float32 ``(n, 1, side, side)``."""
-    return torch.tensor(scenes.images).unsqueeze(1)
 
 
 def detection_targets(scenes: Scenes) -> torch.Tensor:
@@ -59,7 +56,7 @@ def detection_loss(outputs: torch.Tensor, targets: torch.Tensor, box_weight: flo
 
 def train_detector(
     train_scenes: pd.DataFrame, experiments: ExperimentParams, detection: DetectionParams
-) -> dict[str, TrainedModule]:
+) -> Models:
     """The detector, every seed of ``cnn.experiments`` as one batched network: ``{"cnn": model}``."""
     scenes = table_to_scenes(train_scenes)
     images = scene_images(scenes)
@@ -106,110 +103,84 @@ def centre_box(train_boxes: np.ndarray, side: int) -> np.ndarray:
     )
 
 
-def detection_table(
-    detector: dict[str, TrainedModule],
-    train_scenes: pd.DataFrame,
-    test_scenes: pd.DataFrame,
-    detection: DetectionParams,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Detections:
+    """The detector's answers on the test scenes, every seed, and the centre box beside them."""
+
+    seeds: tuple[int, ...]
+    test: Scenes
+    boxes: np.ndarray
+    """``(members, n, 4)``: each seed's box of each test scene, in pixels."""
+    classes: np.ndarray
+    """``(members, n)``: each seed's class of each test scene."""
+    centre: np.ndarray
+    """``(4,)``: the control's box."""
+
+
+def detect(trained: TrainedModule, train: Scenes, test: Scenes) -> Detections:
+    """Every seed's boxes and classes of the ``test`` scenes; the centre box from the ``train`` boxes."""
+    side = test.images.shape[-1]
+    boxes, classes = predicted_boxes(predict(trained.module, scene_images(test), "cpu"), side)
+    return Detections(trained.trained_record.seeds, test, boxes, classes, centre_box(train.boxes, side))
+
+
+def detection_table(found: Detections, iou_threshold: float) -> pd.DataFrame:
     """One row per model (``cnn``, ``centre-box``) and seed: ``hit_rate``, ``mean_iou``, ``class_accuracy``.
 
     ``hit_rate`` is the share of test scenes with IoU ≥ ``iou_threshold`` and the right class.
     Both models use the detector's class of that seed; they differ only in the box.
     """
-    trained = detector[DETECTOR]
-    test = table_to_scenes(test_scenes)
-    side = test.images.shape[-1]
-    boxes, classes = predicted_boxes(predict(trained.module, scene_images(test), "cpu"), side)
-    fixed = centre_box(table_to_scenes(train_scenes).boxes, side)
-    right_class = classes == test.labels
+    right_class = found.classes == found.test.labels
     rows = []
-    for model, model_boxes in ((DETECTOR, boxes), (CENTRE_BOX, np.broadcast_to(fixed, boxes.shape))):
-        overlap = box_iou(model_boxes, test.boxes)
-        hits = (overlap >= detection.iou_threshold) & right_class
-        for member, seed in enumerate(trained.trained_record.seeds):
-            rows.append(
-                {
-                    "model": model,
-                    "seed": seed,
-                    "hit_rate": round(float(hits[member].mean()), 6),
-                    "mean_iou": round(float(overlap[member].mean()), 6),
-                    "class_accuracy": round(float(right_class[member].mean()), 6),
-                }
-            )
+    for model, boxes in (
+        (DETECTOR, found.boxes),
+        (CENTRE_BOX, np.broadcast_to(found.centre, found.boxes.shape)),
+    ):
+        overlap = box_iou(boxes, found.test.boxes)
+        hits = (overlap >= iou_threshold) & right_class
+        rows += [
+            {
+                "model": model,
+                "seed": seed,
+                "hit_rate": round(float(hits[member].mean()), 6),
+                "mean_iou": round(float(overlap[member].mean()), 6),
+                "class_accuracy": round(float(right_class[member].mean()), 6),
+            }
+            for member, seed in enumerate(found.seeds)
+        ]
     return pd.DataFrame(rows)
 
 
-def plot_detections(
-    detector: dict[str, TrainedModule],
-    train_scenes: pd.DataFrame,
-    test_scenes: pd.DataFrame,
-    table: pd.DataFrame,
-    detection: DetectionParams,
-) -> Figure:
-    """The first test scenes with the true box, the detector's (median seed) and the centre box."""
-    trained = detector[DETECTOR]
-    test = table_to_scenes(test_scenes.head(detection.shown_images))
-    side = test.images.shape[-1]
-    member = median_seed_index(table[table["model"] == DETECTOR]["hit_rate"].to_numpy())
-    boxes, classes = predicted_boxes(predict(trained.module, scene_images(test), "cpu"), side)
-    fixed = centre_box(table_to_scenes(train_scenes).boxes, side)
-    shown = len(test.images)
+def plot_detections(found: Detections, member: int, shown: int) -> Figure:
+    """The first ``shown`` test scenes: the true box, seed ``member``'s and the centre box."""
+    shown = min(shown, len(found.test.images))
     figure = Figure(figsize=(1.6 * shown + 0.4, 2.3), layout="constrained")
     for index, ax in enumerate(figure.subplots(1, shown, squeeze=False)[0]):
-        ax.imshow(test.images[index], cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(found.test.images[index], cmap="gray_r", vmin=0, vmax=1)
         for box, colour, style in (
-            (test.boxes[index], "tab:green", "-"),
-            (boxes[member, index], "tab:red", "-"),
-            (fixed, "tab:blue", ":"),
+            (found.test.boxes[index], "tab:green", "-"),
+            (found.boxes[member, index], "tab:red", "-"),
+            (found.centre, "tab:blue", ":"),
         ):
-            ax.add_patch(
-                Rectangle(
-                    (box[0] - 0.5, box[1] - 0.5),
-                    box[2] - box[0],
-                    box[3] - box[1],
-                    fill=False,
-                    edgecolor=colour,
-                    linestyle=style,
-                    linewidth=1.5,
-                )
-            )
-        ax.set_title(f"{test.labels[index]} → {classes[member, index]}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
+            corner, width, height = (box[0] - 0.5, box[1] - 0.5), box[2] - box[0], box[3] - box[1]
+            ax.add_patch(Rectangle(corner, width, height, fill=False, edgecolor=colour, linestyle=style))
+        ax.set_title(f"{found.test.labels[index]} → {found.classes[member, index]}", fontsize=9)
+        ax.set_axis_off()
     figure.suptitle(
-        f"Detection, seed {trained.trained_record.seeds[member]}: true box (green), predicted (red), "
+        f"Detection, seed {found.seeds[member]}: true box (green), predicted (red), "
         "centre box (blue, dotted); true → predicted class",
         fontsize=9,
     )
     return figure
 
 
-def detection_child_runs(
-    detector: dict[str, TrainedModule],
-    train_scenes: pd.DataFrame,
-    test_scenes: pd.DataFrame,
-    table: pd.DataFrame,
-    detection: DetectionParams,
-) -> list[ChildRun]:
-    """One MLflow child run for the detector (``study``: ``detection``).
-
-    Median scores over seeds, the control's beside, and the figure of :func:`plot_detections`.
-    """
+def detection_report(
+    detector: Models, train_scenes: pd.DataFrame, test_scenes: pd.DataFrame, detection: DetectionParams
+) -> tuple[pd.DataFrame, Figure, list[ChildRun]]:
+    """The study's table, figure (the median seed's boxes) and MLflow child run (``study=detection``)."""
     trained = detector[DETECTOR]
-    figure = plot_detections(detector, train_scenes, test_scenes, table, detection)
-    rows = table.groupby("model")
-    metrics = {name: float(rows.get_group(DETECTOR)[name].median()) for name in SCORES}
-    metrics |= {f"centre_box_{name}": float(rows.get_group(CENTRE_BOX)[name].median()) for name in SCORES[:2]}
-    return [
-        child_run(
-            "detection-cnn",
-            trained.trained_record,
-            trained.timing,
-            RunContent(
-                params={"study": "detection", "model": DETECTOR},
-                metrics=metrics,
-                figures={"boxes.png": figure},
-            ),
-        )
-    ]
+    found = detect(trained, table_to_scenes(train_scenes), table_to_scenes(test_scenes))
+    table = detection_table(found, detection.iou_threshold)
+    member = median_seed_index(table[table["model"] == DETECTOR]["hit_rate"].to_numpy())
+    figure = plot_detections(found, member, detection.shown_images)
+    return table, figure, study_child_run("detection", trained, table, SCORES, figure)

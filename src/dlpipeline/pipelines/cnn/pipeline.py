@@ -1,5 +1,8 @@
 """Wiring of the CNN experiment; every name below is a catalog entry or a parameter."""
 
+from collections.abc import Callable
+from typing import Any
+
 from kedro.pipeline import Pipeline
 
 from dlpipeline.pipelines.cnn import (
@@ -190,58 +193,35 @@ def search_study() -> Pipeline:
     )
 
 
-SCENES = {"train_scenes", "test_scenes"}
-
-
 def detection_study() -> Pipeline:
     """A CNN finding each scene's digit, box and class, against a centre box (``cnn.detection``)."""
-    scenes = ["train_scenes", "test_scenes"]
-    return Pipeline(
-        [
-            step(
-                detection.train_detector,
-                ["train_scenes", "params:experiments", "params:detection"],
-                "detector",
-            ),
-            step(detection.detection_table, ["detector", *scenes, "params:detection"], "table"),
-            step(detection.plot_detections, ["detector", *scenes, "table", "params:detection"], "boxes_plot"),
-            step(
-                detection.detection_child_runs,
-                ["detector", *scenes, "table", "params:detection"],
-                "child_runs",
-            ),
-        ],
-        namespace="detection",
-        inputs=SCENES,
-        parameters={"params:experiments", "params:detection"},
-        tags="train",
-    )
+    return scene_study("detection", detection.train_detector, detection.detection_report, "boxes_plot")
 
 
 def segmentation_study() -> Pipeline:
     """A fully-convolutional network labelling pixels, against a brightness level (``cnn.segmentation``)."""
-    scenes = ["train_scenes", "test_scenes"]
+    return scene_study(
+        "segmentation", segmentation.train_segmenter, segmentation.segmentation_report, "masks_plot"
+    )
+
+
+def scene_study(name: str, train: Callable[..., Any], report: Callable[..., Any], figure: str) -> Pipeline:
+    """A study of the scenes under namespace ``name``: ``train`` its network, then ``report`` on it.
+
+    ``report`` writes the table the claim reads, the ``figure`` and the study's child run.
+    """
+    parameters = ["params:experiments", f"params:{name}"]
     return Pipeline(
         [
+            step(train, ["train_scenes", *parameters], "model"),
             step(
-                segmentation.train_segmenter,
-                ["train_scenes", "params:experiments", "params:segmentation"],
-                "segmenter",
-            ),
-            step(segmentation.segmentation_table, ["segmenter", *scenes], "table"),
-            step(
-                segmentation.plot_masks,
-                ["segmenter", "test_scenes", "table", "params:segmentation"],
-                "masks_plot",
-            ),
-            step(
-                segmentation.segmentation_child_runs,
-                ["segmenter", "test_scenes", "table", "params:segmentation"],
-                "child_runs",
+                report,
+                ["model", "train_scenes", "test_scenes", parameters[1]],
+                ["table", figure, "child_runs"],
             ),
         ],
-        namespace="segmentation",
-        inputs=SCENES,
-        parameters={"params:experiments", "params:segmentation"},
+        namespace=name,
+        inputs={"train_scenes", "test_scenes"},
+        parameters=set(parameters),
         tags="train",
     )

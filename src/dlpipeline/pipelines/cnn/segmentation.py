@@ -23,10 +23,10 @@ from matplotlib.figure import Figure
 from dlpipeline.data.scenes import Scenes, table_to_scenes
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.scenes import FullyConvEnsemble, ensemble_mask_loss
-from dlpipeline.pipelines.cnn.detection import scene_images
 from dlpipeline.pipelines.cnn.overlap import mask_iou
 from dlpipeline.pipelines.cnn.params import ExperimentParams, SegmentationParams
-from dlpipeline.pipelines.common import RunContent, child_run, median_seed_index
+from dlpipeline.pipelines.cnn.scene_study import Models, scene_images, study_child_run
+from dlpipeline.pipelines.common import median_seed_index
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import predict, train_configuration, with_fixed_threads
 
@@ -38,7 +38,7 @@ SCORES = ("mean_iou", "pixel_accuracy")
 
 def train_segmenter(
     train_scenes: pd.DataFrame, experiments: ExperimentParams, segmentation: SegmentationParams
-) -> dict[str, TrainedModule]:
+) -> Models:
     """The pixel labeller, every seed of ``cnn.experiments`` as one batched network: ``{"fcn": model}``."""
     scenes = table_to_scenes(train_scenes)
     seeds = experiments.seeds
@@ -77,90 +77,63 @@ def predicted_masks(module: torch.nn.Module, scenes: Scenes) -> np.ndarray:
     return predict(module, scene_images(scenes), "cpu").numpy() > 0
 
 
-def segmentation_table(
-    segmenter: dict[str, TrainedModule], train_scenes: pd.DataFrame, test_scenes: pd.DataFrame
-) -> pd.DataFrame:
+def segmentation_table(masks: np.ndarray, test: Scenes, level: float, seeds: tuple[int, ...]) -> pd.DataFrame:
     """One row per model (``fcn``, ``threshold``) and seed: ``mean_iou``, ``pixel_accuracy``, ``threshold``.
 
-    The threshold is chosen once on the training scenes and does not depend on a seed: its one
-    result is paired with every seed (``threshold`` is that level; empty for the network).
+    ``masks`` are the network's, every seed; the threshold ``level`` is chosen once on the
+    training scenes and does not depend on a seed: its one result is paired with every seed
+    (``threshold`` is that level; empty for the network).
     """
-    trained = segmenter[NETWORK]
-    test = table_to_scenes(test_scenes)
-    level = best_threshold(table_to_scenes(train_scenes))
-    masks = predicted_masks(trained.module, test)
     by_threshold = np.broadcast_to(test.images > level, masks.shape)
     rows = []
     for model, model_masks, threshold in ((NETWORK, masks, None), (THRESHOLD, by_threshold, level)):
         overlap = mask_iou(model_masks, test.masks)
         right = (model_masks == test.masks).mean(axis=(-2, -1))
-        for member, seed in enumerate(trained.trained_record.seeds):
-            rows.append(
-                {
-                    "model": model,
-                    "seed": seed,
-                    "mean_iou": round(float(overlap[member].mean()), 6),
-                    "pixel_accuracy": round(float(right[member].mean()), 6),
-                    "threshold": threshold,
-                }
-            )
+        rows += [
+            {
+                "model": model,
+                "seed": seed,
+                "mean_iou": round(float(overlap[member].mean()), 6),
+                "pixel_accuracy": round(float(right[member].mean()), 6),
+                "threshold": threshold,
+            }
+            for member, seed in enumerate(seeds)
+        ]
     return pd.DataFrame(rows)
 
 
-def plot_masks(
-    segmenter: dict[str, TrainedModule],
-    test_scenes: pd.DataFrame,
-    table: pd.DataFrame,
-    segmentation: SegmentationParams,
-) -> Figure:
-    """The first test scenes, their true masks, the network's (median seed) and the threshold's."""
-    trained = segmenter[NETWORK]
-    test = table_to_scenes(test_scenes.head(segmentation.shown_images))
-    member = median_seed_index(table[table["model"] == NETWORK]["mean_iou"].to_numpy())
-    level = float(table[table["model"] == THRESHOLD]["threshold"].iloc[0])
+def plot_masks(test: Scenes, masks: np.ndarray, level: float, network: str, shown: int) -> Figure:
+    """The first ``shown`` test scenes, their true masks, the network's ``masks`` and the threshold's."""
+    shown = min(shown, len(test.images))
     rows = [
         ("scene", test.images),
         ("true mask", test.masks),
-        (f"fcn, seed {trained.trained_record.seeds[member]}", predicted_masks(trained.module, test)[member]),
+        (network, masks),
         (f"threshold > {level:.3g}", test.images > level),
     ]
-    shown = len(test.images)
     figure = Figure(figsize=(1.2 * shown + 1.4, 1.25 * len(rows) + 0.5), layout="constrained")
     axes = figure.subplots(len(rows), shown, squeeze=False)
     for row_axes, (label, pictures) in zip(axes, rows, strict=True):
         for column, ax in enumerate(row_axes):
             ax.imshow(pictures[column], cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        row_axes[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+            ax.set_axis_off()
+        row_axes[0].text(
+            -0.1, 0.5, label, transform=row_axes[0].transAxes, ha="right", va="center", fontsize=8
+        )
     figure.suptitle("Segmentation: the digit's pixels, true and predicted (dark: digit)", fontsize=9)
     return figure
 
 
-def segmentation_child_runs(
-    segmenter: dict[str, TrainedModule],
-    test_scenes: pd.DataFrame,
-    table: pd.DataFrame,
-    segmentation: SegmentationParams,
-) -> list[ChildRun]:
-    """One MLflow child run for the network (``study``: ``segmentation``).
-
-    Median scores over seeds, the control's beside, and the figure of :func:`plot_masks`.
-    """
+def segmentation_report(
+    segmenter: Models, train_scenes: pd.DataFrame, test_scenes: pd.DataFrame, segmentation: SegmentationParams
+) -> tuple[pd.DataFrame, Figure, list[ChildRun]]:
+    """The study's table, figure (the median seed's masks) and MLflow child run (``study=segmentation``)."""
     trained = segmenter[NETWORK]
-    figure = plot_masks(segmenter, test_scenes, table, segmentation)
-    rows = table.groupby("model")
-    metrics = {name: float(rows.get_group(NETWORK)[name].median()) for name in SCORES}
-    metrics |= {f"threshold_{name}": float(rows.get_group(THRESHOLD)[name].median()) for name in SCORES}
-    return [
-        child_run(
-            "segmentation-fcn",
-            trained.trained_record,
-            trained.timing,
-            RunContent(
-                params={"study": "segmentation", "model": NETWORK},
-                metrics=metrics,
-                figures={"masks.png": figure},
-            ),
-        )
-    ]
+    test = table_to_scenes(test_scenes)
+    level = best_threshold(table_to_scenes(train_scenes))
+    masks = predicted_masks(trained.module, test)
+    table = segmentation_table(masks, test, level, trained.trained_record.seeds)
+    member = median_seed_index(table[table["model"] == NETWORK]["mean_iou"].to_numpy())
+    label = f"fcn, seed {trained.trained_record.seeds[member]}"
+    figure = plot_masks(test, masks[member], level, label, segmentation.shown_images)
+    return table, figure, study_child_run("segmentation", trained, table, SCORES, figure)
