@@ -32,6 +32,8 @@ REPORTS = [
     "perturbation",  # the studies' folders
     "saliency",
     "permutation",
+    "detection",
+    "segmentation",
 ]
 
 
