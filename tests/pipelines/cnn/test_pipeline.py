@@ -36,6 +36,8 @@ REPORTS = [
     "hand_features",
     "cost",
     "edges",
+    "detection",
+    "segmentation",
 ]
 
 

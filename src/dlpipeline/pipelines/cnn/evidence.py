@@ -15,6 +15,8 @@ EVIDENCE = Evidence(
         "cnn_hand_features": "cnn.hand_features.table",
         "cnn_cost": "cnn.cost.operations",
         "cnn_edges": "cnn.edges.table",
+        "cnn_detection": "cnn.detection.table",
+        "cnn_segmentation": "cnn.segmentation.table",
     },
     timings={"cnn_cost_timings": "cnn.cost.timing_slopes"},
     figures={
@@ -30,5 +32,7 @@ EVIDENCE = Evidence(
         "cnn_hand_features": "cnn.hand_features.plot",
         "cnn_cost": "cnn.cost.plot",
         "cnn_edges_tuning": "cnn.edges.tuning_plot",
+        "cnn_detection_boxes": "cnn.detection.boxes_plot",
+        "cnn_segmentation_masks": "cnn.segmentation.masks_plot",
     },
 )

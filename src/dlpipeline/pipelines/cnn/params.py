@@ -334,3 +334,47 @@ class EdgesParams(StudyParams):
     shown_filters: int = Field(
         default=6, ge=1, le=32, description="filters drawn per configuration and state"
     )
+
+
+class ScenesParams(StrictParams):
+    """The generated scenes of the detection and segmentation studies (``cnn.scenes``).
+
+    Every training digit is pasted ``copies`` times, every test digit once, each at a random
+    place on a ``canvas × canvas`` image among clutter: ``fragments`` square crops of other
+    digits (``fragment_size`` pixels a side) and ``strokes`` straight noise strokes.
+    """
+
+    canvas: int = Field(default=32, ge=8, le=128, description="side of a scene, in pixels")
+    copies: int = Field(default=2, ge=1, le=50, description="scenes drawn from every training digit")
+    fragments: int = Field(default=3, ge=0, le=50, description="crops of other digits drawn as clutter")
+    fragment_size: int = Field(default=4, ge=1, le=8, description="side of a clutter crop, in pixels")
+    strokes: int = Field(default=1, ge=0, le=50, description="straight noise strokes drawn as clutter")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="draws every scene")
+
+
+class DetectionParams(StrictParams):
+    """The detection study (``cnn.detection``): a CNN predicting the digit's box and class.
+
+    The network is ``[conv → ReLU → max-pool] × len(filters)``, then the class from each map's
+    maximum and the box from the flattened maps; its seeds are ``cnn.experiments``' and train
+    as one batched module.
+    """
+
+    filters: list[PositiveInt] = Field(default=[8, 16, 32], min_length=1, description="channels per block")
+    box_weight: float = Field(
+        default=5.0, gt=0, le=1000, description="weight of the box loss (L1) by the class loss"
+    )
+    iou_threshold: float = Field(default=0.5, gt=0, le=1, description="a box is found at this IoU or more")
+    train: TrainConfig
+    shown_images: int = Field(default=8, ge=1, le=64, description="test scenes drawn with their boxes")
+
+
+class SegmentationParams(StrictParams):
+    """The segmentation study (``cnn.segmentation``): a fully-convolutional network labelling pixels."""
+
+    channels: PositiveInt = Field(default=8, le=256, description="feature maps of every layer")
+    dilations: list[Annotated[int, Field(ge=1, le=16)]] = Field(
+        default=[1, 2, 4, 1], min_length=1, description="one 3x3 conv + ReLU per entry, with this dilation"
+    )
+    train: TrainConfig
+    shown_images: int = Field(default=8, ge=1, le=64, description="test scenes drawn with their masks")

@@ -1,11 +1,15 @@
 """Wiring of the CNN experiment; every name below is a catalog entry or a parameter."""
 
+from collections.abc import Callable
+from typing import Any
+
 from kedro.pipeline import Pipeline
 
 from dlpipeline.pipelines.cnn import (
     cost,
     data,
     edges,
+    detection,
     features,
     hand_features,
     operations,
@@ -16,6 +20,7 @@ from dlpipeline.pipelines.cnn import (
     saliency,
     search,
     size,
+    segmentation,
     train,
 )
 from dlpipeline.pipelines.wiring import step
@@ -30,6 +35,11 @@ def create_pipeline() -> Pipeline:
         [
             step(data.load_images, "params:data", "images"),
             step(data.split_images, ["images", "params:data"], ["train_images", "val_images", "test_images"]),
+            step(
+                data.make_scenes,
+                ["train_images", "test_images", "params:scenes"],
+                ["train_scenes", "test_scenes"],
+            ),
         ],
         tags="data",
     )
@@ -84,6 +94,8 @@ def create_pipeline() -> Pipeline:
             data_size_study(),
             hand_features_study(),
             cost_study(),
+            detection_study(),
+            segmentation_study(),
         ],
         namespace="cnn",
     )
@@ -271,5 +283,39 @@ def cost_study() -> Pipeline:
         namespace="cost",
         inputs={"train_images"},
         parameters={*settings, "params:training"},
+        tags="train",
+    )
+
+
+def detection_study() -> Pipeline:
+    """A CNN finding each scene's digit, box and class, against a centre box (``cnn.detection``)."""
+    return scene_study("detection", detection.train_detector, detection.detection_report, "boxes_plot")
+
+
+def segmentation_study() -> Pipeline:
+    """A fully-convolutional network labelling pixels, against a brightness level (``cnn.segmentation``)."""
+    return scene_study(
+        "segmentation", segmentation.train_segmenter, segmentation.segmentation_report, "masks_plot"
+    )
+
+
+def scene_study(name: str, train: Callable[..., Any], report: Callable[..., Any], figure: str) -> Pipeline:
+    """A study of the scenes under namespace ``name``: ``train`` its network, then ``report`` on it.
+
+    ``report`` writes the table the claim reads, the ``figure`` and the study's child run.
+    """
+    parameters = ["params:experiments", f"params:{name}"]
+    return Pipeline(
+        [
+            step(train, ["train_scenes", *parameters], "model"),
+            step(
+                report,
+                ["model", "train_scenes", "test_scenes", parameters[1]],
+                ["table", figure, "child_runs"],
+            ),
+        ],
+        namespace=name,
+        inputs={"train_scenes", "test_scenes"},
+        parameters=set(parameters),
         tags="train",
     )
