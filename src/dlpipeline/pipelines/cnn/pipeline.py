@@ -8,8 +8,8 @@ from kedro.pipeline import Pipeline
 from dlpipeline.pipelines.cnn import (
     cost,
     data,
-    edges,
     detection,
+    edges,
     features,
     hand_features,
     operations,
@@ -19,8 +19,8 @@ from dlpipeline.pipelines.cnn import (
     report,
     saliency,
     search,
-    size,
     segmentation,
+    size,
     train,
 )
 from dlpipeline.pipelines.wiring import step
