@@ -13,6 +13,8 @@ EVIDENCE = Evidence(
         "sequence_steps": "sequence.sequential_steps",
         "names_units": "sequence.names.units",
         "names_results": "sequence.names.results",
+        "adding_gradient_explosion": "sequence.adding.gradient_explosion",
+        "adding_gradient_ratios": "sequence.adding.gradient_ratios",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -24,5 +26,7 @@ EVIDENCE = Evidence(
         "text_test_curves": "sequence.text.test_curves_plot",
         "sequential_steps": "sequence.sequential_steps_plot",
         "names_confusion": "sequence.names.confusion_plot",
+        "adding_gradient_explosion": "sequence.adding.gradient_explosion_plot",
+        "adding_gradient_ratios": "sequence.adding.gradient_ratios_plot",
     },
 )

@@ -280,3 +280,31 @@ class AddingSearchParams(search_space.SearchParams):
         default=None, ge=2, description="a length of adding.data.seq_lens; null = longest"
     )
     val_share: float = Field(default=0.2, gt=0, lt=1, description="last share of the training sequences")
+
+
+class ExplosionParams(SeedParams):
+    """The exploding-gradient study on the adding problem (``sequence.adding.explosion``).
+
+    The vanilla RNN is trained **without** gradient clipping from recurrent weights scaled to
+    each spectral radius of ``rnn_gains``, and every cell of ``cells`` at its own initialisation,
+    for ``n_seeds`` seeds (seed ``i`` on data draw ``i``, as the adding problem's models), on
+    the first ``n_train`` training sequences of length ``seq_len``. Every training step's
+    gradient norm is recorded; a step explodes when its norm is not finite or above ``threshold``.
+    """
+
+    seq_len: int = Field(ge=2, description="a length of sequence.adding.data.seq_lens")
+    n_train: PositiveInt = Field(default=1000, description="first training sequences of each draw")
+    n_test: PositiveInt = Field(default=500, description="first test sequences of each draw")
+    rnn_gains: list[float] = Field(min_length=2, description="spectral radii of the RNN's recurrent weights")
+    cells: list[RecurrentCell] = Field(default=["lstm"], description="trained at their own initialisation")
+    hidden_size: int = Field(default=32, ge=1, le=4096)
+    threshold: float = Field(default=1000.0, gt=0, description="a gradient norm above this has exploded")
+    train: TrainConfig
+
+    @model_validator(mode="after")
+    def _unclipped_and_distinct(self) -> "ExplosionParams":
+        if self.train.max_grad_norm is not None:
+            raise ValueError("train.max_grad_norm must be null: clipping would hide what explodes")
+        if min(self.rnn_gains) <= 0 or len(set(self.rnn_gains)) < len(self.rnn_gains):
+            raise ValueError(f"rnn_gains {self.rnn_gains} must be positive and distinct")
+        return self

@@ -21,6 +21,7 @@ from dlpipeline.pipelines.sequence import (
     digits_rows,
     forecast,
     generate,
+    gradients,
     names,
     parallelism,
     report,
@@ -80,6 +81,7 @@ def adding_pipeline() -> Pipeline:
         step(adding.plot_mse_vs_length, "models", "mse_vs_length_plot"),
         step(adding.adding_rows, "models", "rows", name="rows"),
         step(adding.adding_units, ["models", "train", "test"], "units", name="units"),
+        *gradient_studies(),
     ]
     tensors = step(adding.adding_tasks, ["train", "test"], "tensors", name="tensors")
     # Not a DVC stage's node (no `train` tag): a search is asked for, with adding.search.trials
@@ -96,6 +98,18 @@ def adding_pipeline() -> Pipeline:
         parameters={"params:executor": f"params:{EXECUTOR}"},
     )
     return _task("adding", data_nodes, tensors, analyses) + search_nodes
+
+
+def gradient_studies() -> list[Node]:
+    """Exploding gradients (new unclipped models) and vanishing ones (the adding problem's models)."""
+    explosion = ["train", "test", "params:explosion", "params:executor"]
+    ratios = ["models", "test", "params:data", "params:analysis"]
+    return [
+        step(gradients.gradient_explosion, explosion, ["gradient_explosion", "explosion_child_runs"]),
+        step(gradients.plot_gradient_explosion, "gradient_explosion", "gradient_explosion_plot"),
+        step(gradients.gradient_ratios, ratios, ["gradient_ratios", "gradient_ratio_child_runs"]),
+        step(gradients.plot_gradient_ratios, "gradient_ratios", "gradient_ratios_plot"),
+    ]
 
 
 def digits_rows_pipeline() -> Pipeline:
