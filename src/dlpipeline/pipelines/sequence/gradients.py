@@ -168,7 +168,7 @@ def _label(cell: str, gain: float | None, seed: int) -> str:
 def train_unclipped(
     shared: tuple[dict[int, tuple[torch.Tensor, ...]], ExplosionParams], job: ExplosionJob
 ) -> TrainedModule[ExplosionRun]:
-    """Train one model of the study through the shared loop, unclipped, recording every step's gradient norm."""
+    """Train one model of the study through the shared loop, unclipped; every step's gradient norm is kept."""
     data, explosion = shared
     train_features, train_targets, test_features, test_targets = data[job.draw]
     trained = train_configuration(
@@ -238,7 +238,8 @@ def _child_run(label: str, trained: TrainedModule[ExplosionRun]) -> ChildRun:
     """The child run of one model of the study: its configuration, shares and gradient norms per step."""
     run = trained.about
     norms = np.asarray(run.gradient_norms, dtype=np.float64)
-    metrics = {"share_exploding": run.share_exploding, "share_non_finite": float((~np.isfinite(norms)).mean())}
+    non_finite = float((~np.isfinite(norms)).mean())
+    metrics = {"share_exploding": run.share_exploding, "share_non_finite": non_finite}
     if math.isfinite(run.test_mse):
         metrics["test_mse"] = run.test_mse
     content = RunContent(
@@ -262,7 +263,7 @@ def plot_gradient_explosion(table: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(7, 4), layout="constrained")
     ax = figure.subplots()
     configurations = _configurations(table)
-    for position, (name, rows) in enumerate(configurations):
+    for position, (_, rows) in enumerate(configurations):
         shares = rows["share_exploding"].to_numpy()
         ax.bar(position, np.median(shares), color="#9ecae1", edgecolor="black", width=0.6)
         ax.scatter(np.full(len(shares), position), shares, color="black", s=14, zorder=3)
