@@ -24,6 +24,11 @@ BAD_PARAMETERS = [
     ({"generate": {"data": {"random_state": 2**32}}}, "sequence.generate.data", "less than or equal"),
     ({"digits_rows": {"train": {"learning_rate": 0}}}, "sequence.digits_rows.train", "greater than 0"),
     ({"forecast": {"model": {"hidden_size": 0}}}, "sequence.forecast.model", "greater than"),
+    (
+        {"adding": {"explosion": {"train": {"max_grad_norm": 1.0}}}},
+        "sequence.adding.explosion",
+        "max_grad_norm must be null",
+    ),
 ]
 
 

@@ -250,6 +250,7 @@ def _child_run(label: str, trained: TrainedModule[ExplosionRun]) -> ChildRun:
             "gain": "default" if run.gain is None else run.gain,
             "seq_len": run.seq_len,
             "draw": run.draw,
+            "max_grad_norm": "none",  # no clipping: the study's point (the shared record omits it)
         },
         metrics=metrics,
         # MLflow stores finite numbers: a step whose norm overflowed is logged as the float maximum
