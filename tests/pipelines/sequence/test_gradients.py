@@ -1,4 +1,4 @@
-"""Exploding and vanishing gradients: the measures on constructed cases, and the studies end to end on smoke."""
+"""Exploding and vanishing gradients: the measures on constructed cases, the studies end to end on smoke."""
 
 import math
 from pathlib import Path
