@@ -12,6 +12,8 @@ from torch import nn
 
 from dlpipeline.config import load_parameters
 from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.models.recurrent import RecurrentModel, unroll
+from dlpipeline.pipelines.sequence.gates import forget_gate_means, gate_means
 from dlpipeline.pipelines.sequence.gradients import (
     EXPLOSION_STUDY,
     RATIO_STUDY,
@@ -161,3 +163,50 @@ def test_each_studied_model_is_a_child_run_with_task_cell_and_study(
     ratio_runs = [child for child in children if child.data.params["study"] == RATIO_STUDY]
     assert len(ratio_runs) == len(ratios)
     assert {child.data.params["cell"] for child in ratio_runs} == set(ratios.cell)
+
+
+def test_gate_means_split_marked_steps_from_the_others():
+    gate = torch.tensor([[[0.9], [0.1], [0.2]], [[0.3], [0.7], [0.1]]])  # (2 sequences, 3 steps, 1 unit)
+    markers = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    marked, unmarked = gate_means(gate, markers)
+    assert marked == pytest.approx((0.9 + 0.7) / 2)
+    assert unmarked == pytest.approx((0.1 + 0.2 + 0.3 + 0.1) / 4)
+    with pytest.raises(ValueError, match="both marked and unmarked"):
+        gate_means(gate, torch.zeros(2, 3))
+
+
+def test_the_forget_gate_is_averaged_between_the_marks_and_after_the_second():
+    forget = torch.arange(12, dtype=torch.float32).reshape(2, 6, 1)  # values 0..5 and 6..11
+    markers = torch.tensor([[1.0, 0, 0, 1, 0, 0], [0, 1.0, 1, 0, 0, 0]])
+    between, after = forget_gate_means(forget, markers)
+    assert between == pytest.approx((1 + 2) / 2)  # steps 1, 2 of the first; none of the second
+    assert after == pytest.approx((4 + 5 + 9 + 10 + 11) / 5)
+    last = torch.tensor([[1.0, 0, 0, 1]])  # the second mark is the last step: nothing after it
+    assert math.isnan(forget_gate_means(forget[:1, :4], last)[1])
+
+
+def test_zeroing_the_cell_state_leaves_only_the_hidden_state_to_carry_the_past():
+    torch.manual_seed(0)
+    model = RecurrentModel("lstm", input_size=1, hidden_size=3, output_size=1)
+    with torch.no_grad():
+        model.recurrent.weight_hh_l0.zero_()  # no recurrence through h: the cell state is the only memory
+    inputs = torch.zeros(2, 4, 1)
+    inputs[1, 0, 0] = 5.0  # the two sequences differ at the first step only
+    with torch.no_grad():
+        intact = unroll(model, inputs).output
+        ablated = unroll(model, inputs, zero_cell_state=True).output
+    assert not torch.allclose(intact[0], intact[1])
+    assert torch.equal(ablated[0], ablated[1])
+    assert torch.allclose(unroll(model, inputs).output, model(inputs), atol=1e-6)
+
+
+def test_each_trained_lstm_at_the_longest_length_has_its_gates_scored(project: Path):
+    params = adding_parameters(project)
+    scores = pd.read_csv(project / REPORTING / "gate_scores.csv")
+    assert sorted(scores.seed) == list(range(params["model"]["n_seeds"]))
+    assert (scores.cell == "lstm").all() and (scores.seq_len == max(params["data"]["seq_lens"])).all()
+    assert (scores.draw == scores.seed % params["data"]["n_draws"]).all()
+    gates = scores[["input_gate_marked", "input_gate_unmarked"]]
+    assert gates.gt(0).all().all() and gates.lt(1).all().all()
+    assert (scores.probe_mse > 0).all() and (scores.probe_mse_cell_state_zeroed > 0).all()
+    assert (project / REPORTING / "gate_scores.png").stat().st_size > 0

@@ -15,6 +15,7 @@ EVIDENCE = Evidence(
         "names_results": "sequence.names.results",
         "adding_gradient_explosion": "sequence.adding.gradient_explosion",
         "adding_gradient_ratios": "sequence.adding.gradient_ratios",
+        "adding_gate_scores": "sequence.adding.gate_scores",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -28,5 +29,6 @@ EVIDENCE = Evidence(
         "names_confusion": "sequence.names.confusion_plot",
         "adding_gradient_explosion": "sequence.adding.gradient_explosion_plot",
         "adding_gradient_ratios": "sequence.adding.gradient_ratios_plot",
+        "adding_gate_scores": "sequence.adding.gate_scores_plot",
     },
 )

@@ -20,6 +20,7 @@ from dlpipeline.pipelines.sequence import (
     data,
     digits_rows,
     forecast,
+    gates,
     generate,
     gradients,
     names,
@@ -101,7 +102,7 @@ def adding_pipeline() -> Pipeline:
 
 
 def gradient_studies() -> list[Node]:
-    """Exploding gradients (new unclipped models) and vanishing ones (the adding problem's models)."""
+    """Exploding gradients (new unclipped models), vanishing ones and the LSTM's gates (the adding models)."""
     explosion = ["train", "test", "params:explosion", "params:executor"]
     ratios = ["models", "test", "params:data", "params:analysis"]
     return [
@@ -109,6 +110,9 @@ def gradient_studies() -> list[Node]:
         step(gradients.plot_gradient_explosion, "gradient_explosion", "gradient_explosion_plot"),
         step(gradients.gradient_ratios, ratios, ["gradient_ratios", "gradient_ratio_child_runs"]),
         step(gradients.plot_gradient_ratios, "gradient_ratios", "gradient_ratios_plot"),
+        step(gates.lstm_gate_scores, ["models", "test", "params:data"], "gate_scores"),
+        step(gates.gate_child_runs, "gate_scores", "gate_child_runs"),
+        step(gates.plot_gate_scores, "gate_scores", "gate_scores_plot"),
     ]
 
 
