@@ -16,6 +16,8 @@ EVIDENCE = Evidence(
         "adding_gradient_explosion": "sequence.adding.gradient_explosion",
         "adding_gradient_ratios": "sequence.adding.gradient_ratios",
         "adding_gate_scores": "sequence.adding.gate_scores",
+        "adding_order": "sequence.adding.order_units",
+        "digits_rows_order": "sequence.digits_rows.order_units",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -30,5 +32,7 @@ EVIDENCE = Evidence(
         "adding_gradient_explosion": "sequence.adding.gradient_explosion_plot",
         "adding_gradient_ratios": "sequence.adding.gradient_ratios_plot",
         "adding_gate_scores": "sequence.adding.gate_scores_plot",
+        "adding_order": "sequence.adding.order_plot",
+        "digits_rows_order": "sequence.digits_rows.order_plot",
     },
 )

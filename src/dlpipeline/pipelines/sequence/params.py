@@ -308,3 +308,14 @@ class ExplosionParams(SeedParams):
         if min(self.rnn_gains) <= 0 or len(set(self.rnn_gains)) < len(self.rnn_gains):
             raise ValueError(f"rnn_gains {self.rnn_gains} must be positive and distinct")
         return self
+
+
+class OrderParams(StrictParams):
+    """Steps shuffled: the task's ``cell`` trained and tested on each sequence's steps in random order.
+
+    ``sequence.<task>.order``; sizes, seeds and training are the task's own.
+    """
+
+    cell: ModelName = Field(description="trained on the shuffled steps as the task trains it in order")
+    seq_len: int | None = Field(default=None, ge=2, description="a length of the task; null = every length")
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED, description="the shuffles' seed")

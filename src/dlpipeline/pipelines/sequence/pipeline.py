@@ -24,6 +24,7 @@ from dlpipeline.pipelines.sequence import (
     generate,
     gradients,
     names,
+    order,
     parallelism,
     report,
     search,
@@ -83,6 +84,7 @@ def adding_pipeline() -> Pipeline:
         step(adding.adding_rows, "models", "rows", name="rows"),
         step(adding.adding_units, ["models", "train", "test"], "units", name="units"),
         *gradient_studies(),
+        *order_study(),
     ]
     tensors = step(adding.adding_tasks, ["train", "test"], "tensors", name="tensors")
     # Not a DVC stage's node (no `train` tag): a search is asked for, with adding.search.trials
@@ -116,6 +118,19 @@ def gradient_studies() -> list[Node]:
     ]
 
 
+def order_study() -> list[Node]:
+    """The task's ``order.cell`` trained and tested on shuffled steps, beside its own models in order."""
+    training_inputs = ["shuffled_tensors", "order_model", "params:train", "params:executor"]
+    return [
+        step(order.shuffled_tasks, ["tensors", "params:order"], "shuffled_tensors"),
+        step(order.order_model, ["params:model", "params:order"], "order_model"),
+        step(training.train_models, training_inputs, "shuffled_models", name="train_shuffled"),
+        step(order.order_units, ["units", "shuffled_models"], "order_units"),
+        step(order.order_child_runs, "shuffled_models", "order_child_runs"),
+        step(order.plot_order, "order_units", "order_plot"),
+    ]
+
+
 def digits_rows_pipeline() -> Pipeline:
     """Many-to-one classification: digits read row by row."""
     data_nodes = [
@@ -130,6 +145,7 @@ def digits_rows_pipeline() -> Pipeline:
         [
             step(digits_rows.digits_rows, ["models", "test"], "rows", name="rows"),
             step(digits_rows.digits_rows_units, ["models", "test"], "units", name="units"),
+            *order_study(),
         ],
     )
 

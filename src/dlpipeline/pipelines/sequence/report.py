@@ -22,6 +22,8 @@ PATTERNS = {
     "text": "many-to-many",
     "names": "many-to-one",
     "names-shuffled": "many-to-one",
+    "adding-shuffled": "many-to-one",
+    "digits_rows-shuffled": "many-to-one",
 }
 
 
