@@ -103,8 +103,12 @@ class Unrolled:
     """LSTM only: ``input``/``forget``/``output`` gates and the ``cell`` state, each ``(n, T, h)``."""
 
 
-def unroll(model: RecurrentModel, inputs: torch.Tensor) -> Unrolled:
-    """Run ``model`` on unmasked ``inputs`` ``(n, T, d)`` one step at a time with its own weights."""
+def unroll(model: RecurrentModel, inputs: torch.Tensor, zero_cell_state: bool = False) -> Unrolled:
+    """Run ``model`` on unmasked ``inputs`` ``(n, T, d)`` one step at a time with its own weights.
+
+    ``zero_cell_state`` (LSTM only) is an ablation: the cell state is zeroed after every step,
+    so nothing but the hidden state carries information from one step to the next.
+    """
     layer = model.recurrent
     weight_ih, weight_hh = layer.weight_ih_l0, layer.weight_hh_l0
     bias_ih, bias_hh = layer.bias_ih_l0, layer.bias_hh_l0
@@ -119,6 +123,8 @@ def unroll(model: RecurrentModel, inputs: torch.Tensor) -> Unrolled:
             hidden = torch.tanh(from_input + from_hidden)
         elif model.cell == "lstm":
             hidden, cell_state, activations = _lstm_step(from_input + from_hidden, cell_state)
+            if zero_cell_state:
+                cell_state = torch.zeros_like(cell_state)
             for name, value in activations.items():
                 gates.setdefault(name, []).append(value)
         else:

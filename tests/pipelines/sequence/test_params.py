@@ -26,6 +26,11 @@ BAD_PARAMETERS = [
     ({"forecast": {"model": {"hidden_size": 0}}}, "sequence.forecast.model", "greater than"),
     ({"music": {"baseline": {"smoothing": 0}}}, "sequence.music.baseline", "greater than 0"),
     ({"music": {"data": {"corpus": "../bach"}}}, "sequence.music.data", "should match pattern"),
+    (
+        {"adding": {"explosion": {"train": {"max_grad_norm": 1.0}}}},
+        "sequence.adding.explosion",
+        "max_grad_norm must be null",
+    ),
 ]
 
 

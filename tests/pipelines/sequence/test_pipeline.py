@@ -65,8 +65,15 @@ def expected_draw(project: Path, task: str, seed: int) -> int:
 
 
 def shared_table_children(runs: dict) -> list:
-    """The child runs of the tasks whose rows meet in results.csv (the surname task: test_names_run.py)."""
-    return [child for child in runs["children"] if child.data.params["task"] in TASKS]
+    """The child runs of the tasks whose rows meet in results.csv (the surname task: test_names_run.py).
+
+    Studies of a task (param ``study``: the gradient studies, test_gradients.py) are not its models.
+    """
+    return [
+        child
+        for child in runs["children"]
+        if child.data.params["task"] in TASKS and "study" not in child.data.params
+    ]
 
 
 @pytest.fixture(scope="module")

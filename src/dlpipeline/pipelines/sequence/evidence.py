@@ -20,6 +20,11 @@ EVIDENCE = Evidence(
         "translate_lengths": "sequence.translate.lengths",
         "music_units": "sequence.music.units",
         "music_results": "sequence.music.results",
+        "adding_gradient_explosion": "sequence.adding.gradient_explosion",
+        "adding_gradient_ratios": "sequence.adding.gradient_ratios",
+        "adding_gate_scores": "sequence.adding.gate_scores",
+        "adding_order": "sequence.adding.order_units",
+        "digits_rows_order": "sequence.digits_rows.order_units",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -35,5 +40,10 @@ EVIDENCE = Evidence(
         "translate_length": "sequence.translate.length_plot",
         "translate_attention": "sequence.translate.attention_plot",
         "music_piano_rolls": "sequence.music.piano_rolls_plot",
+        "adding_gradient_explosion": "sequence.adding.gradient_explosion_plot",
+        "adding_gradient_ratios": "sequence.adding.gradient_ratios_plot",
+        "adding_gate_scores": "sequence.adding.gate_scores_plot",
+        "adding_order": "sequence.adding.order_plot",
+        "digits_rows_order": "sequence.digits_rows.order_plot",
     },
 )

@@ -430,3 +430,42 @@ class MusicSamplingParams(StrictParams):
     sample_rate: int = Field(default=8000, ge=1000, le=48000, description="WAV samples per second")
     seconds_per_quarter: float = Field(default=0.4, gt=0, le=4)
     max_seconds: float = Field(default=12.0, gt=0, le=120, description="a WAV stops here: a short sketch")
+
+
+class ExplosionParams(SeedParams):
+    """The exploding-gradient study on the adding problem (``sequence.adding.explosion``).
+
+    The vanilla RNN is trained **without** gradient clipping from recurrent weights scaled to
+    each spectral radius of ``rnn_gains``, and every cell of ``cells`` at its own initialisation,
+    for ``n_seeds`` seeds (seed ``i`` on data draw ``i``, as the adding problem's models), on
+    the first ``n_train`` training sequences of length ``seq_len``. Every training step's
+    gradient norm is recorded; a step explodes when its norm is not finite or above ``threshold``.
+    """
+
+    seq_len: int = Field(ge=2, description="a length of sequence.adding.data.seq_lens")
+    n_train: PositiveInt = Field(default=1000, description="first training sequences of each draw")
+    n_test: PositiveInt = Field(default=500, description="first test sequences of each draw")
+    rnn_gains: list[float] = Field(min_length=2, description="spectral radii of the RNN's recurrent weights")
+    cells: list[RecurrentCell] = Field(default=["lstm"], description="trained at their own initialisation")
+    hidden_size: int = Field(default=32, ge=1, le=4096)
+    threshold: float = Field(default=1000.0, gt=0, description="a gradient norm above this has exploded")
+    train: TrainConfig
+
+    @model_validator(mode="after")
+    def _unclipped_and_distinct(self) -> "ExplosionParams":
+        if self.train.max_grad_norm is not None:
+            raise ValueError("train.max_grad_norm must be null: clipping would hide what explodes")
+        if min(self.rnn_gains) <= 0 or len(set(self.rnn_gains)) < len(self.rnn_gains):
+            raise ValueError(f"rnn_gains {self.rnn_gains} must be positive and distinct")
+        return self
+
+
+class OrderParams(StrictParams):
+    """Steps shuffled: the task's ``cell`` trained and tested on each sequence's steps in random order.
+
+    ``sequence.<task>.order``; sizes, seeds and training are the task's own.
+    """
+
+    cell: ModelName = Field(description="trained on the shuffled steps as the task trains it in order")
+    seq_len: int | None = Field(default=None, ge=2, description="a length of the task; null = every length")
+    random_state: int = Field(default=0, ge=0, le=MAX_SEED, description="the shuffles' seed")

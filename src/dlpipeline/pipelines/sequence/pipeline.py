@@ -23,9 +23,12 @@ from dlpipeline.pipelines.sequence import (
     data,
     digits_rows,
     forecast,
+    gates,
     generate,
+    gradients,
     music,
     names,
+    order,
     parallelism,
     report,
     search,
@@ -87,6 +90,8 @@ def adding_pipeline() -> Pipeline:
         step(adding.plot_mse_vs_length, "models", "mse_vs_length_plot"),
         step(adding.adding_rows, "models", "rows", name="rows"),
         step(adding.adding_units, ["models", "train", "test"], "units", name="units"),
+        *gradient_studies(),
+        *order_study(),
     ]
     tensors = step(adding.adding_tasks, ["train", "test"], "tensors", name="tensors")
     # Not a DVC stage's node (no `train` tag): a search is asked for, with adding.search.trials
@@ -105,6 +110,34 @@ def adding_pipeline() -> Pipeline:
     return _task("adding", data_nodes, tensors, analyses) + search_nodes
 
 
+def gradient_studies() -> list[Node]:
+    """Exploding gradients (new unclipped models), vanishing ones and the LSTM's gates (the adding models)."""
+    explosion = ["train", "test", "params:explosion", "params:executor"]
+    ratios = ["models", "test", "params:data", "params:analysis"]
+    return [
+        step(gradients.gradient_explosion, explosion, ["gradient_explosion", "explosion_child_runs"]),
+        step(gradients.plot_gradient_explosion, "gradient_explosion", "gradient_explosion_plot"),
+        step(gradients.gradient_ratios, ratios, ["gradient_ratios", "gradient_ratio_child_runs"]),
+        step(gradients.plot_gradient_ratios, "gradient_ratios", "gradient_ratios_plot"),
+        step(gates.lstm_gate_scores, ["models", "test", "params:data"], "gate_scores"),
+        step(gates.gate_child_runs, "gate_scores", "gate_child_runs"),
+        step(gates.plot_gate_scores, "gate_scores", "gate_scores_plot"),
+    ]
+
+
+def order_study() -> list[Node]:
+    """The task's ``order.cell`` trained and tested on shuffled steps, beside its own models in order."""
+    training_inputs = ["shuffled_tensors", "order_model", "params:train", "params:executor"]
+    return [
+        step(order.shuffled_tasks, ["tensors", "params:order"], "shuffled_tensors"),
+        step(order.order_model, ["params:model", "params:order"], "order_model"),
+        step(training.train_models, training_inputs, "shuffled_models", name="train_shuffled"),
+        step(order.order_units, ["units", "shuffled_models"], "order_units"),
+        step(order.order_child_runs, "shuffled_models", "order_child_runs"),
+        step(order.plot_order, "order_units", "order_plot"),
+    ]
+
+
 def digits_rows_pipeline() -> Pipeline:
     """Many-to-one classification: digits read row by row."""
     data_nodes = [
@@ -119,6 +152,7 @@ def digits_rows_pipeline() -> Pipeline:
         [
             step(digits_rows.digits_rows, ["models", "test"], "rows", name="rows"),
             step(digits_rows.digits_rows_units, ["models", "test"], "units", name="units"),
+            *order_study(),
         ],
     )
 

@@ -26,6 +26,8 @@ PATTERNS = {
     "tagging": "many-to-many",
     "translate": "many-to-many",
     "music": "one-to-many",
+    "adding-shuffled": "many-to-one",
+    "digits_rows-shuffled": "many-to-one",
 }
 
 
