@@ -10,10 +10,9 @@ The results of every task but ``names`` meet in ``sequence.results_table`` and
 ``sequence.metrics``, and every trained model's unit row (with its baseline on the same test set) in
 ``sequence.claim_units``, the table the claims read; ``sequence.sequential_steps`` counts the
 steps a forward pass runs one after another, per cell and length (no training). The surname
-task (``sequence.names``) and the translation task (``sequence.translate``) write their own results
-and units tables, so each runs and is judged alone.
-task (``sequence.names``) and the music task (``sequence.music``) write their own results and units
-tables, so each runs and is judged alone.
+task (``sequence.names``), the tagging (``sequence.tagging``), translation (``sequence.translate``)
+and music (``sequence.music``) tasks write their own results and units tables, so each runs and is
+judged alone.
 """
 
 from kedro.pipeline import Node, Pipeline
