@@ -68,9 +68,10 @@ image_models = st.sampled_from(["cnn", "mlp"])
 poolings = st.sampled_from(get_args(PoolingName))
 """Any pooling of the convolution blocks."""
 
-task_kinds = st.sampled_from([kind for kind in get_args(TaskKind) if kind != "language_model"])
-"""Tasks that read numbers (a language model reads token ids: see tests/models/test_char_lm.py)."""
-"""Any kind of sequence task: regression, classification or masked (padded) regression."""
+TOKEN_KINDS = ("language_model", "tagging")
+"""Tasks whose models read token ids (see tests/models/test_char_lm.py and the tagging tests)."""
+task_kinds = st.sampled_from([kind for kind in get_args(TaskKind) if kind not in TOKEN_KINDS])
+"""Any kind of sequence task that reads numbers: regression, classification or masked (padded) regression."""
 
 
 # --- strategies ----------------------------------------------------------------------

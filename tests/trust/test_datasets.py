@@ -152,7 +152,9 @@ def test_every_table_the_pipelines_read_from_disk_has_a_schema(generated_data: P
     read = datasets_read_by_nodes(generated_data)
     tables = {name for name, dataset in read.items() if isinstance(dataset, TableDataset)}
     assert tables, "no pipeline reads a table"
-    assert tables <= set(tables_with_schema(generated_data))
+    # each read table as the catalog resolves it: a dataset factory's too, which listing misses
+    without_schema = sorted(name for name in tables if not read[name]._schema)
+    assert not without_schema, f"tables read without a schema: {without_schema}"
     unchecked = {
         name: type(dataset).__name__
         for name, dataset in read.items()

@@ -214,6 +214,8 @@ def test_the_data_nodes_import_only_data_code_and_their_parameters():
     own = {name for name in imported if name.startswith("dlpipeline.")}
     assert own == {
         "dlpipeline.data.digits",
+        "dlpipeline.data.entities",
+        "dlpipeline.data.music",
         "dlpipeline.data.sequences",
         "dlpipeline.data.surnames",
         "dlpipeline.data.text",
