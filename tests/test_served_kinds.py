@@ -124,6 +124,8 @@ def tracking(tmp_path_factory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("served_kinds")
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
+    # an experiment of this store: a test before may have left another store's experiment active
+    mlflow.set_experiment("served-kinds")
     try:
         yield folder
     finally:
