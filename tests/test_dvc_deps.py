@@ -10,6 +10,7 @@ When this test fails, its message lists exactly what to add to ``dvc.yaml``.
 """
 
 import ast
+import functools
 import re
 import shlex
 from collections.abc import Iterator
@@ -103,8 +104,14 @@ def module_file(module: str) -> Path | None:
     return None
 
 
-def imported_modules(module: str) -> Iterator[str]:
+@functools.cache
+def imported_modules(module: str) -> tuple[str, ...]:
     """The ``dlpipeline`` modules that ``module``'s source imports (at any depth in the file)."""
+    return tuple(_imports_of(module))
+
+
+def _imports_of(module: str) -> Iterator[str]:
+    """The ``dlpipeline`` modules named by the import statements of ``module``'s source."""
     path = module_file(module)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     for statement in ast.walk(ast.parse(path.read_text())):
@@ -155,6 +162,7 @@ def stage_nodes(stage: Stage) -> Pipeline:
     return pipeline.only_nodes_with_tags(*stage.tags) if stage.tags else pipeline
 
 
+@functools.cache
 def catalog_files() -> dict[Path, dict[str, Any]]:
     """Each ``conf/base/catalog*.yml`` with its entries (YAML anchors resolved)."""
     return {path: yaml.safe_load(path.read_text()) or {} for path in sorted(CONF.glob("catalog*.yml"))}
@@ -197,10 +205,14 @@ def nested_values(entry: Any, key: str) -> Iterator[str]:
 def parameter_file(key: str) -> Path | None:
     """The ``conf/base/parameters*.yml`` file that defines the top-level key of ``key``."""
     top = key.split(".", maxsplit=1)[0]
-    for path in sorted(CONF.glob("parameters*.yml")):
-        if top in (yaml.safe_load(path.read_text()) or {}):
-            return path
-    return None
+    return next((path for path, tops in parameter_tops().items() if top in tops), None)
+
+
+@functools.cache
+def parameter_tops() -> dict[Path, frozenset[str]]:
+    """Each ``conf/base/parameters*.yml`` with the top-level keys it defines."""
+    files = sorted(CONF.glob("parameters*.yml"))
+    return {path: frozenset(yaml.safe_load(path.read_text()) or {}) for path in files}
 
 
 @dataclass(frozen=True)
