@@ -7,7 +7,7 @@ MLflow's system metrics. A name another model holds is refused before any traini
 """
 
 import re
-import shutil
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -164,7 +164,9 @@ def test_the_parent_run_logs_the_machines_cpu_and_memory(client):
 @pytest.fixture
 def store_copy(project: Path, tmp_path: Path) -> MlflowClient:
     """A client of a copy of the smoke run's store (the shared run's own store is only read)."""
-    shutil.copy(project / "mlflow.db", tmp_path / "mlflow.db")
+    # SQLite's own copy: a store in WAL mode may hold committed writes in mlflow.db-wal too.
+    with sqlite3.connect(project / "mlflow.db") as source, sqlite3.connect(tmp_path / "mlflow.db") as copy:
+        source.backup(copy)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     with tracking_at(uri):
         yield MlflowClient(uri, registry_uri=uri)

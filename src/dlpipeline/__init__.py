@@ -5,6 +5,7 @@ import os
 import sys
 import warnings
 
+from dlpipeline.sqlite_store import commit_without_waiting_for_the_disk
 from dlpipeline.threads import OPENMP_ENVIRONMENT, set_openmp_environment
 
 # Idle OpenMP threads sleep instead of spinning: with spinning threads, torch on a CPU
@@ -28,6 +29,9 @@ if "mlflow" in sys.modules:
     from mlflow.telemetry import set_telemetry_client
 
     set_telemetry_client()  # re-reads the setting: no client when telemetry is off
+
+# MLflow's local store (and an Optuna study's) commits without an fsync per write: see sqlite_store.
+commit_without_waiting_for_the_disk()
 
 # Third-party warnings a user of this project cannot act on, silenced one by one (Kedro
 # imports this package before kedro-mlflow and before the pipelines are built):
