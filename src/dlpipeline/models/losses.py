@@ -28,3 +28,14 @@ def masked_mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """MSE over valid steps only: outputs ``(n, T, 1)``, targets ``(n, T, 2)`` (value, mask)."""
     mask = targets[..., 1]
     return (((outputs[..., 0] - targets[..., 0]) ** 2) * mask).sum() / mask.sum()
+
+
+def softmax_mse(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """MSE between the softmax of ``logits`` ``(n, classes)`` and the one-hot ``labels`` ``(n,)``.
+
+    The mean over every row and class (the Brier score divided by the number of classes): a
+    classifier trained as a regression on one-hot targets, read out as probabilities like the
+    cross-entropy's, so that only the loss differs.
+    """
+    targets = nn.functional.one_hot(labels, logits.shape[-1]).to(logits.dtype)
+    return nn.functional.mse_loss(torch.softmax(logits, dim=-1), targets)

@@ -469,3 +469,13 @@ class OrderParams(StrictParams):
     cell: ModelName = Field(description="trained on the shuffled steps as the task trains it in order")
     seq_len: int | None = Field(default=None, ge=2, description="a length of the task; null = every length")
     random_state: int = Field(default=0, ge=0, le=MAX_SEED, description="the shuffles' seed")
+
+
+class LossChoiceParams(StrictParams):
+    """Cross-entropy against MSE: the task's ``cell`` trained with MSE on one-hot targets.
+
+    ``sequence.digits_rows.loss_choice``; sizes, seeds, data and training are the task's own, and
+    the task's own cross-entropy models of ``cell`` are the control (not trained again).
+    """
+
+    cell: ModelName = Field(description="trained with MSE as the task trains it with cross-entropy")

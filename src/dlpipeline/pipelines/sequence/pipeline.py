@@ -25,6 +25,7 @@ from dlpipeline.pipelines.sequence import (
     gates,
     generate,
     gradients,
+    loss_choice,
     music,
     names,
     order,
@@ -152,8 +153,27 @@ def digits_rows_pipeline() -> Pipeline:
             step(digits_rows.digits_rows, ["models", "test"], "rows", name="rows"),
             step(digits_rows.digits_rows_units, ["models", "test"], "units", name="units"),
             *order_study(),
+            *loss_choice_study(),
         ],
+        step(loss_choice.cross_entropy_child_runs, "models", "child_runs", name="build_child_runs"),
     )
+
+
+def loss_choice_study() -> list[Node]:
+    """The task's ``loss_choice.cell`` trained with MSE on one-hot targets, beside its cross-entropy ones."""
+    training_inputs = ["mse_tensors", "loss_choice_model", "params:train", "params:executor"]
+    return [
+        step(loss_choice.mse_task, "tensors", "mse_tensors"),
+        step(loss_choice.loss_choice_model, ["params:model", "params:loss_choice"], "loss_choice_model"),
+        step(training.train_models, training_inputs, "mse_models", name="train_mse"),
+        step(
+            loss_choice.loss_choice_units,
+            ["models", "mse_models", "tensors", "params:loss_choice"],
+            "loss_choice_units",
+        ),
+        step(loss_choice.mse_child_runs, "mse_models", "loss_choice_child_runs"),
+        step(loss_choice.plot_loss_choice, "loss_choice_units", "loss_choice_plot"),
+    ]
 
 
 def forecast_pipeline() -> Pipeline:

@@ -23,7 +23,7 @@ from dlpipeline.data.tagging import entity_f1_of_ids
 from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams, run_tasks
 from dlpipeline.models.char_lm import CharLanguageModel, masked_cross_entropy
 from dlpipeline.models.checkpoint import TrainedModule
-from dlpipeline.models.losses import masked_mse
+from dlpipeline.models.losses import masked_mse, softmax_mse
 from dlpipeline.models.recurrent import Readout
 from dlpipeline.models.sequence import SequenceShape, build_model
 from dlpipeline.models.tagger import TokenTagger
@@ -32,7 +32,11 @@ from dlpipeline.training import TrainConfig, predict, train_configuration, with_
 
 logger = logging.getLogger(__name__)
 
-TaskKind = Literal["regression", "classification", "masked_regression", "language_model", "tagging"]
+TaskKind = Literal[
+    "regression", "classification", "masked_regression", "language_model", "tagging", "classification_mse"
+]
+"""``classification_mse``: a classification trained with MSE on one-hot targets (the loss study)."""
+CLASSIFICATION = ("classification", "classification_mse")
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,11 @@ class TaskTensors:
     @property
     def metric(self) -> str:
         """``test_accuracy`` for classification, ``test_nll`` (nats per token) for text, else ``test_mse``."""
-        named = {"classification": "test_accuracy", "language_model": "test_nll", "tagging": "entity_f1"}
+        named = {
+            "language_model": "test_nll",
+            "tagging": "entity_f1",
+            **dict.fromkeys(CLASSIFICATION, "test_accuracy"),
+        }
         return named.get(self.kind, "test_mse")
 
     @property
@@ -131,12 +139,13 @@ def loss_function(kind: TaskKind) -> Callable[[torch.Tensor, torch.Tensor], torc
         "classification": nn.functional.cross_entropy,
         "language_model": masked_cross_entropy,
         "tagging": masked_cross_entropy,  # padded steps' target is <pad>: no loss, no gradient
+        "classification_mse": softmax_mse,
     }[kind]
 
 
 def score(kind: TaskKind, outputs: torch.Tensor, targets: torch.Tensor) -> float:
     """Test accuracy for classification, entity-level F1 for tagging, else the loss: (masked) MSE or NLL."""
-    if kind == "classification":
+    if kind in CLASSIFICATION:
         return float((outputs.argmax(dim=-1) == targets).float().mean())
     if kind == "tagging":
         return entity_f1_of_ids(outputs, targets)
