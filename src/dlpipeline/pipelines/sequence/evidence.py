@@ -25,6 +25,7 @@ EVIDENCE = Evidence(
         "adding_gate_scores": "sequence.adding.gate_scores",
         "adding_order": "sequence.adding.order_units",
         "digits_rows_order": "sequence.digits_rows.order_units",
+        "names_masking": "sequence.names.masking_units",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -45,5 +46,6 @@ EVIDENCE = Evidence(
         "adding_gate_scores": "sequence.adding.gate_scores_plot",
         "adding_order": "sequence.adding.order_plot",
         "digits_rows_order": "sequence.digits_rows.order_plot",
+        "names_masking_by_length": "sequence.names.masking_by_length_plot",
     },
 )

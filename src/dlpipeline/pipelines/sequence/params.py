@@ -469,3 +469,14 @@ class OrderParams(StrictParams):
     cell: ModelName = Field(description="trained on the shuffled steps as the task trains it in order")
     seq_len: int | None = Field(default=None, ge=2, description="a length of the task; null = every length")
     random_state: int = Field(default=0, ge=0, le=MAX_SEED, description="the shuffles' seed")
+
+
+class MaskingParams(StrictParams):
+    """Padding and masking off: cells trained on the padded batch read as it is (``sequence.names.masking``).
+
+    Sizes, seeds, data draws and training are the task's own; its masked models are the control.
+    """
+
+    cells: list[RecurrentCell] = Field(
+        min_length=1, description="recurrent cells trained unmasked (a Transformer has no last step to read)"
+    )

@@ -28,6 +28,7 @@ PATTERNS = {
     "music": "one-to-many",
     "adding-shuffled": "many-to-one",
     "digits_rows-shuffled": "many-to-one",
+    "names-unmasked": "many-to-one",
 }
 
 
