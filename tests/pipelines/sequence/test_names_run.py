@@ -6,9 +6,13 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from tests.helpers import kedro_cli
+from tests.tracking import logged_models
 
 from dlpipeline.config import load_parameters
 from dlpipeline.datasets import ModelDataset
+from dlpipeline.pipelines.report.claims import NOT_MEASURED, NOT_RUN, VERDICTS, evaluate_claim
+from dlpipeline.pipelines.report.params import PipelineClaims, RuleParams
+from dlpipeline.pipelines.sequence.masking import MASKING_STUDY
 
 REPORTING = Path("data/08_reporting/sequence/names")
 
@@ -90,11 +94,16 @@ def test_each_model_control_and_ngram_fit_is_a_finished_child_run_with_task_and_
     project: Path, runs: dict, mlflow_client: MlflowClient
 ):
     params = names_parameters(project)
-    children = [child for child in runs["children"] if child.data.params["task"].startswith("names")]
+    children = [
+        child
+        for child in runs["children"]
+        if child.data.params["task"].startswith("names") and child.data.params.get("study") != MASKING_STUDY
+    ]
     scores = read(project, "scores")
     assert sorted(child.info.run_name for child in children) == sorted(scores["run"])
     for child in children:
         assert child.info.status == "FINISHED"
+        assert child.data.params.get("masking") == ("on" if child.data.params["cell"] != "ngram" else None)
         assert {"test_accuracy", "macro_f1"} <= set(child.data.metrics)
         row = scores[scores["run"] == child.info.run_name].iloc[0]
         assert child.data.metrics["macro_f1"] == pytest.approx(row["macro_f1"])
@@ -126,3 +135,45 @@ def test_a_locale_missing_from_the_installed_faker_stops_the_run_in_one_line_nam
     assert len(told) == 1 and "MissingCorpusError" in told[0]
     assert "Traceback" not in result.stderr
     assert not (project_copy / "data/01_raw/sequence/surnames.parquet").exists()
+
+
+def test_the_masking_study_pairs_each_unmasked_model_with_the_tasks_own_model_of_its_cell_and_seed(
+    project: Path,
+):
+    params = names_parameters(project)
+    table = read(project, "masking")
+    seeds = range(params["model"]["n_seeds"])
+    expected = {(cell, seed) for cell in params["masking"]["cells"] for seed in seeds}
+    assert set(zip(table["cell"], table["seed"], strict=True)) == expected and len(table) == len(expected)
+    assert (table["draw"] == table["seed"] % params["data"]["n_draws"]).all()
+    scores = read(project, "scores").set_index(["cell", "seed"])
+    for row in table.itertuples():  # the control is the task's own model, not one trained again
+        assert row.masked == pytest.approx(scores.loc[(row.cell, row.seed), "test_accuracy"])
+    by_length = read(project, "masking_by_length")
+    assert set(zip(by_length["cell"], by_length["masking"], strict=True)) == {
+        (cell, state) for cell in params["masking"]["cells"] for state in ("on", "off")
+    }
+    assert (project / REPORTING / "masking_by_length.png").stat().st_size > 0
+
+
+def test_each_unmasked_model_is_a_child_run_saying_masking_off_with_its_network(
+    project: Path, runs: dict, mlflow_client: MlflowClient
+):
+    params = names_parameters(project)
+    children = [child for child in runs["children"] if child.data.params.get("study") == MASKING_STUDY]
+    found = {(child.data.params["cell"], child.data.params["seq_len"]) for child in children}
+    assert {cell for cell, _ in found} == set(params["masking"]["cells"])
+    assert len(children) == len(params["masking"]["cells"]) * params["model"]["n_seeds"]
+    for child in children:
+        assert child.info.status == "FINISHED" and "test_accuracy" in child.data.metrics
+        assert child.data.params["task"] == "names-unmasked" and child.data.params["masking"] == "off"
+    assert set(logged_models(mlflow_client, children)) == {child.info.run_name for child in children}
+
+
+def test_the_masking_claim_is_judged_by_the_report_on_the_smoke_table(project: Path):
+    parameters = load_parameters("smoke", project)
+    claims = PipelineClaims.model_validate(parameters["sequence"]["claims"]).root
+    (claim,) = [claim for claim in claims if claim.id == "masking"]
+    rule = RuleParams.model_validate(parameters["report"]["rule"])
+    result = evaluate_claim(claim, {"names_masking": read(project, "masking")}, rule)
+    assert result.verdict in set(VERDICTS) - {NOT_MEASURED, NOT_RUN}, result

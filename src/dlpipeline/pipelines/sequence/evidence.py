@@ -26,6 +26,7 @@ EVIDENCE = Evidence(
         "adding_order": "sequence.adding.order_units",
         "digits_rows_order": "sequence.digits_rows.order_units",
         "digits_rows_loss": "sequence.digits_rows.loss_choice_units",
+        "names_masking": "sequence.names.masking_units",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -47,5 +48,6 @@ EVIDENCE = Evidence(
         "adding_order": "sequence.adding.order_plot",
         "digits_rows_order": "sequence.digits_rows.order_plot",
         "digits_rows_loss": "sequence.digits_rows.loss_choice_plot",
+        "names_masking_by_length": "sequence.names.masking_by_length_plot",
     },
 )

@@ -10,6 +10,7 @@ The control of the claim is the same cell trained and tested on the same names w
 characters shuffled (task ``names-shuffled``): the letters without their sequence.
 """
 
+import dataclasses
 from collections.abc import Sequence
 
 import pandas as pd
@@ -290,6 +291,8 @@ def names_child_runs(
         )
         for label, trained in {**models, **control_models}.items()
     ]
+    # Every network of the task reads its names masked: the masking study's runs say "off".
+    runs = [dataclasses.replace(run, params={**run.params, "masking": "on"}) for run in runs]
     for label, row in by_run[by_run["cell"] == NGRAM].iterrows():
         runs.append(
             ChildRun(

@@ -479,3 +479,14 @@ class LossChoiceParams(StrictParams):
     """
 
     cell: ModelName = Field(description="trained with MSE as the task trains it with cross-entropy")
+
+
+class MaskingParams(StrictParams):
+    """Padding and masking off: cells trained on the padded batch read as it is (``sequence.names.masking``).
+
+    Sizes, seeds, data draws and training are the task's own; its masked models are the control.
+    """
+
+    cells: list[RecurrentCell] = Field(
+        min_length=1, description="recurrent cells trained unmasked (a Transformer has no last step to read)"
+    )

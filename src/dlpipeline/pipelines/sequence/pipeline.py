@@ -26,6 +26,7 @@ from dlpipeline.pipelines.sequence import (
     generate,
     gradients,
     loss_choice,
+    masking,
     music,
     names,
     order,
@@ -253,6 +254,7 @@ def names_pipeline() -> Pipeline:
         step(names.plot_confusion, ["predictions", "scores", "params:data"], "confusion_plot"),
         step(names.wrong_names, ["predictions", "ngram_predictions", "params:shown"], "wrong"),
         step(names.names_outputs, shown, "outputs"),
+        *masking_study(),
     ]
     tensors = step(names.names_tasks, ["train", "test", "params:data"], "tensors", name="tensors")
     child_inputs = ["models", "control_models", "predictions", "control_predictions", "ngram_predictions"]
@@ -260,6 +262,20 @@ def names_pipeline() -> Pipeline:
         names.names_child_runs, [*child_inputs, "scores"], "child_runs", name="build_child_runs"
     )
     return _task("names", data_nodes, tensors, analyses, child_runs)
+
+
+def masking_study() -> list[Node]:
+    """The task's ``masking.cells`` trained on the padded names read as they are, beside its masked models."""
+    training_inputs = ["unmasked_tensors", "masking_model", "params:train", "params:executor"]
+    return [
+        step(masking.unmasked_tasks, "tensors", "unmasked_tensors"),
+        step(masking.masking_model, ["params:model", "params:masking"], "masking_model"),
+        step(training.train_models, training_inputs, "unmasked_models", name="train_unmasked"),
+        step(masking.masking_units, ["models", "unmasked_models"], "masking_units"),
+        step(masking.accuracy_by_length, ["tensors", "models", "unmasked_models"], "masking_lengths"),
+        step(masking.plot_accuracy_by_length, "masking_lengths", "masking_by_length_plot"),
+        step(masking.masking_child_runs, "unmasked_models", "masking_child_runs"),
+    ]
 
 
 def tagging_pipeline() -> Pipeline:

@@ -29,6 +29,7 @@ PATTERNS = {
     "adding-shuffled": "many-to-one",
     "digits_rows-shuffled": "many-to-one",
     "digits_rows-mse": "many-to-one",
+    "names-unmasked": "many-to-one",
 }
 
 
