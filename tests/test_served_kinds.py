@@ -7,6 +7,7 @@ signature and the input example have the inputs' dtype, the pyfunc answers what 
 answers in process, and a malformed input is refused with ``INVALID_PARAMETER_VALUE``.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -211,6 +212,26 @@ def test_the_pyfunc_answers_the_input_example_as_the_module_in_process(logged):
     np.testing.assert_allclose(answer, module_outputs(served, example), rtol=1e-5, atol=1e-6)
     (output,) = loaded.metadata.signature.outputs.inputs
     assert output.shape == (-1, *answer.shape[1:])
+
+
+def served_answer(model_id: str, request: str, folder: Path) -> np.ndarray:
+    """What the scoring server answers ``request`` (an ``/invocations`` body), run in this environment."""
+    (folder / "request.json").write_text(request)
+    mlflow.models.predict(
+        f"models:/{model_id}",
+        input_path=str(folder / "request.json"),
+        content_type="json",
+        output_path=str(folder / "answer.json"),
+        env_manager="local",
+    )
+    return np.asarray(json.loads((folder / "answer.json").read_text())["predictions"], dtype=np.float32)
+
+
+def test_an_invocations_request_of_the_input_example_gets_the_in_process_answer(logged, tmp_path: Path):
+    served, model_id, _ = logged
+    request = json.dumps({"inputs": served.input_example.tolist()})  # the body /invocations takes
+    answer = served_answer(model_id, request, tmp_path)
+    np.testing.assert_allclose(answer, served.predict(served.input_example), rtol=1e-5, atol=1e-6)
 
 
 def test_a_malformed_input_is_refused_with_mlflows_invalid_parameter_error(logged):
