@@ -144,7 +144,7 @@ def epoch_timings(
         fit(model.module, features, targets, ensemble_cross_entropy, train, seed)
         seconds = time.perf_counter() - started
         if len(targets) == len(tensors[largest][1]):
-            kept[name] = model
+            kept[name] = model.replace(module=model.module.cpu())  # after the clock: served on the CPU
         return seconds
 
     turns = [(name, index) for name in builders for index in range(len(tensors))]
