@@ -4,13 +4,16 @@
 
 Builds every network a base run's child runs log, at its base size (untrained: what logging
 costs depends on the weights' size, not their values): the cnn's 9 ensembles of 5 seeds and
-its studies' 3 (permutation: cnn and mlp; saliency: the linear control); the mlp's 8 widths x
-2 flavours of 20 seeds and the neurons study's 28 (16 variants, 12 noise x factor settings);
+its studies' 9 (permutation: cnn and mlp; saliency: the linear control; detection; segmentation;
+the cost study's 4 one-seed timed networks); the mlp's 8 widths x 2 flavours of 20 seeds and
+the neurons study's 28 (16 variants, 12 noise x factor settings);
 every sequence model (task x cell x length x seed, 103) and every generative ensemble (9
-generators, 8 autoencoders). Each is logged as a child run's model the way
-:class:`~dlpipeline.tracking.MlflowChildRunsDataset` does; per pipeline it prints the seconds of
-the first model (MLflow's imports), of the others each, and in all, with their share of the
-pipeline's base wall time (README).
+generators, 8 autoencoders, the 2 text-to-image generators). The search trials (not in a base
+run: ``trials: 0``) are timed apart, one model per trial (``cnn.search``: the baseline at its
+largest drawn width; ``sequence.adding.search``: the searched cell). Each is logged as a child
+run's model the way :class:`~dlpipeline.tracking.MlflowChildRunsDataset` does; per pipeline it
+prints the seconds of the first model (MLflow's imports), of the others each, and in all, with
+their share of the pipeline's base wall time (README).
 """
 
 import json
@@ -33,11 +36,14 @@ from dlpipeline.models.generative import (
     VariationalAutoencoder,
 )
 from dlpipeline.models.mlp import MLPEnsemble
+from dlpipeline.models.scenes import DetectorEnsemble, FullyConvEnsemble
 from dlpipeline.models.sequence import SequenceShape, build_model
-from dlpipeline.pipelines.cnn.params import ExperimentParams
+from dlpipeline.models.text_to_image import TextConditionedVAE
+from dlpipeline.pipelines.cnn.cost import cost_specs, network_builders
+from dlpipeline.pipelines.cnn.params import CostParams, ExperimentParams
 from dlpipeline.pipelines.cnn.train import network_spec
 from dlpipeline.pipelines.mlp.params import SweepParams, model_name
-from dlpipeline.served import ModelKind, latent_example, log_served_model, served_model
+from dlpipeline.served import ModelKind, latent_example, log_served_model, prompted_rows, served_model
 
 PROJECT = Path(__file__).resolve().parents[1]
 BASE_WALL_S = {"mlp": 94.0, "cnn": 220.0, "sequence": 489.0, "generative": 277.0}
@@ -62,7 +68,59 @@ def cnn_models() -> dict[str, Logged]:
     }
     studies = {f"permutation-{name}": models[name] for name in ("cnn", "mlp")}
     linear = TrainedModule.build(LinearEnsemble, in_shape=(1, 8, 8), n_classes=10, seeds=experiments.seeds)
-    return {**models, **studies, "saliency-linear": (linear, images, "classifier")}
+    return {**models, **studies, "saliency-linear": (linear, images, "classifier"), **cnn_study_models()}
+
+
+def cnn_study_models() -> dict[str, Logged]:
+    """The detector and the pixel labeller on base scenes, and the cost study's timed networks (one seed)."""
+    parameters = load_parameters("base", PROJECT)["cnn"]
+    experiments = ExperimentParams.model_validate(parameters["experiments"])
+    side = parameters["scenes"]["canvas"]
+    scenes = np.random.default_rng(0).random((3, 1, side, side), dtype=np.float32)
+    detector = TrainedModule.build(
+        DetectorEnsemble,
+        in_shape=(1, side, side),
+        n_classes=10,
+        filters=parameters["detection"]["filters"],
+        seeds=experiments.seeds,
+    )
+    segmentation = parameters["segmentation"]
+    segmenter = TrainedModule.build(
+        FullyConvEnsemble,
+        channels=segmentation["channels"],
+        dilations=segmentation["dilations"],
+        seeds=experiments.seeds,
+    )
+    models: dict[str, Logged] = {
+        "detection-cnn": (detector, scenes, "detector"),
+        "segmentation-fcn": (segmenter, scenes, "segmenter"),
+    }
+    specs = cost_specs(experiments, CostParams.model_validate(parameters["cost"]), (1, 8, 8), 10)
+    images = np.random.default_rng(0).random((3, 1, 8, 8), dtype=np.float32)
+    for name, build in network_builders(specs, (1, 8, 8), 10).items():
+        models[f"cost-{name}"] = (build(experiments.first_seed), images, "classifier")
+    return models
+
+
+def search_models() -> dict[str, dict[str, Logged]]:
+    """One trial's network of each search at base size, the largest it may draw (dense / hidden units)."""
+    cnn = load_parameters("base", PROJECT)["cnn"]
+    experiments = ExperimentParams.model_validate(cnn["experiments"])
+    widest = cnn["search"]["space"]["dense_units"]["high"]
+    baseline = experiments.baseline.model_copy(update={"dense_units": widest})
+    seeds = list(range(experiments.first_seed, experiments.first_seed + cnn["search"]["n_seeds"]))
+    images = np.random.default_rng(0).random((3, 1, 8, 8), dtype=np.float32)
+    trial = TrainedModule.build(ConvNetEnsemble, spec=network_spec(baseline, (1, 8, 8), 10), seeds=seeds)
+    adding = load_parameters("base", PROJECT)["sequence"]["adding"]
+    cell = adding["search"]["cell"]
+    seq_len = adding["search"]["seq_len"] or max(adding["data"]["seq_lens"])
+    hidden = adding["search"]["space"]["hidden_size"]["high"]
+    network = build_model(cell, SequenceShape(2, 1, seq_len), hidden)
+    sequences = np.random.default_rng(0).standard_normal((3, seq_len, 2)).astype(np.float32)
+    return {
+        "cnn-search": {f"trial-{number}": (trial, images, "classifier") for number in range(10)},
+        "sequence-search": {f"trial-{number}": (network, sequences, "sequence") for number in range(10)},
+    }
 
 
 def _mlp(widths: list[int], seeds: list[int], activation: str) -> TrainedModule:
@@ -181,6 +239,19 @@ def generative_models() -> dict[str, Logged]:
         for name, network in built.items():
             size = network.kwargs.get("latent_dim", n_features)
             models[f"{name}-{dataset}"] = (network, latent_example(size), "generator")
+    prompted = parameters["text_to_image"]["model"]
+    for name, conditional in (("text_conditioned", True), ("unconditional", False)):
+        network = TrainedModule.build(
+            TextConditionedVAE,
+            n_features=64,
+            latent_dim=prompted["latent_dim"],
+            hidden=prompted["hidden"],
+            embed_dim=prompted["embed_dim"],
+            seeds=list(range(prompted["n_seeds"])),
+            conditional=conditional,
+        )
+        rows = prompted_rows(latent_example(prompted["latent_dim"]), prompted["words"][:3])
+        models[f"text_to_image-{name}"] = (network, rows, "prompted_generator")
     autoencoders = parameters["autoencoders"]["model"]
     images = np.random.default_rng(0).random((3, 64), dtype=np.float32)
     for code_size in autoencoders["code_sizes"]:
@@ -239,6 +310,9 @@ def main() -> None:
                 "cpu_s": round(cpu_seconds, 2),
                 "cpu_share_of_base_run": round(cpu_seconds / BASE_WALL_S[pipeline], 4),
             }
+        for search, models in search_models().items():  # not in a base run: seconds per trial
+            seconds, _ = time_logging(models)
+            figures[search] = {"models": len(seconds), "each_s": round(float(np.median(seconds)), 3)}
     figures["load_average"] = [round(value, 2) for value in os.getloadavg()]
     print(json.dumps(figures, indent=2))
 

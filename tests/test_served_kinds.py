@@ -7,6 +7,7 @@ signature and the input example have the inputs' dtype, the pyfunc answers what 
 answers in process, and a malformed input is refused with ``INVALID_PARAMETER_VALUE``.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from dlpipeline.models.generative import (
     VariationalAutoencoder,
 )
 from dlpipeline.models.mlp import MLPEnsemble
+from dlpipeline.models.scenes import DetectorEnsemble, FullyConvEnsemble
 from dlpipeline.models.sequence import SequenceShape, build_model
+from dlpipeline.models.text_to_image import TextConditionedVAE
 from dlpipeline.pipelines.generative.report import generator_example
 from dlpipeline.pipelines.sequence.report import input_example
 from dlpipeline.pipelines.sequence.training import SequenceRun
@@ -34,6 +37,7 @@ from dlpipeline.served import (
     WEIGHTS_HASH_TAG,
     ServedModel,
     check_inputs,
+    prompted_rows,
     served_model,
     weights_hash,
 )
@@ -88,6 +92,39 @@ def _autoencoder() -> ServedModel:
     return served_model(trained, np.random.default_rng(0).random((5, 4)), "autoencoder")
 
 
+def _prompted(conditional: bool) -> Callable[[], ServedModel]:
+    def build() -> ServedModel:
+        trained = TrainedModule.build(
+            TextConditionedVAE,
+            n_features=4,
+            latent_dim=2,
+            hidden=[3],
+            embed_dim=2,
+            seeds=SEEDS,
+            conditional=conditional,
+        )
+        codes = np.random.default_rng(0).standard_normal((3, 2))
+        return served_model(trained, prompted_rows(codes, ["zero", "one", "two"]), "prompted_generator")
+
+    return build
+
+
+def _scenes(n: int = 4, side: int = 12) -> np.ndarray:
+    return np.random.default_rng(0).random((n, 1, side, side), dtype=np.float32)
+
+
+def _detector() -> ServedModel:
+    trained = TrainedModule.build(
+        DetectorEnsemble, in_shape=(1, 12, 12), n_classes=10, filters=[2, 3], seeds=SEEDS
+    )
+    return served_model(trained, _scenes(), "detector")
+
+
+def _segmenter() -> ServedModel:
+    trained = TrainedModule.build(FullyConvEnsemble, channels=2, dilations=[1, 2], seeds=SEEDS)
+    return served_model(trained, _scenes(), "segmenter")
+
+
 KINDS: dict[str, Callable[[], ServedModel]] = {
     "classifier": _classifier,
     "sequence-gru-masked": _sequence_features,
@@ -97,6 +134,10 @@ KINDS: dict[str, Callable[[], ServedModel]] = {
     "generator-gan": _generator(GenerativeAdversarialNetwork, n_features=4, latent_dim=2, hidden=[3]),
     "generator-diffusion": _generator(DiffusionModel, n_features=2, hidden=[4], n_steps=4),
     "autoencoder": _autoencoder,
+    "prompted-generator": _prompted(conditional=True),
+    "prompted-generator-control": _prompted(conditional=False),
+    "detector": _detector,
+    "segmenter": _segmenter,
 }
 
 
@@ -109,8 +150,13 @@ def module_outputs(served: ServedModel, inputs: np.ndarray) -> np.ndarray:
             return torch.softmax(module(tensor), dim=-1).mean(dim=0).numpy()
         if served.kind == "sequence":
             return module(tensor).numpy()
-        if served.kind == "autoencoder":
+        if served.kind in ("autoencoder", "detector", "segmenter"):
             return module(tensor).transpose(0, 1).numpy()
+        if served.kind == "prompted_generator":
+            codes, counts = tensor[:, : module.latent_dim], tensor[:, module.latent_dim :]
+            prompt = module.embed(counts)
+            rows = torch.cat([codes.expand(len(SEEDS), *codes.shape), prompt], dim=-1)
+            return module.decoder(rows).transpose(0, 1).numpy()
         if isinstance(module, DiffusionModel):
             start = tensor.expand(len(SEEDS), *tensor.shape).clone()
             return module.reverse(start, torch.Generator().manual_seed(0))[0].transpose(0, 1).numpy()
@@ -168,6 +214,26 @@ def test_the_pyfunc_answers_the_input_example_as_the_module_in_process(logged):
     assert output.shape == (-1, *answer.shape[1:])
 
 
+def served_answer(model_id: str, request: str, folder: Path) -> np.ndarray:
+    """What the scoring server answers ``request`` (an ``/invocations`` body), run in this environment."""
+    (folder / "request.json").write_text(request)
+    mlflow.models.predict(
+        f"models:/{model_id}",
+        input_path=str(folder / "request.json"),
+        content_type="json",
+        output_path=str(folder / "answer.json"),
+        env_manager="local",
+    )
+    return np.asarray(json.loads((folder / "answer.json").read_text())["predictions"], dtype=np.float32)
+
+
+def test_an_invocations_request_of_the_input_example_gets_the_in_process_answer(logged, tmp_path: Path):
+    served, model_id, _ = logged
+    request = json.dumps({"inputs": served.input_example.tolist()})  # the body /invocations takes
+    answer = served_answer(model_id, request, tmp_path)
+    np.testing.assert_allclose(answer, served.predict(served.input_example), rtol=1e-5, atol=1e-6)
+
+
 def test_a_malformed_input_is_refused_with_mlflows_invalid_parameter_error(logged):
     served, model_id, _ = logged
     loaded = mlflow.pyfunc.load_model(f"models:/{model_id}")
@@ -195,3 +261,41 @@ def test_a_token_id_outside_the_vocabulary_is_refused_not_a_server_error(trackin
     with pytest.raises(mlflow.exceptions.MlflowException) as refused:
         loaded.unwrap_python_model().predict(None, outside)
     assert refused.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_a_prompted_generator_draws_what_sampling_draws_from_the_same_codes():
+    served = _prompted(conditional=True)()
+    module = served.trained.module
+    words = ["seven", "one"]
+    sampled = module.sample(words, 1, torch.Generator().manual_seed(3))  # (members, words, 1, features)
+    codes = torch.randn(len(SEEDS), len(words), 2, generator=torch.Generator().manual_seed(3))
+    for member in range(len(SEEDS)):
+        answer = served.predict(prompted_rows(codes[member].numpy(), words))
+        np.testing.assert_allclose(answer[:, member], sampled[member, :, 0].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_the_prompt_reaches_the_prompted_generator_and_not_its_control():
+    codes = np.zeros((2, 2))
+    for conditional in (True, False):
+        served = _prompted(conditional)()
+        seven, one = served.predict(prompted_rows(codes, ["seven", "one"]))
+        assert np.abs(seven - one).max() > 1e-4 if conditional else np.array_equal(seven, one)
+
+
+@pytest.mark.parametrize(
+    ("counts", "words"),
+    [(-1.0, "whole numbers >= 0"), (0.5, "whole numbers >= 0"), (0.0, "needs a prompt")],
+)
+def test_letter_counts_that_are_no_word_are_refused(tracking: Path, counts: float, words: str):
+    served = _prompted(conditional=True)()
+    rows = served.input_example.copy()
+    rows[0, 2:] = 0.0
+    rows[0, 2] = counts
+    with pytest.raises(mlflow.exceptions.MlflowException, match=words) as refused:
+        served.predict(rows)
+    assert refused.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_a_prompt_of_other_characters_cannot_be_written_as_a_row():
+    with pytest.raises(ValueError, match="letters a-z"):
+        prompted_rows(np.zeros((1, 2)), ["Seven"])

@@ -14,7 +14,9 @@ trials, and is refused at parameter load when it cannot be sampled. :func:`run_s
   pruner stops a hopeless trial at the end of that epoch;
 - tells the study every trial's curve and result.
 
-Nothing here opens an MLflow run: the node turns the trials into child-run records.
+Nothing here opens an MLflow run: the node turns the trials into child-run records, each with
+its trial's network as the run's MLflow model (:meth:`TrialMonitor.keep` holds on to the
+network a trial builds, so a pruned trial logs its weights as they were when it was stopped).
 """
 
 import logging
@@ -38,9 +40,10 @@ from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy import event
 
 from dlpipeline.executor import ExecutorParams, run_tasks
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.records import ParamValue
 from dlpipeline.search_space import Choices, Direction, FloatRange, IntRange, PruningParams, SearchParams
-from dlpipeline.tracking import ChildRun
+from dlpipeline.tracking import ChildRun, LoggableModel
 from dlpipeline.training import EpochEvaluator
 
 logger = logging.getLogger(__name__)
@@ -83,6 +86,8 @@ class TrialOutcome:
     seconds: float
     histories: dict[str, tuple[float, ...]] = field(default_factory=dict)
     """Every per-epoch measurement (mean over the trial's seeds), for its child run."""
+    model: LoggableModel | None = None
+    """The trial's network as its child run's MLflow model (as trained when it finished or was stopped)."""
 
     @property
     def value(self) -> float | None:
@@ -109,6 +114,16 @@ class TrialMonitor:
         study.add_trials(task.finished)
         self._trial = study.ask()
         self.histories: dict[str, list[float]] = {}
+        self.trained: TrainedModule | None = None
+
+    def keep(self, build: Callable[[], TrainedModule]) -> Callable[[], TrainedModule]:
+        """``build``, remembering what it built: the trial's network, trained in place, even if stopped."""
+
+        def kept() -> TrainedModule:
+            self.trained = build()
+            return self.trained
+
+        return kept
 
     def watch(self, evaluate: EpochEvaluator) -> EpochEvaluator:
         """``evaluate``, which also reports the metric and raises :class:`TrialPrunedError` to stop."""
@@ -132,8 +147,16 @@ class TrialMonitor:
         """Epochs measured so far."""
         return len(self.histories.get(self.task.metric, ()))
 
-    def run(self, train: Callable[[], object]) -> TrialOutcome:
-        """Run ``train()`` (which must evaluate through :meth:`watch`) and say what the trial measured."""
+    def run(
+        self,
+        train: Callable[[], object],
+        serve: Callable[[TrainedModule], LoggableModel] | None = None,
+    ) -> TrialOutcome:
+        """Run ``train()`` (which must evaluate through :meth:`watch`) and say what the trial measured.
+
+        ``serve`` turns the network ``train()`` built through :meth:`keep` into the trial's
+        MLflow model (on the CPU, as training left it).
+        """
         started = time.perf_counter()
         try:
             train()
@@ -142,6 +165,9 @@ class TrialMonitor:
             logger.info("%s", stop)
             pruned = True
         curve = [value for value in self.histories.get(self.task.metric, []) if math.isfinite(value)]
+        model = None
+        if serve is not None and self.trained is not None:
+            model = serve(self.trained.replace(module=self.trained.module.cpu()))
         return TrialOutcome(
             number=self.task.number,
             values=dict(self.task.values),
@@ -149,6 +175,7 @@ class TrialMonitor:
             pruned=pruned,
             seconds=time.perf_counter() - started,
             histories={name: tuple(values) for name, values in self.histories.items()},
+            model=model,
         )
 
 
@@ -326,7 +353,7 @@ def trial_child_runs(
     """One MLflow child run per trial trained by this run.
 
     Params: ``trial`` (its number), its drawn values and ``fixed`` (what every trial shares);
-    metrics: its result, epochs run and seconds, and its per-epoch curves.
+    metrics: its result, epochs run and seconds, and its per-epoch curves; model: its network.
     """
     return [
         ChildRun(
@@ -345,6 +372,7 @@ def trial_child_runs(
                 **({search.metric: outcome.value} if outcome.value is not None else {}),
             },
             metric_histories={f"epoch_{name}": values for name, values in outcome.histories.items()},
+            model=outcome.model,
         )
         for outcome in outcomes
     ]

@@ -21,6 +21,14 @@ What it predicts depends on the model's kind (:data:`ModelKind`, recorded in its
   ``(n, members, features)`` out.
 - ``autoencoder``: an ensemble of autoencoders: images ``(n, features)`` in; every member's
   reconstruction ``(n, members, features)`` out.
+- ``prompted_generator``: an ensemble of text-to-image generators: one row per picture,
+  ``(n, latent_dim + 26)``, a standard-normal code then the prompt word's letter counts
+  (``a`` … ``z``, :func:`prompted_rows`); every member's picture ``(n, members, features)`` out.
+- ``detector``: an ensemble of detectors: scenes ``(n, 1, rows, cols)`` in; every member's
+  10 class logits then its box ``x0, y0, x1, y1`` (shares of the canvas side),
+  ``(n, members, 14)``, out.
+- ``segmenter``: an ensemble of pixel labellers: scenes ``(n, 1, rows, cols)`` in; every
+  member's logit per pixel ``(n, members, rows, cols)`` out.
 
 Logging stays cheap: the environment is given (``pip_requirements``), never inferred, and
 the input example is checked on the module in process, not by re-loading the logged model. The model is code
@@ -61,7 +69,13 @@ METHOD_KEY = "method"
 """``model_config`` key: which method of the module maps inputs to outputs."""
 INPUT_DTYPE_KEY = "input_dtype"
 """``model_config`` key: the inputs' dtype, ``float32`` or ``int64`` (token ids)."""
-ModelKind = Literal["classifier", "sequence", "generator", "autoencoder"]
+ModelKind = Literal[
+    "classifier", "sequence", "generator", "autoencoder", "prompted_generator", "detector", "segmenter"
+]
+MEMBERS_KINDS = ("generator", "autoencoder", "prompted_generator", "detector", "segmenter")
+"""Kinds that answer every member's output, members second: a mean of samples, boxes or masks is none."""
+PROMPT_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+"""A ``prompted_generator``'s last columns: how often each of these letters occurs in the prompt word."""
 INPUT_DTYPES = ("float32", "int64")
 METHODS = ("forward", "decode", "generate", "denoise")
 """The module methods a served model may call (never a name read from elsewhere)."""
@@ -69,6 +83,7 @@ GENERATING_METHODS = {
     "VariationalAutoencoder": "decode",
     "GenerativeAdversarialNetwork": "generate",
     "DiffusionModel": "denoise",
+    "TextConditionedVAE": "decode",
 }
 """What a generator's module serves: the VAE's decoder, the GAN's generator, diffusion's reverse process."""
 EXAMPLE_ROWS = 3
@@ -117,7 +132,7 @@ def served_model(trained: TrainedModule, inputs: np.ndarray, kind: ModelKind = "
     rows = np.asarray(inputs)[:EXAMPLE_ROWS]
     dtype = np.int64 if np.issubdtype(rows.dtype, np.integer) else np.float32
     method = "forward"
-    if kind == "generator":
+    if kind in ("generator", "prompted_generator"):
         method = GENERATING_METHODS.get(type(trained.module).__name__, method)
     return ServedModel(trained, np.ascontiguousarray(rows, dtype=dtype), kind, method)
 
@@ -125,6 +140,22 @@ def served_model(trained: TrainedModule, inputs: np.ndarray, kind: ModelKind = "
 def latent_example(size: int, seed: int = 0) -> np.ndarray:
     """:data:`EXAMPLE_ROWS` standard-normal codes of ``size``: a generator's input example."""
     return np.random.default_rng(seed).standard_normal((EXAMPLE_ROWS, size)).astype(np.float32)
+
+
+def prompted_rows(codes: np.ndarray, words: Sequence[str]) -> np.ndarray:
+    """A ``prompted_generator``'s inputs: each row a code ``(latent_dim,)`` then its word's letter counts.
+
+    ``codes`` is ``(n, latent_dim)``, ``words`` ``n`` prompt words of the letters a-z.
+    """
+    if len(codes) != len(words):
+        raise ValueError(f"one prompt word per code: {len(codes)} codes, {len(words)} words")
+    counts = np.zeros((len(words), len(PROMPT_LETTERS)), dtype=np.float32)
+    for row, word in enumerate(words):
+        for char in word:
+            if char not in PROMPT_LETTERS:
+                raise ValueError(f"prompts may use the letters a-z only, got {char!r} in {word!r}")
+            counts[row, PROMPT_LETTERS.index(char)] += 1
+    return np.concatenate([np.asarray(codes, dtype=np.float32), counts], axis=1)
 
 
 def weights_hash(module: torch.nn.Module) -> str:
@@ -156,6 +187,8 @@ def served_outputs(module: torch.nn.Module, kind: ModelKind, method: str, inputs
         raise ValueError(f"a served model calls one of {METHODS}, not {method!r}")
     if kind == "classifier":
         return ensemble_probabilities(module, inputs)
+    if kind == "prompted_generator":
+        check_letter_counts(inputs[:, -len(PROMPT_LETTERS) :])
     module.eval()
     tensor = torch.as_tensor(inputs)
     if tensor.is_floating_point():
@@ -165,7 +198,7 @@ def served_outputs(module: torch.nn.Module, kind: ModelKind, method: str, inputs
             outputs = getattr(module, method)(tensor)
     except (IndexError, RuntimeError, ValueError) as error:
         raise _invalid(f"the network cannot read these inputs: {error}") from error
-    if kind in ("generator", "autoencoder"):  # (members, n, features) → each input's row of members
+    if kind in MEMBERS_KINDS:  # (members, n, ...) → each input's row of members
         outputs = outputs.transpose(0, 1)
     return np.ascontiguousarray(outputs.float().numpy())
 
@@ -191,6 +224,16 @@ def check_inputs(inputs: Any, input_shape: Sequence[int], dtype: str = "float32"
             raise _invalid("inputs must be token ids: whole numbers")
         return array.astype(np.int64)
     return array
+
+
+def check_letter_counts(counts: np.ndarray) -> None:
+    """A prompt's letter counts must be whole numbers >= 0, at least one letter a row (else HTTP 400)."""
+    if (counts < 0).any() or not (counts == np.round(counts)).all():
+        raise _invalid(
+            f"the last {len(PROMPT_LETTERS)} columns are the prompt's letter counts (a-z): whole numbers >= 0"
+        )
+    if (counts.sum(axis=1) == 0).any():
+        raise _invalid("every row needs a prompt: its letter counts (the last 26 columns) are all 0")
 
 
 def _invalid(message: str) -> MlflowException:

@@ -89,6 +89,17 @@ class TextConditionedVAE(nn.Module):
         rows = member_batch(inputs)
         return self.negative_elbo(rows[..., : self.n_features], rows[..., self.n_features :]).mean(dim=-1)
 
+    def decode(self, rows: torch.Tensor) -> torch.Tensor:
+        """Every member's picture ``(members, n, features)`` of rows ``[code, letter counts]``.
+
+        Each row is a code ``(latent_dim,)`` then its prompt word's letter counts (26): what
+        :meth:`sample` decodes, with the code given rather than drawn (the served model's input).
+        """
+        codes, counts = rows[:, : self.latent_dim], rows[:, self.latent_dim :]
+        prompt = self.embed(counts)
+        shared = codes.expand(prompt.shape[0], *codes.shape)
+        return self.decoder(torch.cat([shared, prompt], dim=-1))
+
     @torch.no_grad()
     def sample(self, words: Sequence[str], n_per_word: int, generator: torch.Generator) -> torch.Tensor:
         """Decoder means of ``n_per_word`` prior codes a word: ``(members, words, n_per_word, features)``."""

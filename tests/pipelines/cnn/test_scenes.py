@@ -3,13 +3,14 @@ networks' shapes, and both studies end to end on smoke (a row per model and seed
 
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from pydantic import ValidationError
 from tests.helpers import PROJECT_ROOT, assert_refused_before_any_node
-from tests.tracking import tracking_client
+from tests.tracking import assert_holds_the_catalogs_weights, logged_models, tracking_client
 
 from dlpipeline.config import load_parameters
 from dlpipeline.data.scenes import (
@@ -20,6 +21,7 @@ from dlpipeline.data.scenes import (
     table_to_scenes,
     tight_box,
 )
+from dlpipeline.datasets import ModelDataset
 from dlpipeline.models.scenes import DetectorEnsemble, FullyConvEnsemble
 from dlpipeline.pipelines.cnn import detection, segmentation
 from dlpipeline.pipelines.cnn.overlap import box_iou, mask_iou
@@ -235,3 +237,29 @@ def test_each_study_is_a_child_run_with_its_figure(project: Path, study, plot):
     assert "train_seconds" in runs[0].data.metrics
     assert [artifact.path for artifact in client.list_artifacts(runs[0].info.run_id)] == [f"{study}.png"]
     assert (project / f"data/08_reporting/cnn/{study}/{plot}").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("study", "network", "kind", "outputs"),
+    [("detection", "cnn", "detector", (14,)), ("segmentation", "fcn", "segmenter", (16, 16))],
+)
+def test_each_studys_run_logs_its_network_holding_the_weights_of_its_model_file(
+    project: Path, study, network, kind, outputs
+):
+    client = tracking_client(project)
+    runs = client.search_runs(
+        [experiment.experiment_id for experiment in client.search_experiments()],
+        filter_string=f"params.study = '{study}'",
+    )
+    (logged,) = logged_models(client, runs).values()
+    saved = ModelDataset(str(project / f"data/06_models/cnn/{study}.pt")).load()[network]
+    previous = mlflow.get_tracking_uri()
+    assert_holds_the_catalogs_weights(logged, saved, client.tracking_uri, kind)
+    mlflow.set_tracking_uri(client.tracking_uri)
+    try:
+        loaded = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
+    finally:
+        mlflow.set_tracking_uri(previous)
+    example = loaded.input_example  # the first test scenes
+    assert example.shape == (3, 1, 16, 16)
+    assert loaded.predict(example).shape == (3, len(saved.trained_record.seeds), *outputs)

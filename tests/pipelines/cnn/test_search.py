@@ -5,6 +5,7 @@ go back to `kedro run --params`."""
 import sys
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pandas as pd
 import pytest
@@ -12,11 +13,13 @@ import torch
 import yaml
 from pydantic import ValidationError
 from tests.helpers import PROJECT_ROOT, command_output, copy_project, kedro_cli
-from tests.tracking import PARENT_TAG, experiment_runs, tracking_client
+from tests.tracking import PARENT_TAG, experiment_runs, logged_models, tracking_client
 
 from dlpipeline import search, search_space
 from dlpipeline.datasets import TableDataset
 from dlpipeline.executor import ExecutorParams, IsolatedExecutorParams
+from dlpipeline.models.checkpoint import TrainedModule
+from dlpipeline.models.mlp import MLPEnsemble
 from dlpipeline.pipelines.cnn import data as data_nodes
 from dlpipeline.pipelines.cnn import search as cnn_search
 from dlpipeline.pipelines.cnn import train
@@ -27,6 +30,7 @@ from dlpipeline.pipelines.cnn.params import (
     SearchParams,
     TrainingParams,
 )
+from dlpipeline.served import served_model, weights_hash
 from dlpipeline.training import TrainConfig
 
 EPOCHS = 4
@@ -137,6 +141,10 @@ def test_every_trial_is_a_child_run_named_by_its_number_and_the_best_values_are_
     }
     for run, (_, row) in zip(child_runs, trials.iterrows(), strict=True):
         assert len(run.metric_histories["epoch_val_accuracy"]) == row["epochs_run"]
+        # every trial's run holds its ensemble as a classifier: one softmax row per example image
+        assert run.model.kind == "classifier" and run.model.trained.kwargs["seeds"] == [0]
+        answer = run.model.predict(run.model.input_example)
+        np.testing.assert_allclose(answer.sum(axis=1), 1.0, rtol=1e-5)
 
 
 def test_the_same_seed_draws_the_same_trials(tmp_path, split, experiments, training):
@@ -223,6 +231,36 @@ def test_a_trial_below_the_finished_trials_median_is_stopped_after_the_warmup():
     assert not promising.pruned and promising.value == pytest.approx(0.95)
 
 
+def test_a_stopped_trial_keeps_its_network_as_it_was_when_stopped_for_its_child_run():
+    pruning = search_space.PruningParams(startup_trials=2, warmup_epochs=1)
+    finished = tuple(finished_trial([0.5, 0.7, 0.8, 0.9]) for _ in range(3))
+    monitor = search.TrialMonitor(search.TrialTask(0, {}, "val_accuracy", "maximize", pruning, finished))
+    evaluated: list[str] = []
+
+    def evaluate(model: torch.nn.Module) -> dict[str, float]:
+        evaluated.append(weights_hash(model))
+        return {"val_accuracy": 0.1}
+
+    watched = monitor.watch(evaluate)
+    build = monitor.keep(
+        lambda: TrainedModule.build(
+            MLPEnsemble, in_features=2, member_widths=[[3]], out_features=2, activation="relu", seeds=[0]
+        )
+    )
+
+    def train() -> None:
+        trained = build()
+        for _ in range(4):  # an "epoch": every weight moves, then the validation is watched
+            with torch.no_grad():
+                for weights in trained.module.parameters():
+                    weights.add_(0.5)
+            watched(trained.module)
+
+    outcome = monitor.run(train, lambda trained: served_model(trained, np.zeros((2, 2))))
+    assert outcome.pruned and len(evaluated) == 2
+    assert weights_hash(outcome.model.trained.module) == evaluated[-1]
+
+
 def test_before_enough_trials_finished_no_trial_is_pruned():
     assert not watched_trial([0.1, 0.1, 0.1], [[0.5, 0.7, 0.9]]).pruned
 
@@ -256,6 +294,8 @@ def test_a_search_run_logs_nested_trial_runs_and_its_best_values_go_back_to_kedr
     ]
     assert sorted(int(run.data.params["trial"]) for run in trials) == [0, 1, 2]
     assert {run.data.tags[PARENT_TAG] for run in trials} == {parent.info.run_id}
+    client = tracking_client(project)
+    assert set(logged_models(client, trials)) == {run.info.run_name for run in trials}
 
     best_file = project / "data/08_reporting/cnn/search_best.yml"
     best = yaml.safe_load(best_file.read_text())

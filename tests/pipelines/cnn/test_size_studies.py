@@ -1,18 +1,21 @@
 """The limited-data, hand-made-features and cost studies: their measures on cases with known answers,
 their parameters refused when they load, and each study end to end on smoke (tables, child runs, models)."""
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from pydantic import ValidationError
-from tests.tracking import tracking_client
+from tests.tracking import logged_models, tracking_client
 
 from dlpipeline.config import load_parameters
+from dlpipeline.data.digits import table_to_images
 from dlpipeline.pipelines.cnn import cost, hand_features, size
 from dlpipeline.pipelines.cnn.operations import macs_per_image
 from dlpipeline.pipelines.cnn.params import CostParams, DataSizeParams, ExperimentParams, HandFeatureParams
 from dlpipeline.pipelines.cnn.train import network_spec
+from dlpipeline.served import weights_hash
 
 # --- size: nested subsets, epochs, the gap ------------------------------------------------
 
@@ -252,3 +255,25 @@ def test_the_cost_study_counts_each_image_and_times_every_size_in_turns(project,
     assert sorted(run.data.params["configuration"] for run in runs) == sorted(
         [*smoke["cost"]["configurations"], "logistic"]
     )
+
+
+def test_each_timed_configuration_logs_the_network_of_its_last_timed_epoch(project, smoke):
+    runs = study_runs(project, "cost")
+    client = tracking_client(project)
+    logged = logged_models(client, runs)
+    assert set(logged) == {run.info.run_name for run in runs}
+    images, _ = table_to_images(pd.read_csv(project / "data/05_model_input/cnn/train.csv").head(3))
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(client.tracking_uri)
+    try:
+        for model in logged.values():
+            loaded = mlflow.pyfunc.load_model(f"models:/{model.model_id}")
+            network = loaded.unwrap_python_model().trained
+            first_seed = ExperimentParams.model_validate(smoke["experiments"]).first_seed
+            assert network.kwargs["seeds"] == [first_seed]  # the one network timed
+            untrained = type(network.module)(**network.kwargs)
+            assert weights_hash(untrained) != weights_hash(network.module)  # it trained an epoch
+            np.testing.assert_array_equal(loaded.input_example, images[:, None])
+            np.testing.assert_allclose(loaded.predict(loaded.input_example).sum(axis=1), 1.0, rtol=1e-5)
+    finally:
+        mlflow.set_tracking_uri(previous)

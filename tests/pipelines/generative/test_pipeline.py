@@ -211,14 +211,13 @@ def test_every_network_logs_its_model_holding_the_weights_of_the_pt_file(
     project: Path, children: list, mlflow_client
 ):
     logged = logged_models(mlflow_client, children)
-    # PCA trains no network; the text-to-image study's networks take a prompt beside their noise,
-    # a second input the served generator does not take yet, so they log no model (an open gap)
-    trained = {
-        run.info.run_name
-        for run in children
-        if run.data.params["model"] != "pca" and run.data.params.get("study") != "text_to_image"
-    }
+    trained = {run.info.run_name for run in children if run.data.params["model"] != "pca"}  # PCA: no network
     assert set(logged) == trained
+    prompted = ModelDataset(str(project / "data/06_models/generative/text_to_image.pt")).load()
+    for model, saved in prompted.items():  # the prompted generator and its unprompted control
+        assert_holds_the_catalogs_weights(
+            logged[f"text_to_image-{model}"], saved, mlflow_client.tracking_uri, "prompted_generator"
+        )
     for dataset in DATASETS:
         saved = ModelDataset(str(project / f"data/06_models/generative/{dataset}.pt")).load()
         for model in GENERATORS:

@@ -54,6 +54,11 @@ def test_a_search_on_threads_draws_its_trials_in_batches_and_records_each(tmp_pa
     assert list(trials["trial"]) == [0, 1, 2, 3]
     assert [run.params["trial"] for run in child_runs] == [0, 1, 2, 3]
     assert set(best) == {"sequence.adding.train.learning_rate", "sequence.adding.model.hidden_size"}
+    for run, hidden_size in zip(child_runs, trials["param_hidden_size"], strict=True):
+        # each trial's run holds its network, of its drawn size, answering held-out sequences
+        assert run.model.kind == "sequence" and run.model.input_shape == (max(DATA.seq_lens), 2)
+        assert run.model.trained.kwargs["hidden_size"] == hidden_size
+        assert run.model.predict(run.model.input_example).shape == (3, 1)
     completed = trials[trials["state"] == "complete"]
     assert (
         best["sequence.adding.train.learning_rate"]

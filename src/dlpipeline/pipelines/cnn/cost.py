@@ -15,6 +15,10 @@ sizes of the limited-data study (:mod:`.size`), not one point. Two measures:
   busier or quieter weighs on all alike; each repeat's seconds are fitted by least squares
   against the sizes, so each repeat is a unit. Clock readings vary from run to run: those
   tables live under ``data/09_timings``, outside DVC.
+
+Each configuration's child run holds, as its MLflow model, the network of its last timed
+epoch on the largest training set (one seed, one epoch): what was timed, kept in MLflow only
+(a timing's by-product is no result the claims read, so no ``.pt`` file in DVC).
 """
 
 import time
@@ -27,16 +31,20 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from dlpipeline.data.digits import table_to_images
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.cnn import ConvNetEnsemble, ConvNetSpec, LinearEnsemble
 from dlpipeline.models.losses import ensemble_cross_entropy
 from dlpipeline.pipelines.cnn.operations import dense_macs, macs_per_image
 from dlpipeline.pipelines.cnn.params import CostParams, DataSizeParams, ExperimentParams, TrainingParams
 from dlpipeline.pipelines.cnn.size import check_configurations, nested_subsets
 from dlpipeline.pipelines.cnn.train import as_tensors, network_spec
+from dlpipeline.served import EXAMPLE_ROWS, served_model
 from dlpipeline.threads import resolve_threads
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import fit
 
+TimedNetworks = dict[str, TrainedModule]
+"""Per configuration timed, the network its last timed epoch on the largest training set trained."""
 LOGISTIC = "logistic"
 """The linear baseline: a softmax regression on the raw pixels (:class:`LinearEnsemble`)."""
 
@@ -111,11 +119,12 @@ def epoch_timings(
     training: TrainingParams,
     size: DataSizeParams,
     cost: CostParams,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, TimedNetworks]:
     """One row per repeat, configuration and size: seconds of one training epoch of one network.
 
     Columns ``repeat``, ``configuration``, ``n_train``, ``seconds``, ``threads``. An untimed
-    epoch of every configuration first loads its kernels.
+    epoch of every configuration first loads its kernels. Beside the table, every
+    configuration's network of its last timed epoch on the largest set (its child run's model).
     """
     images, labels = table_to_images(train_images)
     subsets = list(nested_subsets(labels, size.shares, size.seed).values())
@@ -126,12 +135,17 @@ def epoch_timings(
     threads = resolve_threads(training.train.threads) or torch.get_num_threads()
     train = training.train.model_copy(update={"epochs": 1, "threads": threads})
     seed = experiments.first_seed
+    largest = len(tensors) - 1
+    kept: TimedNetworks = {}
 
     def seconds_for(name: str, features: torch.Tensor, targets: torch.Tensor) -> float:
-        model = builders[name](seed)
+        model = builders[name](seed)  # built before the clock starts
         started = time.perf_counter()
-        fit(model, features, targets, ensemble_cross_entropy, train, seed)
-        return time.perf_counter() - started
+        fit(model.module, features, targets, ensemble_cross_entropy, train, seed)
+        seconds = time.perf_counter() - started
+        if len(targets) == len(tensors[largest][1]):
+            kept[name] = model.replace(module=model.module.cpu())  # after the clock: served on the CPU
+        return seconds
 
     turns = [(name, index) for name in builders for index in range(len(tensors))]
     for name in builders:
@@ -148,17 +162,21 @@ def epoch_timings(
                     "threads": threads,
                 }
             )
-    return pd.DataFrame(rows).sort_values(["repeat", "configuration", "n_train"], ignore_index=True)
+    table = pd.DataFrame(rows).sort_values(["repeat", "configuration", "n_train"], ignore_index=True)
+    return table, kept
 
 
 def network_builders(
     specs: dict[str, ConvNetSpec], in_shape: tuple[int, ...], n_classes: int
-) -> dict[str, Callable[[int], torch.nn.Module]]:
-    """Per configuration timed, a function of a seed building one fresh network of it."""
-    builders: dict[str, Callable[[int], torch.nn.Module]] = {
-        name: (lambda seed, spec=spec: ConvNetEnsemble(spec, seeds=[seed])) for name, spec in specs.items()
+) -> dict[str, Callable[[int], TrainedModule]]:
+    """Per configuration timed, a function of a seed building one fresh network of it (rebuildable)."""
+    builders: dict[str, Callable[[int], TrainedModule]] = {
+        name: (lambda seed, spec=spec: TrainedModule.build(ConvNetEnsemble, spec=spec, seeds=[seed]))
+        for name, spec in specs.items()
     }
-    builders[LOGISTIC] = lambda seed: LinearEnsemble(in_shape, n_classes, [seed])
+    builders[LOGISTIC] = lambda seed: TrainedModule.build(
+        LinearEnsemble, in_shape=tuple(in_shape), n_classes=n_classes, seeds=[seed]
+    )
     return builders
 
 
@@ -183,11 +201,16 @@ def timing_slopes(timings: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cost_child_runs(operations: pd.DataFrame, slopes: pd.DataFrame) -> list[ChildRun]:
+def cost_child_runs(
+    operations: pd.DataFrame, slopes: pd.DataFrame, networks: TimedNetworks, train_images: pd.DataFrame
+) -> list[ChildRun]:
     """One MLflow child run per configuration timed (``study``: ``cost``): its slopes, counted and timed.
 
-    The networks timed train one epoch each and are thrown away: no model is logged.
+    Its MLflow model is the configuration's network of its last timed epoch (``networks``), a
+    ``classifier`` of one seed, with the first training images as its input example.
     """
+    images, _ = table_to_images(train_images.head(EXAMPLE_ROWS))
+    example = images[:, None].astype(np.float32)
     timed = slopes.groupby("configuration")
     runs = []
     for row in operations.to_dict("records"):
@@ -203,6 +226,7 @@ def cost_child_runs(operations: pd.DataFrame, slopes: pd.DataFrame) -> list[Chil
                     "seconds_intercept": float(timed.get_group(name)["seconds_intercept"].median()),
                     "repeats": float(timed.get_group(name)["repeat"].nunique()),
                 },
+                model=served_model(networks[name], example),
             )
         )
     return runs

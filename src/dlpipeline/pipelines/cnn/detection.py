@@ -183,4 +183,8 @@ def detection_report(
     table = detection_table(found, detection.iou_threshold)
     member = median_seed_index(table[table["model"] == DETECTOR]["hit_rate"].to_numpy())
     figure = plot_detections(found, member, detection.shown_images)
-    return table, figure, study_child_run("detection", trained, table, SCORES, figure)
+    return (
+        table,
+        figure,
+        study_child_run("detection", trained, table, SCORES, figure, (found.test, "detector")),
+    )

@@ -273,10 +273,14 @@ def cost_study() -> Pipeline:
             step(
                 cost.epoch_timings,
                 ["train_images", "params:experiments", "params:training", "params:data_size", "params:cost"],
-                "timings",
+                ["timings", "networks"],
             ),
             step(cost.timing_slopes, "timings", "timing_slopes"),
-            step(cost.cost_child_runs, ["operations", "timing_slopes"], "child_runs"),
+            step(
+                cost.cost_child_runs,
+                ["operations", "timing_slopes", "networks", "train_images"],
+                "child_runs",
+            ),
             step(cost.plot_operations, "operations", "plot"),
             step(cost.plot_timings, "timings", "timings_plot"),
         ],

@@ -2,7 +2,8 @@
 
 ``kedro run --pipelines cnn --tags search --params cnn.search.trials=20`` trains 20 trials
 (see :mod:`dlpipeline.search`); with ``trials: 0`` (the default) nothing trains and the node
-only reports the study already in its file, if any.
+only reports the study already in its file, if any. Every trial's child run logs its ensemble
+as a ``classifier`` model (validation images as its input example).
 """
 
 import logging
@@ -17,6 +18,7 @@ from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.pipelines.cnn.params import ExperimentParams, SearchParams, TrainingParams
 from dlpipeline.pipelines.cnn.train import ConfigurationTask, TrainingData, train_ensemble, training_data
 from dlpipeline.records import ParamValue
+from dlpipeline.served import EXAMPLE_ROWS, served_model
 from dlpipeline.training import with_fixed_threads
 
 logger = logging.getLogger(__name__)
@@ -51,9 +53,10 @@ def train_trial(shared: SearchData, task: search.TrialTask) -> search.TrialOutco
     configuration = trial_configuration(shared, task.values, task.number)
 
     def train() -> TrainedModule:
-        return train_ensemble(shared.data, configuration, watch=monitor.watch)
+        return train_ensemble(shared.data, configuration, watch=monitor.watch, keep=monitor.keep)
 
-    return monitor.run(train)
+    example = shared.data.val_features[:EXAMPLE_ROWS].numpy()
+    return monitor.run(train, lambda trained: served_model(trained, example))
 
 
 def search_hyperparameters(

@@ -136,4 +136,4 @@ def segmentation_report(
     member = median_seed_index(table[table["model"] == NETWORK]["mean_iou"].to_numpy())
     label = f"fcn, seed {trained.trained_record.seeds[member]}"
     figure = plot_masks(test, masks[member], level, label, segmentation.shown_images)
-    return table, figure, study_child_run("segmentation", trained, table, SCORES, figure)
+    return table, figure, study_child_run("segmentation", trained, table, SCORES, figure, (test, "segmenter"))

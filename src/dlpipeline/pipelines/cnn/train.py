@@ -113,11 +113,13 @@ def train_ensemble(
     data: TrainingData,
     task: ConfigurationTask,
     watch: Callable[[EpochEvaluator], EpochEvaluator] | None = None,
+    keep: Callable[[Callable[[], TrainedModule]], Callable[[], TrainedModule]] | None = None,
 ) -> TrainedModule:
     """Train one configuration for all its seeds as one batched ensemble with the shared loop.
 
     ``watch``, if given, wraps the validation evaluator (a search follows each epoch with it,
-    and may stop the training from there); it changes nothing the training computes.
+    and may stop the training from there); it changes nothing the training computes. ``keep``,
+    if given, wraps the network's builder (a search keeps the network of a trial it stops).
 
     The global seed is set to the first seed before the ensemble exists (dropout masks start
     alike in every configuration), its members' initial weights are seeded per member and
@@ -130,8 +132,9 @@ def train_ensemble(
     evaluate = (
         _validation(data.val_features.to(device), data.val_targets.to(device)) if task.validate else None
     )
+    build = functools.partial(TrainedModule.build, ConvNetEnsemble, spec=spec, seeds=list(task.seeds))
     return train_configuration(
-        functools.partial(TrainedModule.build, ConvNetEnsemble, spec=spec, seeds=list(task.seeds)),
+        build if keep is None else keep(build),
         data.features,
         data.targets,
         ensemble_cross_entropy,

@@ -133,7 +133,7 @@ def text_to_image_pipeline() -> Pipeline:
         step(text_to_image.draw_prompted, ["models", "params:model"], "samples"),
         step(text_to_image.share_table, ["samples", classifier], "shares"),
         step(text_to_image.unit_table, "shares", "units"),
-        step(text_to_image.text_to_image_child_runs, ["models", "units"], "child_runs"),
+        step(text_to_image.text_to_image_child_runs, ["models", "units", "params:model"], "child_runs"),
         step(text_to_image.plot_prompted_samples, ["samples", "units", "params:model"], "samples_plot"),
     ]
     return part([], train_nodes, "generative.text_to_image", EXECUTOR, (digits_train, classifier))

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from dlpipeline.executor import IsolatedExecutorParams, run_tasks
 from dlpipeline.figures.images import image_rows_figure
+from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.generative import own_objective
 from dlpipeline.models.text_to_image import TextConditionedVAE, letter_counts
 from dlpipeline.pipelines.common import RunContent, child_run, median_seed_index
@@ -31,6 +32,7 @@ from dlpipeline.pipelines.generative.training import (
     standardisation,
     train_ensemble,
 )
+from dlpipeline.served import EXAMPLE_ROWS, latent_example, prompted_rows, served_model
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import predict, with_fixed_threads
 
@@ -125,8 +127,23 @@ def unit_table(shares: pd.DataFrame) -> pd.DataFrame:
     return table.round({"prompted_share": 6, "worst_word_share": 6})
 
 
-def text_to_image_child_runs(models: TrainedModels, units: pd.DataFrame) -> list[ChildRun]:
-    """One MLflow child run per model (param ``study``: ``text_to_image``); no MLflow model attached."""
+def prompted_example(trained: TrainedModule, words: list[str]) -> np.ndarray:
+    """A prompted generator's input example: standard-normal codes, each beside a prompt word's letter counts.
+
+    The first :data:`~dlpipeline.served.EXAMPLE_ROWS` prompt words (``"zero"``, ``"one"``, …).
+    """
+    shown = words[:EXAMPLE_ROWS]
+    return prompted_rows(latent_example(int(trained.kwargs["latent_dim"]))[: len(shown)], shown)
+
+
+def text_to_image_child_runs(
+    models: TrainedModels, units: pd.DataFrame, model: TextToImageParams
+) -> list[ChildRun]:
+    """One MLflow child run per model (param ``study``: ``text_to_image``), its network the run's model.
+
+    The logged model (kind ``prompted_generator``) draws every seed's picture of a code and a
+    prompt word's letter counts; the control ignores the counts.
+    """
     runs = []
     for name, rows in units.groupby("model", sort=False):
         trained = models[name]
@@ -137,6 +154,7 @@ def text_to_image_child_runs(models: TrainedModels, units: pd.DataFrame) -> list
                 "worst_word_share": float(rows.worst_word_share.mean()),
             },
             histories={"loss": trained.trained_history.loss.numpy()[:, 0].tolist()},
+            model=served_model(trained, prompted_example(trained, model.words), "prompted_generator"),
         )
         runs.append(child_run(f"text_to_image-{name}", trained.trained_record, trained.timing, content))
     return runs

@@ -2,7 +2,8 @@
 
 ``kedro run --pipelines sequence --tags search --params sequence.adding.search.trials=20``
 (see :mod:`dlpipeline.search`); with ``trials: 0`` nothing trains. Trials train on the
-sequence executor's threads, ``workers`` at a time.
+sequence executor's threads, ``workers`` at a time. Every trial's child run logs its network as
+a ``sequence`` model (held-out sequences as its input example).
 """
 
 import functools
@@ -18,6 +19,7 @@ from dlpipeline.data.sequences import adding_tensors
 from dlpipeline.executor import IN_THIS_PROCESS, ExecutorParams
 from dlpipeline.models.sequence import SequenceShape, build_model
 from dlpipeline.pipelines.sequence.params import AddingSearchParams, ModelParams
+from dlpipeline.served import EXAMPLE_ROWS, served_model
 from dlpipeline.training import TrainConfig, train_configuration, with_fixed_threads
 
 
@@ -75,13 +77,15 @@ def train_adding_trial(shared: AddingSearchData, task: search.TrialTask) -> sear
 
     def fit() -> object:
         return train_configuration(
-            functools.partial(
-                build_model,
-                shared.cell,
-                shared.shape,
-                hidden_size,
-                shared.model.n_heads,
-                shared.model.n_layers,
+            monitor.keep(
+                functools.partial(
+                    build_model,
+                    shared.cell,
+                    shared.shape,
+                    hidden_size,
+                    shared.model.n_heads,
+                    shared.model.n_layers,
+                )
             ),
             shared.features,
             shared.targets,
@@ -92,7 +96,8 @@ def train_adding_trial(shared: AddingSearchData, task: search.TrialTask) -> sear
             evaluate_epoch=monitor.watch(validation),
         )
 
-    return monitor.run(fit)
+    example = shared.val_features[:EXAMPLE_ROWS].numpy()
+    return monitor.run(fit, lambda trained: served_model(trained, example, "sequence"))
 
 
 def search_adding(
