@@ -25,6 +25,7 @@ EVIDENCE = Evidence(
         "adding_gate_scores": "sequence.adding.gate_scores",
         "adding_order": "sequence.adding.order_units",
         "digits_rows_order": "sequence.digits_rows.order_units",
+        "text_tokens": "sequence.text.tokens_units",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",

@@ -469,3 +469,24 @@ class OrderParams(StrictParams):
     cell: ModelName = Field(description="trained on the shuffled steps as the task trains it in order")
     seq_len: int | None = Field(default=None, ge=2, description="a length of the task; null = every length")
     random_state: int = Field(default=0, ge=0, le=MAX_SEED, description="the shuffles' seed")
+
+
+class TokensParams(StrictParams):
+    """Characters or character bigrams as tokens: the text task's ``cell`` on bigrams (``text.tokens``).
+
+    Seeds, embedding size and training are the text task's own; the vocabulary is the training
+    names' bigrams seen at least ``min_count`` times (rarer pairs are the unknown token).
+    """
+
+    cell: ModelName = Field(
+        description="the cell trained on bigram tokens, beside the task's own on characters"
+    )
+    min_count: int = Field(
+        default=2, ge=1, description="a training bigram seen fewer times is the unknown token"
+    )
+    hidden_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=4096,
+        description="null: the hidden size whose parameter count is nearest the character model's",
+    )
