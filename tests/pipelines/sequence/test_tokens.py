@@ -198,6 +198,7 @@ def test_each_seed_of_the_cell_on_bigrams_sits_beside_the_tasks_own_model_on_cha
         project / "data/08_reporting/sequence/text/token_samples.csv", keep_default_na=False
     )
     assert samples.groupby("seed").size().eq(params["sampling"]["n_samples"]).all()
+    assert (project / "data/08_reporting/sequence/text/tokens.png").stat().st_size > 0
 
 
 def test_every_bigram_model_is_a_child_run_with_its_network_and_the_character_models_say_so(

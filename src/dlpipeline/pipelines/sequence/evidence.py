@@ -46,5 +46,6 @@ EVIDENCE = Evidence(
         "adding_gate_scores": "sequence.adding.gate_scores_plot",
         "adding_order": "sequence.adding.order_plot",
         "digits_rows_order": "sequence.digits_rows.order_plot",
+        "text_tokens": "sequence.text.tokens_plot",
     },
 )

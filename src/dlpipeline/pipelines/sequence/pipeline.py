@@ -227,6 +227,7 @@ def tokens_study() -> list[Node]:
         step(
             tokens.tokens_child_runs, ["bigram_models", "tokens_units", "token_samples"], "tokens_child_runs"
         ),
+        step(tokens.plot_tokens, "tokens_units", "tokens_plot"),
     ]
 
 

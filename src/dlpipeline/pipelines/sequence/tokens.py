@@ -14,6 +14,7 @@ import math
 
 import pandas as pd
 import torch
+from matplotlib.figure import Figure
 
 from dlpipeline.data.text import UNKNOWN_ID
 from dlpipeline.data.text_bigrams import (
@@ -24,6 +25,7 @@ from dlpipeline.data.text_bigrams import (
     token_nll,
     unknown_cost,
 )
+from dlpipeline.figures.over_seeds import seed_strip_figure
 from dlpipeline.models.char_lm import CharLanguageModel, sample_texts
 from dlpipeline.models.checkpoint import count_parameters
 from dlpipeline.pipelines.sequence.params import (
@@ -197,3 +199,20 @@ def tokens_child_runs(
         params = {**run.params, "study": TOKENS_STUDY, "tokens": "bigrams"}
         runs.append(dataclasses.replace(run, params=params))
     return runs
+
+
+def plot_tokens(units: pd.DataFrame) -> Figure:
+    """Every seed's test NLL per character on character tokens and on bigram tokens, per cell."""
+    series = {
+        f"{cell} ({int(rows['parameters_bigrams'].iloc[0])} parameters on bigrams)": [
+            rows["characters"].to_numpy(),
+            rows["bigrams"].to_numpy(),
+        ]
+        for cell, rows in units.groupby("cell", sort=False)
+    }
+    return seed_strip_figure(
+        ["characters", "character bigrams"],
+        series,
+        "test NLL per character (nats)",
+        "first names: one network, two kinds of token",
+    )
