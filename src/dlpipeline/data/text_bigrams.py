@@ -105,22 +105,22 @@ class BigramTokenizer:
         An UNKNOWN pair is rendered as two :data:`~dlpipeline.data.text.UNKNOWN_GLYPH`, so the text
         keeps its length. Raises ``ValueError`` on an id outside the vocabulary.
         """
-        text = []
-        for token in map(int, ids):
-            if not 0 <= token < self.vocab_size:
-                raise ValueError(f"token id {token} is outside the vocabulary of {self.vocab_size}")
-            if token == UNKNOWN_ID:
-                text.append(UNKNOWN_GLYPH * PAIR)
-            elif token == END_ID:
-                text.append(END)
-            elif token != PAD_ID:
-                text.append(self.bigrams[token - len(SPECIALS)])
-        return "".join(text).split(END, 1)[0]
+        pieces_of = self._pieces
+        tokens = list(map(int, ids))
+        outside = [token for token in tokens if not 0 <= token < len(pieces_of)]
+        if outside:
+            raise ValueError(f"token id {outside[0]} is outside the vocabulary of {self.vocab_size}")
+        return "".join(pieces_of[token] for token in tokens).split(END, 1)[0]
 
     @cached_property
     def _ids(self) -> dict[str, int]:
-        """Bigram → id."""
-        return {bigram: index for index, bigram in enumerate(self.bigrams, start=len(SPECIALS))}
+        """Bigram → id (after the specials)."""
+        return dict(zip(self.bigrams, range(len(SPECIALS), self.vocab_size), strict=True))
+
+    @cached_property
+    def _pieces(self) -> tuple[str, ...]:
+        """What each id reads as: nothing for PAD, two glyphs for UNKNOWN, END for the start, each bigram."""
+        return ("", UNKNOWN_GLYPH * PAIR, END, *self.bigrams)
 
 
 def bigram_tensors(

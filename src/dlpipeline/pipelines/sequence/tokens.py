@@ -26,7 +26,7 @@ from dlpipeline.data.text_bigrams import (
     unknown_cost,
 )
 from dlpipeline.figures.over_seeds import seed_strip_figure
-from dlpipeline.models.char_lm import CharLanguageModel, sample_texts
+from dlpipeline.models.char_lm import CharLanguageModel
 from dlpipeline.models.checkpoint import count_parameters
 from dlpipeline.pipelines.sequence.params import (
     ModelParams,
@@ -35,6 +35,7 @@ from dlpipeline.pipelines.sequence.params import (
     TokensParams,
 )
 from dlpipeline.pipelines.sequence.report import child_run_of
+from dlpipeline.pipelines.sequence.text import written_names
 from dlpipeline.pipelines.sequence.training import SequenceModel, TaskTensors, TrainedModels
 from dlpipeline.tracking import ChildRun
 
@@ -159,29 +160,7 @@ def token_samples(
 ) -> pd.DataFrame:
     """``n_samples`` names written by every bigram model (the text task's sampling), training names marked."""
     tokenizer = bigram_tokenizer(train, tokens)
-    known = set(train["name"])
-    rows = []
-    for trained in bigram_models.values():
-        generator = torch.Generator().manual_seed(sampling.seed)
-        texts = sample_texts(
-            trained.module,
-            tokenizer,
-            sampling.n_samples,
-            int(trained.kwargs["max_len"]),
-            sampling.temperature,
-            generator,
-            tokenizer.end_ids,
-        )
-        rows += [
-            {
-                "cell": trained.about.cell,
-                "seed": trained.about.seed,
-                "sample": index,
-                "text": text,
-                "in_training": int(text in known),
-            }
-            for index, text in enumerate(texts)
-        ]
+    rows = written_names(bigram_models, tokenizer, sampling, set(train["name"]), tokenizer.end_ids)
     return pd.DataFrame(rows)
 
 
