@@ -8,16 +8,25 @@ predictions; :func:`masked_cross_entropy` then leaves the padded targets out of 
 :func:`sample_texts` generates new texts one character at a time.
 """
 
-from typing import Literal
+from collections.abc import Collection, Iterable
+from typing import Literal, Protocol
 
 import torch
 from torch import nn
 
-from dlpipeline.data.text import END_ID, PAD_ID, UNKNOWN_ID, CharTokenizer
+from dlpipeline.data.text import END_ID, PAD_ID, UNKNOWN_ID
 from dlpipeline.models.recurrent import CELLS, RecurrentModel
 from dlpipeline.models.transformer import TransformerModel
 
 CharCellName = Literal["rnn", "lstm", "gru", "transformer"]
+
+
+class Decoder(Protocol):
+    """What turns token ids back into a text (a character or a bigram tokenizer)."""
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """The text of ``ids``, up to its end."""
+        ...
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -83,19 +92,21 @@ class CharLanguageModel(nn.Module):
 @torch.no_grad()
 def sample_texts(
     model: nn.Module,
-    tokenizer: CharTokenizer,
+    tokenizer: Decoder,
     n_samples: int,
     max_len: int,
     temperature: float,
     generator: torch.Generator,
+    end_ids: Collection[int] = (END_ID,),
 ) -> list[str]:
     """``n_samples`` texts drawn from ``model`` one character at a time, decoded.
 
     Every sample starts from END; at each step the model reads the whole prefix so far and
     the next token is drawn from ``softmax(logits[:, -1] / temperature)`` with PAD and
     UNKNOWN excluded, using ``generator`` (the same seed gives the same samples). A sample
-    ends at END or after ``max_len - 1`` characters (its prefix then fills ``max_len``
-    steps). The model runs in eval mode and is put back in its previous mode afterwards.
+    ends at a token of ``end_ids`` (END; for bigram tokens, every pair that holds it) or after
+    ``max_len - 1`` tokens (its prefix then fills ``max_len`` steps). The model runs in eval
+    mode and is put back in its previous mode afterwards.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
@@ -105,6 +116,7 @@ def sample_texts(
     device = parameter.device if parameter is not None else torch.device("cpu")
     was_training = model.training
     model.eval()
+    ends = torch.tensor(sorted(end_ids), dtype=torch.long, device=device)
     try:
         tokens = torch.full((n_samples, 1), END_ID, dtype=torch.long, device=device)
         finished = torch.zeros(n_samples, dtype=torch.bool, device=device)
@@ -117,7 +129,7 @@ def sample_texts(
             following = torch.multinomial(probabilities, 1, generator=generator).to(device)
             following[finished] = PAD_ID  # decode skips it; a finished text stays as it was
             tokens = torch.cat([tokens, following], dim=1)
-            finished |= following[:, 0] == END_ID
+            finished |= torch.isin(following[:, 0], ends)
     finally:
         model.train(was_training)
     return [tokenizer.decode(row[1:].tolist()) for row in tokens.cpu()]

@@ -27,6 +27,7 @@ EVIDENCE = Evidence(
         "digits_rows_order": "sequence.digits_rows.order_units",
         "digits_rows_loss": "sequence.digits_rows.loss_choice_units",
         "names_masking": "sequence.names.masking_units",
+        "text_tokens": "sequence.text.tokens_units",
     },
     figures={
         "adding_mse_vs_length": "sequence.adding.mse_vs_length_plot",
@@ -49,5 +50,6 @@ EVIDENCE = Evidence(
         "digits_rows_order": "sequence.digits_rows.order_plot",
         "digits_rows_loss": "sequence.digits_rows.loss_choice_plot",
         "names_masking_by_length": "sequence.names.masking_by_length_plot",
+        "text_tokens": "sequence.text.tokens_plot",
     },
 )

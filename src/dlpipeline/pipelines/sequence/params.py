@@ -490,3 +490,24 @@ class MaskingParams(StrictParams):
     cells: list[RecurrentCell] = Field(
         min_length=1, description="recurrent cells trained unmasked (a Transformer has no last step to read)"
     )
+
+
+class TokensParams(StrictParams):
+    """Characters or character bigrams as tokens: the text task's ``cell`` on bigrams (``text.tokens``).
+
+    Seeds, embedding size and training are the text task's own; the vocabulary is the training
+    names' bigrams seen at least ``min_count`` times (rarer pairs are the unknown token).
+    """
+
+    cell: ModelName = Field(
+        description="the cell trained on bigram tokens, beside the task's own on characters"
+    )
+    min_count: int = Field(
+        default=2, ge=1, description="a training bigram seen fewer times is the unknown token"
+    )
+    hidden_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=4096,
+        description="null: the hidden size whose parameter count is nearest the character model's",
+    )

@@ -35,6 +35,7 @@ from dlpipeline.pipelines.sequence import (
     search,
     tagging,
     text,
+    tokens,
     training,
     translate,
     translate_data,
@@ -219,12 +220,36 @@ def text_pipeline() -> Pipeline:
         step(text.text_rows, ["models", "bigram", "test"], "rows", name="rows"),
         step(text.text_units, ["models", "bigram", "test"], "units", name="units"),
         step(text.text_samples, ["models", "bigram", "train", "params:sampling"], "samples", name="samples"),
+        *tokens_study(),
     ]
     tensors = step(text.text_task, ["train", "test", "params:data"], "tensors", name="tensors")
     child_runs = step(
         report.build_text_child_runs, ["models", "samples"], "child_runs", name="build_child_runs"
     )
     return _task("text", data_nodes, tensors, analyses, child_runs)
+
+
+def tokens_study() -> list[Node]:
+    """The text task's ``tokens.cell`` trained on character bigrams, beside its own models on characters."""
+    training_inputs = ["bigram_tensors", "bigram_model", "params:train", "params:executor"]
+    units_inputs = ["models", "bigram_models", "train", "test", "params:tokens"]
+    return [
+        step(tokens.bigram_task, ["train", "test", "params:data", "params:tokens"], "bigram_tensors"),
+        step(
+            tokens.bigram_model, ["params:model", "params:tokens", "bigram_tensors", "models"], "bigram_model"
+        ),
+        step(training.train_models, training_inputs, "bigram_models", name="train_bigrams"),
+        step(tokens.tokens_units, units_inputs, "tokens_units"),
+        step(
+            tokens.token_samples,
+            ["bigram_models", "train", "params:sampling", "params:tokens"],
+            "token_samples",
+        ),
+        step(
+            tokens.tokens_child_runs, ["bigram_models", "tokens_units", "token_samples"], "tokens_child_runs"
+        ),
+        step(tokens.plot_tokens, "tokens_units", "tokens_plot"),
+    ]
 
 
 def names_pipeline() -> Pipeline:

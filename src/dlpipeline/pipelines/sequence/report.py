@@ -5,6 +5,8 @@ uses only what they carry: their record, history and :class:`SequenceRun` (see
 :mod:`dlpipeline.pipelines.sequence.training`).
 """
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -30,6 +32,7 @@ PATTERNS = {
     "digits_rows-shuffled": "many-to-one",
     "digits_rows-mse": "many-to-one",
     "names-unmasked": "many-to-one",
+    "text-bigrams": "many-to-many",
 }
 
 
@@ -132,7 +135,10 @@ def build_child_runs(models: TrainedModels) -> list[ChildRun]:
 
 
 def build_text_child_runs(models: TrainedModels, samples: pd.DataFrame) -> list[ChildRun]:
-    """The language models' child runs, each with the names it wrote and its bits per character."""
+    """The language models' child runs, each with the names it wrote and its bits per character.
+
+    Param ``tokens`` says what they read (``characters``; the tokens study's models: ``bigrams``).
+    """
     runs = []
     for label, trained in models.items():
         written = samples[(samples["cell"] == trained.about.cell) & (samples["seed"] == trained.about.seed)]
@@ -142,7 +148,8 @@ def build_text_child_runs(models: TrainedModels, samples: pd.DataFrame) -> list[
             "samples_in_training": float(written["in_training"].mean()),
         }
         texts = {"samples.txt": "\n".join(written["text"]) + "\n"}
-        runs.append(child_run_of(label, trained, extra, texts))
+        run = child_run_of(label, trained, extra, texts)
+        runs.append(dataclasses.replace(run, params={**run.params, "tokens": "characters"}))
     return runs
 
 

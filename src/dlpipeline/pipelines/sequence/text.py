@@ -7,18 +7,21 @@ over the real characters only). Generation is one-to-many: from the start token 
 sampled character after another until the end token. A count bigram is the baseline.
 """
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 import torch
 
 from dlpipeline.data.text import (
+    END_ID,
     CharTokenizer,
     CountBigram,
     bigram_counts,
     bigram_nll,
     language_model_tensors,
 )
-from dlpipeline.models.char_lm import sample_texts
+from dlpipeline.models.char_lm import Decoder, sample_texts
 from dlpipeline.pipelines.sequence.params import TextDataParams, TextSamplingParams
 from dlpipeline.pipelines.sequence.report import result_rows
 from dlpipeline.pipelines.sequence.training import TaskTensors, TrainedModels
@@ -75,12 +78,25 @@ def text_samples(
     """``n_samples`` names written by every trained model and by the bigram, and which are training names."""
     tokenizer = tokenizer_of(models)
     known = set(train["name"])
+    rows = written_names(models, tokenizer, sampling, known)
+    rows += _bigram_samples(bigram, train, sampling, known)
+    return pd.DataFrame(rows)
+
+
+def written_names(
+    models: TrainedModels,
+    tokenizer: Decoder,
+    sampling: TextSamplingParams,
+    known: set[str],
+    end_ids: Collection[int] = (END_ID,),
+) -> list[dict]:
+    """``n_samples`` names each model writes (ending at a token of ``end_ids``), training names marked."""
     rows = []
     for trained in models.values():
         generator = torch.Generator().manual_seed(sampling.seed)
         max_len = int(trained.kwargs["max_len"])
         texts = sample_texts(
-            trained.module, tokenizer, sampling.n_samples, max_len, sampling.temperature, generator
+            trained.module, tokenizer, sampling.n_samples, max_len, sampling.temperature, generator, end_ids
         )
         rows += [
             {
@@ -92,8 +108,7 @@ def text_samples(
             }
             for index, text in enumerate(texts)
         ]
-    rows += _bigram_samples(bigram, train, sampling, known)
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _bigram_samples(
