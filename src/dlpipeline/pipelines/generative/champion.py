@@ -8,24 +8,18 @@ champion is the configuration, model and code size with every seed in one ensemb
 least of it. The generators are not ranked: their only scores compare samples with test data.
 """
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 
 from dlpipeline.pipelines.generative.autoencoders import (
     AUTOENCODERS,
-    PcaBaselines,
     autoencoder_codes,
     model_key,
 )
 from dlpipeline.pipelines.generative.params import AutoencoderParams, GenerativeRegistryParams
-from dlpipeline.pipelines.generative.report import autoencoder_child_runs
 from dlpipeline.pipelines.generative.training import TrainedModels, data_matrix
 from dlpipeline.registry import Champion, champion_among
-from dlpipeline.tracking import ChildRun, LoggedRun
-
-VALIDATION_METRIC = "val_reconstruction_mse"
+from dlpipeline.tracking import LoggedRun
 
 
 def run_name(model: str, code_size: int) -> str:
@@ -49,25 +43,6 @@ def validation_reconstruction(
             per_seed = ((reconstructions - images) ** 2).mean(axis=(1, 2))
             scores[run_name(model, code_size)] = float(np.mean(per_seed))
     return scores
-
-
-def validated_child_runs(
-    models: TrainedModels,
-    table: pd.DataFrame,
-    pca_baselines: PcaBaselines,
-    pca_fit_seconds: dict[int, float],
-    test: pd.DataFrame,
-    autoencoders: AutoencoderParams,
-    validation: dict[str, float],
-) -> list[ChildRun]:
-    """The child runs of :func:`autoencoder_child_runs`, each autoencoder's with its validation score."""
-    runs = autoencoder_child_runs(models, table, pca_baselines, pca_fit_seconds, test, autoencoders)
-    return [
-        dataclasses.replace(run, metrics={**run.metrics, VALIDATION_METRIC: validation[run.name]})
-        if run.name in validation
-        else run
-        for run in runs
-    ]
 
 
 def generative_champion(

@@ -114,7 +114,7 @@ def autoencoders_pipeline() -> Pipeline:
         step(plots.plot_reconstructions, drawn, "reconstructions_plot"),
         step(plots.plot_denoising, ["models", digits_test, "params:model"], "denoising_plot"),
         step(
-            champion.validated_child_runs,
+            report.autoencoder_child_runs,
             ["models", "scores", "pca", "pca_fit_seconds", digits_test, "params:model", "validation"],
             "child_runs",
             name="child_runs",
