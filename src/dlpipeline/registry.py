@@ -1,19 +1,21 @@
 """The model registry's champion: a pipeline's best configuration, registered and aliased ``champion``.
 
-At the end of a pipeline (mlp, cnn) a node picks, among the child runs of this ``kedro run``,
-the configuration best by a validation metric named in the pipeline's parameters
-(``<p>.registry.rank_by``; the test split never chooses). :class:`ChampionDataset` registers
-its logged model as ``<p>.registry.name`` (``dlpipeline-<p>``) and points the alias
-``champion`` at it. A new version is created only when the weights changed: every version
-carries the hash of its weights (:data:`~dlpipeline.served.WEIGHTS_HASH_TAG`), and a champion
-whose weights a version already holds gets that version back.
+At the end of a pipeline (mlp, cnn; one task of sequence, one family of generative) a node picks,
+among the child runs of this ``kedro run``, the configuration best by a validation metric named
+in the pipeline's parameters (``<p>.registry.rank_by``; the test split never chooses): the
+highest score, or the least error (a metric named ``*_mse``, ``*_loss``, ``*_nll``).
+:class:`ChampionDataset` registers its logged model as ``<p>.registry.name``
+(``dlpipeline-<p>``) and points the alias ``champion`` at it. A new version is created only
+when the weights changed: every version carries the hash of its weights
+(:data:`~dlpipeline.served.WEIGHTS_HASH_TAG`), and a champion whose weights a version already
+holds gets that version back.
 
 A registered model this project did not create (no :data:`PROJECT_TAG`) is never written to:
 :class:`CheckRegistryNames` refuses the run in one line before any node runs.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol
 
@@ -65,12 +67,25 @@ class Champion:
     value: float
 
 
-def choose_champion(child_runs: Sequence[LoggedRun], results: Sequence[Named], registry: Any) -> Champion:
-    """The child run of one of ``results``' configurations with the highest ``registry.rank_by``.
+ERROR_SUFFIXES = ("_mse", "_loss", "_nll")
+"""A metric named with one of these is an error: the champion has the least of it."""
 
-    Only runs that logged a model compete; ties go to the configuration listed first.
+
+def lower_is_better(metric: str) -> bool:
+    """Whether ``metric`` is an error (``val_mse``: the least wins), not a score (``val_accuracy``)."""
+    return metric.endswith(ERROR_SUFFIXES)
+
+
+def choose_champion(child_runs: Sequence[LoggedRun], results: Sequence[Named], registry: Any) -> Champion:
+    """The child run of one of ``results``' configurations best by ``registry.rank_by``."""
+    return champion_among(child_runs, {result.name for result in results}, registry)
+
+
+def champion_among(child_runs: Sequence[LoggedRun], names: Collection[str], registry: Any) -> Champion:
+    """The child run named in ``names`` best by ``registry.rank_by``: the highest score, the least error.
+
+    Only runs that logged a model compete; ties go to the run logged first.
     """
-    names = {result.name for result in results}
     candidates = [run for run in child_runs if run.name in names and run.model_id is not None]
     if not candidates:
         raise ValueError(f"no child run of {sorted(names)} logged a model to register")
@@ -78,7 +93,8 @@ def choose_champion(child_runs: Sequence[LoggedRun], results: Sequence[Named], r
     missing = [run.name for run in candidates if metric not in run.metrics]
     if missing:
         raise ValueError(f"child runs {missing} have no metric {metric!r} to rank by")
-    best = max(candidates, key=lambda run: run.metrics[metric])
+    pick = min if lower_is_better(metric) else max
+    best = pick(candidates, key=lambda run: run.metrics[metric])
     assert best.model_id is not None
     return Champion(registry.name, best.name, best.run_id, best.model_id, metric, best.metrics[metric])
 

@@ -10,6 +10,11 @@ BAD_PARAMETERS = [
     # training draws from torch's global generator: configurations must not share it on threads
     ("generative.executor.kind=threads", ["generative.executor", "threads", "global random generator"]),
     ("generative.text_to_image.model.n_samples=0", ["generative.text_to_image.model", "n_samples"]),
+    # the champion is chosen by a validation metric: a test metric (or any other) is refused
+    (
+        "generative.registry.rank_by=reconstruction_mse",
+        ["generative.registry", "rank_by", "reconstruction_mse", "'val_reconstruction_mse'"],
+    ),
 ]
 """``--params`` overrides that must be refused before any node runs, and words the answer names."""
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from dlpipeline.pipelines.common import SeedParams, StrictParams
+from dlpipeline.pipelines.common import RegistryParams, SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED, TrainConfig
 
 Widths = list[int]
@@ -157,3 +157,21 @@ class TextToImageParams(SeedParams):
                 f"words must differ in their letters, not only their order (anagrams): {self.words}"
             )
         return self
+
+
+class GenerativeRegistryParams(RegistryParams):
+    """Where one family's champion is registered (``generative.registry``) and by which validation metric.
+
+    ``autoencoders``: each configuration (model × code size, every seed in one ensemble) is scored
+    on the digits' validation split (``generative.digits.data.val_size``), which no autoencoder
+    trains on and no claim reads; ``val_reconstruction_mse`` is the mean over seeds of the squared
+    error per pixel. The generators have no such score yet (their samples are scored on test data).
+    """
+
+    family: Literal["autoencoders"] = Field(
+        default="autoencoders", description="the family whose best configuration is registered"
+    )
+    rank_by: Literal["val_reconstruction_mse"] = Field(
+        default="val_reconstruction_mse",
+        description="child-run metric that picks the champion (never a test one)",
+    )

@@ -15,6 +15,7 @@ from kedro.pipeline import Node, Pipeline
 
 from dlpipeline.pipelines.generative import (
     autoencoders,
+    champion,
     data,
     evaluation,
     plots,
@@ -25,6 +26,8 @@ from dlpipeline.pipelines.generative import (
 from dlpipeline.pipelines.wiring import part, step
 
 EXECUTOR = "generative.executor"
+REGISTRY = "params:generative.registry"
+DIGITS_VAL = "generative.digits.val"
 
 
 def _generator_nodes(score: Node) -> list[Node]:
@@ -112,12 +115,22 @@ def autoencoders_pipeline() -> Pipeline:
         step(plots.plot_denoising, ["models", digits_test, "params:model"], "denoising_plot"),
         step(
             report.autoencoder_child_runs,
-            ["models", "scores", "pca", "pca_fit_seconds", digits_test, "params:model"],
+            ["models", "scores", "pca", "pca_fit_seconds", digits_test, "params:model", "validation"],
             "child_runs",
             name="child_runs",
         ),
+        *champion_nodes(),
     ]
-    return part([], train_nodes, "generative.autoencoders", EXECUTOR, (digits_train, digits_test))
+    shared = (digits_train, DIGITS_VAL, digits_test)
+    return part([], train_nodes, "generative.autoencoders", EXECUTOR, shared, (REGISTRY,))
+
+
+def champion_nodes() -> list[Node]:
+    """Every autoencoder scored on the validation digits; the best registered (``generative.registry``)."""
+    return [
+        step(champion.validation_reconstruction, ["models", DIGITS_VAL, "params:model"], "validation"),
+        step(champion.generative_champion, ["child_runs", "validation", REGISTRY], "champion", "champion"),
+    ]
 
 
 def text_to_image_pipeline() -> Pipeline:

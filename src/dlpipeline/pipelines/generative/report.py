@@ -1,5 +1,7 @@
 """Reporting of the generative experiment: summary tables, DVC's headline metrics, MLflow child runs."""
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,8 @@ from dlpipeline.records import Timing, TrainingRecord
 from dlpipeline.served import latent_example, served_model
 from dlpipeline.tracking import ChildRun
 
+VALIDATION_METRIC = "val_reconstruction_mse"
+"""An autoencoder's mean squared error per pixel on the validation digits (the registry's ``rank_by``)."""
 HEADLINE_CODE_SIZE = 8
 """The code size whose autoencoder figures DVC's metrics quote (the middle of the sweep)."""
 
@@ -165,8 +169,13 @@ def autoencoder_child_runs(
     pca_fit_seconds: dict[int, float],
     test: pd.DataFrame,
     autoencoders: AutoencoderParams,
+    validation: Mapping[str, float] | None = None,
 ) -> list[ChildRun]:
-    """One child run per method and code size: PCA, the linear and the ReLU autoencoder."""
+    """One child run per method and code size: PCA, the linear and the ReLU autoencoder.
+
+    ``validation`` holds each autoencoder run's score on the validation digits, by run name
+    (:func:`~dlpipeline.pipelines.generative.champion.validation_reconstruction`): the registry ranks by it.
+    """
     images = data_matrix(test)[: autoencoders.grid_images]
     runs = []
     for (model, latent_dim), rows in table[table["model"] != "pixels"].groupby(
@@ -174,6 +183,9 @@ def autoencoder_child_runs(
     ):
         measured = over_seeds("reconstruction_mse", rows["reconstruction_mse"])
         measured |= over_seeds("downstream_accuracy", rows["downstream_accuracy"])
+        name = f"{model}-{latent_dim}-digits"
+        if validation is not None and name in validation:
+            measured[VALIDATION_METRIC] = validation[name]
         if model in AUTOENCODERS:
             trained = models[model_key(model, int(latent_dim))]
             record, timing = trained.trained_record, trained.timing
@@ -207,5 +219,5 @@ def autoencoder_child_runs(
             figures={"reconstructions.png": figure},
             model=served,
         )
-        runs.append(child_run(f"{model}-{latent_dim}-digits", record, timing, content))
+        runs.append(child_run(name, record, timing, content))
     return runs

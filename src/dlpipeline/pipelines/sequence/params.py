@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from dlpipeline import search_space
-from dlpipeline.pipelines.common import SeedParams, StrictParams
+from dlpipeline.pipelines.common import RegistryParams, SeedParams, StrictParams
 from dlpipeline.records import ParamValue
 from dlpipeline.training import MAX_SEED, TrainConfig
 
@@ -510,4 +510,19 @@ class TokensParams(StrictParams):
         ge=1,
         le=4096,
         description="null: the hidden size whose parameter count is nearest the character model's",
+    )
+
+
+class SequenceRegistryParams(RegistryParams):
+    """Where the champion of one task is registered (``sequence.registry``) and by which validation metric.
+
+    Tasks do not compete (an adding model cannot read digits), so the registry names one:
+    ``adding``, whose generator draws a validation set the training and test draws never hold
+    (``random_state + n_draws``). Its models compete at the task's longest length, one seed's
+    model each: ``val_mse`` is that network's MSE on the validation sequences, never the test ones.
+    """
+
+    task: Literal["adding"] = Field(default="adding", description="the task whose best model is registered")
+    rank_by: Literal["val_mse"] = Field(
+        default="val_mse", description="child-run metric that picks the champion (never a test one)"
     )

@@ -19,6 +19,7 @@ from kedro.pipeline import Node, Pipeline
 
 from dlpipeline.pipelines.sequence import (
     adding,
+    champion,
     data,
     digits_rows,
     forecast,
@@ -44,6 +45,7 @@ from dlpipeline.pipelines.sequence import (
 from dlpipeline.pipelines.wiring import part, step
 
 EXECUTOR = "sequence.executor"
+REGISTRY = "params:sequence.registry"
 TASKS = ["adding", "digits_rows", "forecast", "generate", "text"]
 TASK_ROWS = [f"{task}.rows" for task in TASKS]
 TASK_UNITS = [f"{task}.units" for task in TASKS]
@@ -56,11 +58,13 @@ def _task(
     analyses: list[Node],
     child_runs: Node | None = None,
     trained: str = "models",
+    shared_parameters: tuple[str, ...] = (),
 ) -> Pipeline:
     """Task ``name``: its data, its ``tensors``, the models trained on them, its analyses, shared plots.
 
     The models are trained into ``trained`` (a task that scores them further names its
-    ``models`` itself); ``child_runs`` replaces the shared child-run node where a task logs more.
+    ``models`` itself); ``child_runs`` replaces the shared child-run node where a task logs more;
+    ``shared_parameters`` are read under their own names (``params:sequence.registry``).
     """
     train_nodes = [
         tensors,
@@ -75,7 +79,7 @@ def _task(
         step(report.plot_test_curves, "models", "test_curves_plot"),
         child_runs or step(report.build_child_runs, "models", "child_runs"),
     ]
-    return part(data_nodes, train_nodes, f"sequence.{name}", EXECUTOR)
+    return part(data_nodes, train_nodes, f"sequence.{name}", EXECUTOR, shared_parameters=shared_parameters)
 
 
 def adding_pipeline() -> Pipeline:
@@ -94,6 +98,7 @@ def adding_pipeline() -> Pipeline:
         step(adding.adding_units, ["models", "train", "test"], "units", name="units"),
         *gradient_studies(),
         *order_study(),
+        *champion_nodes(),
     ]
     tensors = step(adding.adding_tasks, ["train", "test"], "tensors", name="tensors")
     # Not a DVC stage's node (no `train` tag): a search is asked for, with adding.search.trials
@@ -109,7 +114,19 @@ def adding_pipeline() -> Pipeline:
         namespace="sequence.adding",
         parameters={"params:executor": f"params:{EXECUTOR}"},
     )
-    return _task("adding", data_nodes, tensors, analyses) + search_nodes
+    child_runs = step(
+        champion.adding_child_runs, ["models", "validation"], "child_runs", name="build_child_runs"
+    )
+    adding_task = _task("adding", data_nodes, tensors, analyses, child_runs, shared_parameters=(REGISTRY,))
+    return adding_task + search_nodes
+
+
+def champion_nodes() -> list[Node]:
+    """Every adding model scored on a fresh validation draw; the best registered (``sequence.registry``)."""
+    return [
+        step(champion.validation_mse, ["models", "params:data"], "validation"),
+        step(champion.sequence_champion, ["child_runs", "models", REGISTRY], "champion", "champion"),
+    ]
 
 
 def gradient_studies() -> list[Node]:
