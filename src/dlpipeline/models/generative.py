@@ -18,7 +18,7 @@ each player's gradient comes from its own loss only and one Adam step updates bo
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import torch
@@ -364,21 +364,17 @@ class DiffusionModel(nn.Module):
         stride's, ``1 - alpha_bar[s - 1] / alpha_bar[s' - 1]`` (``alpha_bar`` is 1 at step 0):
         with every step in ``schedule`` it is :meth:`reverse`'s step, up to rounding.
         """
-        _check_schedule(schedule, self.n_steps)
-        members, n_samples, _ = state.shape
-        trajectory = {self.n_steps: state.clone()} if self.n_steps in keep_steps else {}
-        for step, following in itertools.pairwise(schedule):
-            steps = torch.full((members, n_samples), step - 1, dtype=torch.long)
-            alpha_bar = self.alpha_bars[step - 1]
-            alpha_bar_next = self.alpha_bars[following - 1] if following > 0 else torch.ones(())
+
+        def move(
+            state: torch.Tensor, noise: torch.Tensor, alpha_bar: torch.Tensor, alpha_bar_next: torch.Tensor
+        ):
             beta = 1 - alpha_bar / alpha_bar_next
-            noise_estimate = self.predict_noise(state, steps)
-            state = (state - beta / (1 - alpha_bar).sqrt() * noise_estimate) / (1 - beta).sqrt()
-            if following > 0:
+            state = (state - beta / (1 - alpha_bar).sqrt() * noise) / (1 - beta).sqrt()
+            if alpha_bar_next < 1:  # not the last move: the stride's noise goes back in
                 state = state + beta.sqrt() * torch.randn(state.shape, generator=generator)
-            if following in keep_steps:
-                trajectory[following] = state.clone()
-        return state, trajectory
+            return state
+
+        return self._reverse_on(state, schedule, keep_steps, move)
 
     @torch.no_grad()
     def reverse_ddim(
@@ -387,22 +383,38 @@ class DiffusionModel(nn.Module):
         """The deterministic DDIM reverse process (Song et al., 2021, ``eta = 0``) from ``state``.
 
         ``state`` is at step ``n_steps``; ``schedule`` is the decreasing steps visited, down to 0
-        (:func:`ddim_schedule`). The state at step ``s`` carries the noise of ``alpha_bars[s - 1]``
-        (none at step 0), as the ancestral sampler's does. Each move predicts the noise once, reads
-        off the clean point it implies, and puts that point back at the next step's noise level
-        with the same noise.
+        (:func:`ddim_schedule`). Each move predicts the noise once, reads off the clean point it
+        implies, and puts that point back at the next step's noise level with the same noise.
+        """
+
+        def move(
+            state: torch.Tensor, noise: torch.Tensor, alpha_bar: torch.Tensor, alpha_bar_next: torch.Tensor
+        ):
+            clean = (state - (1 - alpha_bar).sqrt() * noise) / alpha_bar.sqrt()
+            return alpha_bar_next.sqrt() * clean + (1 - alpha_bar_next).sqrt() * noise
+
+        return self._reverse_on(state, schedule, keep_steps, move)
+
+    def _reverse_on(
+        self,
+        state: torch.Tensor,
+        schedule: Sequence[int],
+        keep_steps: Sequence[int],
+        move: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    ) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
+        """Walk ``schedule`` from ``state``: each ``move(state, noise estimate, alpha_bar, alpha_bar_next)``.
+
+        The state at step ``s`` carries the noise of ``alpha_bars[s - 1]`` (none at step 0, where
+        ``alpha_bar_next`` is 1), as the ancestral sampler's does; the states at ``keep_steps`` are kept.
         """
         _check_schedule(schedule, self.n_steps)
         members, n_samples, _ = state.shape
         trajectory = {self.n_steps: state.clone()} if self.n_steps in keep_steps else {}
-        one = torch.ones((), dtype=self.alpha_bars.dtype)
         for step, following in itertools.pairwise(schedule):
             steps = torch.full((members, n_samples), step - 1, dtype=torch.long)
             alpha_bar = self.alpha_bars[step - 1]
-            alpha_bar_next = self.alpha_bars[following - 1] if following > 0 else one
-            noise_estimate = self.predict_noise(state, steps)
-            clean = (state - (1 - alpha_bar).sqrt() * noise_estimate) / alpha_bar.sqrt()
-            state = alpha_bar_next.sqrt() * clean + (1 - alpha_bar_next).sqrt() * noise_estimate
+            alpha_bar_next = self.alpha_bars[following - 1] if following > 0 else torch.ones(())
+            state = move(state, self.predict_noise(state, steps), alpha_bar, alpha_bar_next)
             if following in keep_steps:
                 trajectory[following] = state.clone()
         return state, trajectory
