@@ -18,7 +18,7 @@ each player's gradient comes from its own loss only and one Adam step updates bo
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import torch
@@ -26,6 +26,7 @@ import torch.nn.functional as F  # noqa: N812 (torch's own convention)
 from torch import nn
 
 ActivationName = Literal["linear", "relu", "leaky_relu", "silu"]
+SamplerName = Literal["ancestral", "ddim"]
 ACTIVATIONS: dict[str, nn.Module] = {
     "linear": nn.Identity(),
     "relu": nn.ReLU(),
@@ -294,16 +295,32 @@ class DiffusionModel(nn.Module):
 
     @torch.no_grad()
     def sample(
-        self, n_samples: int, n_features: int, generator: torch.Generator, keep_steps: Sequence[int] = ()
+        self,
+        n_samples: int,
+        n_features: int,
+        generator: torch.Generator,
+        keep_steps: Sequence[int] = (),
+        sample_steps: int | None = None,
+        sampler: SamplerName = "ancestral",
     ) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
         """Samples ``(members, n_samples, n_features)`` and the states ``x_t`` at ``keep_steps``.
 
-        Step ``n_steps`` is pure noise and step 0 the final samples (ancestral sampling with
-        the posterior variance ``beta_t``).
+        Step ``n_steps`` is pure noise and step 0 the final samples. ``ancestral`` with
+        ``sample_steps`` ``None``: every step, with the posterior variance ``beta_t``
+        (:meth:`reverse`); with a count, that many evenly spaced steps, each one the ancestral
+        step across the whole stride (:meth:`reverse_strided`). ``ddim``: the deterministic DDIM
+        sampler on ``sample_steps`` steps (all when ``None``), ``generator`` drawing the starting
+        noise only (:meth:`reverse_ddim`).
         """
         members = self.denoiser.members
         state = torch.randn(members, n_samples, n_features, generator=generator)
-        return self.reverse(state, generator, keep_steps)
+        if sampler == "ddim":
+            schedule = ddim_schedule(self.n_steps, sample_steps or self.n_steps, keep_steps)
+            return self.reverse_ddim(state, schedule, keep_steps)
+        if sample_steps is None:
+            return self.reverse(state, generator, keep_steps)
+        schedule = ddim_schedule(self.n_steps, sample_steps, keep_steps)
+        return self.reverse_strided(state, generator, schedule, keep_steps)
 
     @torch.no_grad()
     def denoise(self, noise: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -332,6 +349,96 @@ class DiffusionModel(nn.Module):
             if step in keep_steps:
                 trajectory[step] = state.clone()
         return state, trajectory
+
+    @torch.no_grad()
+    def reverse_strided(
+        self,
+        state: torch.Tensor,
+        generator: torch.Generator,
+        schedule: Sequence[int],
+        keep_steps: Sequence[int] = (),
+    ) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
+        """The ancestral reverse process on the steps of ``schedule`` only (from ``n_steps`` down to 0).
+
+        A move from step ``s`` to ``s'`` is the ancestral step whose ``beta`` is the whole
+        stride's, ``1 - alpha_bar[s - 1] / alpha_bar[s' - 1]`` (``alpha_bar`` is 1 at step 0):
+        with every step in ``schedule`` it is :meth:`reverse`'s step, up to rounding.
+        """
+
+        def move(
+            state: torch.Tensor, noise: torch.Tensor, alpha_bar: torch.Tensor, alpha_bar_next: torch.Tensor
+        ):
+            beta = 1 - alpha_bar / alpha_bar_next
+            state = (state - beta / (1 - alpha_bar).sqrt() * noise) / (1 - beta).sqrt()
+            if alpha_bar_next < 1:  # not the last move: the stride's noise goes back in
+                state = state + beta.sqrt() * torch.randn(state.shape, generator=generator)
+            return state
+
+        return self._reverse_on(state, schedule, keep_steps, move)
+
+    @torch.no_grad()
+    def reverse_ddim(
+        self, state: torch.Tensor, schedule: Sequence[int], keep_steps: Sequence[int] = ()
+    ) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
+        """The deterministic DDIM reverse process (Song et al., 2021, ``eta = 0``) from ``state``.
+
+        ``state`` is at step ``n_steps``; ``schedule`` is the decreasing steps visited, down to 0
+        (:func:`ddim_schedule`). Each move predicts the noise once, reads off the clean point it
+        implies, and puts that point back at the next step's noise level with the same noise.
+        """
+
+        def move(
+            state: torch.Tensor, noise: torch.Tensor, alpha_bar: torch.Tensor, alpha_bar_next: torch.Tensor
+        ):
+            clean = (state - (1 - alpha_bar).sqrt() * noise) / alpha_bar.sqrt()
+            return alpha_bar_next.sqrt() * clean + (1 - alpha_bar_next).sqrt() * noise
+
+        return self._reverse_on(state, schedule, keep_steps, move)
+
+    def _reverse_on(
+        self,
+        state: torch.Tensor,
+        schedule: Sequence[int],
+        keep_steps: Sequence[int],
+        move: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    ) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
+        """Walk ``schedule`` from ``state``: each ``move(state, noise estimate, alpha_bar, alpha_bar_next)``.
+
+        The state at step ``s`` carries the noise of ``alpha_bars[s - 1]`` (none at step 0, where
+        ``alpha_bar_next`` is 1), as the ancestral sampler's does; the states at ``keep_steps`` are kept.
+        """
+        _check_schedule(schedule, self.n_steps)
+        members, n_samples, _ = state.shape
+        trajectory = {self.n_steps: state.clone()} if self.n_steps in keep_steps else {}
+        for step, following in itertools.pairwise(schedule):
+            steps = torch.full((members, n_samples), step - 1, dtype=torch.long)
+            alpha_bar = self.alpha_bars[step - 1]
+            alpha_bar_next = self.alpha_bars[following - 1] if following > 0 else torch.ones(())
+            state = move(state, self.predict_noise(state, steps), alpha_bar, alpha_bar_next)
+            if following in keep_steps:
+                trajectory[following] = state.clone()
+        return state, trajectory
+
+
+def _check_schedule(schedule: Sequence[int], n_steps: int) -> None:
+    """Raise unless ``schedule`` falls strictly from ``n_steps`` to 0."""
+    falling = list(schedule) == sorted(set(schedule), reverse=True)
+    if not falling or schedule[0] != n_steps or schedule[-1] != 0:
+        raise ValueError(f"schedule must fall strictly from {n_steps} to 0, got {list(schedule)}")
+
+
+def ddim_schedule(n_steps: int, sample_steps: int, keep_steps: Sequence[int] = ()) -> list[int]:
+    """The steps a sampler on fewer steps than training visits, from ``n_steps`` down to 0.
+
+    ``sample_steps`` moves evenly spaced, plus any of ``keep_steps`` that falls between (so the
+    trajectory can show it). With ``sample_steps == n_steps`` it visits every step, as the
+    ancestral sampler does.
+    """
+    if not 1 <= sample_steps <= n_steps:
+        raise ValueError(f"sample_steps must be in [1, {n_steps}], got {sample_steps}")
+    even = {round(n_steps * k / sample_steps) for k in range(sample_steps + 1)}
+    kept = {step for step in keep_steps if 0 <= step <= n_steps}
+    return sorted(even | kept, reverse=True)
 
 
 class FeatureClassifier(nn.Module):

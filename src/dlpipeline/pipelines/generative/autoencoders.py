@@ -17,11 +17,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from dlpipeline.executor import IsolatedExecutorParams, run_tasks
+from dlpipeline.executor import IsolatedExecutorParams
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.generative import Autoencoder, reconstruction_loss
 from dlpipeline.pipelines.generative.params import AutoencoderParams
-from dlpipeline.pipelines.generative.training import EnsembleJob, TrainedModels, data_matrix, train_ensemble
+from dlpipeline.pipelines.generative.training import EnsembleJob, TrainedModels, data_matrix, train_ensembles
 from dlpipeline.training import with_fixed_threads
 
 AUTOENCODERS = {"linear_ae": ([], "linear"), "autoencoder": (None, "relu")}
@@ -103,7 +103,7 @@ def train_autoencoders(
     clean = images.repeat(NOISY_COPIES, 1)
     noisy = clean + autoencoders.denoising_noise * torch.randn(clean.shape, generator=noise)
     tensors = {"clean": images, "noisy": noisy, "noisy_targets": clean}
-    return run_tasks(train_ensemble, tensors, jobs, executor)
+    return train_ensembles(tensors, jobs, executor)
 
 
 PcaBaselines = dict[int, PCA]

@@ -77,6 +77,20 @@ class DiffusionParams(StrictParams):
     hidden: Widths = Field(default=[128, 128, 128], min_length=1)
     n_steps: int = Field(default=1000, ge=2, le=10000, description="diffusion steps T")
     train: TrainConfig = TrainConfig(epochs=200, learning_rate=0.002, batch_size=128)
+    sampler: Literal["ancestral", "ddim"] = Field(
+        default="ancestral", description="ancestral (noise added at every step) or ddim (deterministic)"
+    )
+    sample_steps: int | None = Field(
+        default=None,
+        ge=1,
+        description="reverse steps taken when sampling, evenly spaced; null: every one of n_steps",
+    )
+
+    @model_validator(mode="after")
+    def _sample_steps_within_training(self) -> "DiffusionParams":
+        if self.sample_steps is not None and self.sample_steps > self.n_steps:
+            raise ValueError(f"sample_steps ({self.sample_steps}) cannot exceed n_steps ({self.n_steps})")
+        return self
 
 
 class GeneratorParams(SeedParams):
