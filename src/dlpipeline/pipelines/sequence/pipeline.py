@@ -15,6 +15,8 @@ and music (``sequence.music``) tasks write their own results and units tables, s
 judged alone.
 """
 
+from collections.abc import Callable
+
 from kedro.pipeline import Node, Pipeline
 
 from dlpipeline.pipelines.sequence import (
@@ -178,13 +180,25 @@ def digits_rows_pipeline() -> Pipeline:
     )
 
 
+def retrained(variant_tasks: Callable, variant_model: Callable, study: str, variant: str) -> list[Node]:
+    """The task's models trained again on a variant of its tensors, as parameters ``params:<study>`` say.
+
+    ``variant_tasks`` turns the task's ``tensors`` into ``<variant>_tensors``; ``variant_model``
+    reads the task's model parameters and the study's into ``<study>_model``; the models trained
+    on them are ``<variant>_models`` (node ``train_<variant>``), seed for seed beside the task's own.
+    """
+    training_inputs = [f"{variant}_tensors", f"{study}_model", "params:train", "params:executor"]
+    return [
+        step(variant_tasks, "tensors", f"{variant}_tensors"),
+        step(variant_model, ["params:model", f"params:{study}"], f"{study}_model"),
+        step(training.train_models, training_inputs, f"{variant}_models", name=f"train_{variant}"),
+    ]
+
+
 def loss_choice_study() -> list[Node]:
     """The task's ``loss_choice.cell`` trained with MSE on one-hot targets, beside its cross-entropy ones."""
-    training_inputs = ["mse_tensors", "loss_choice_model", "params:train", "params:executor"]
     return [
-        step(loss_choice.mse_task, "tensors", "mse_tensors"),
-        step(loss_choice.loss_choice_model, ["params:model", "params:loss_choice"], "loss_choice_model"),
-        step(training.train_models, training_inputs, "mse_models", name="train_mse"),
+        *retrained(loss_choice.mse_task, loss_choice.loss_choice_model, "loss_choice", "mse"),
         step(
             loss_choice.loss_choice_units,
             ["models", "mse_models", "tensors", "params:loss_choice"],
@@ -308,11 +322,8 @@ def names_pipeline() -> Pipeline:
 
 def masking_study() -> list[Node]:
     """The task's ``masking.cells`` trained on the padded names read as they are, beside its masked models."""
-    training_inputs = ["unmasked_tensors", "masking_model", "params:train", "params:executor"]
     return [
-        step(masking.unmasked_tasks, "tensors", "unmasked_tensors"),
-        step(masking.masking_model, ["params:model", "params:masking"], "masking_model"),
-        step(training.train_models, training_inputs, "unmasked_models", name="train_unmasked"),
+        *retrained(masking.unmasked_tasks, masking.masking_model, "masking", "unmasked"),
         step(masking.masking_units, ["models", "unmasked_models"], "masking_units"),
         step(masking.accuracy_by_length, ["tensors", "models", "unmasked_models"], "masking_lengths"),
         step(masking.plot_accuracy_by_length, "masking_lengths", "masking_by_length_plot"),
