@@ -1,10 +1,11 @@
-"""What the sequence sweep starts first, and that a model's test metric is its last evaluation's."""
+"""What the sequence sweeps start first, and that a model's test metric is its last evaluation's."""
 
 import torch
 
 from dlpipeline.pipelines.sequence import adding, data
-from dlpipeline.pipelines.sequence.params import AddingDataParams, ModelParams
+from dlpipeline.pipelines.sequence.params import AddingDataParams, ModelParams, Seq2SeqSpec
 from dlpipeline.pipelines.sequence.training import score, train_models, training_cost
+from dlpipeline.pipelines.sequence.translate import translator_cost
 from dlpipeline.training import TrainConfig, predict
 
 TINY_TRAIN = TrainConfig(epochs=3, learning_rate=0.01, batch_size=16, threads=1)
@@ -34,3 +35,11 @@ def test_the_test_metric_is_what_the_trained_model_scores_when_it_predicts_the_t
         assert trained.about.test_metrics == {"test_mse": fresh}
         last_epoch = trained.trained_history.of("test_mse")[-1]
         assert torch.equal(last_epoch, torch.as_tensor(fresh))
+
+
+def test_a_transformer_translator_starts_before_an_attending_gru_which_starts_before_a_plain_one():
+    plain, attending, transformer = (
+        translator_cost(Seq2SeqSpec(cell=cell, attention=attention))
+        for cell, attention in (("gru", False), ("gru", True), ("transformer", True))
+    )
+    assert transformer > attending > plain
