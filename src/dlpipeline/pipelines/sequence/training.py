@@ -195,8 +195,10 @@ def train_models(
     ``model_params.cell_seq_lens`` names for it, if any. Each model is seeded with its own
     seed right before it is built, and training draws nothing from the global random
     generators (mini-batches come from each seed's own generator): the results are the same
-    in order, on any number of threads or on a Dask cluster. After every epoch the test metric
-    is recorded (monitoring only: nothing is selected on it).
+    in order, on any number of threads or on a Dask cluster. The costliest models start first
+    (:func:`training_cost`), so no long model starts last while the other workers idle; the models
+    come back in training order. After every epoch the test metric is recorded (monitoring only:
+    nothing is selected on it); the last epoch's is the model's test metric.
     """
     tasks = (tasks,) if isinstance(tasks, TaskTensors) else tuple(tasks)
     fixed = with_fixed_threads(train)
