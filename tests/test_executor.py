@@ -114,3 +114,26 @@ def test_a_worker_that_dies_fails_the_sweep_naming_the_configuration_it_ran():
         executor = ExecutorParams(kind="dask", address=cluster.scheduler_address)
         with pytest.raises(TaskFailedError, match="'only' failed on a Dask worker: KilledWorker"):
             run_tasks(dies, 10, {"only": 1}, executor)
+
+
+def noted(started: list[int], task: int) -> int:
+    """A task that notes when it starts (in the shared list) and returns itself."""
+    started.append(task)
+    return task
+
+
+def test_costs_start_the_costliest_task_first_and_the_results_keep_the_order_given():
+    started: list[int] = []
+    costs = {"first": 1.0, "second": 30.0, "third": 2.0, "fourth": 30.0}
+    results = run_tasks(noted, started, TASKS, ExecutorParams(), costs)
+    assert started == [2, 4, 3, 1]  # equal costs keep their order
+    assert results == TASKS
+
+
+def test_tasks_on_threads_started_costliest_first_give_what_they_give_in_order():
+    in_order = run_tasks(scaled, 10, TASKS, ExecutorParams(kind="threads", workers=2))
+    costliest_first = run_tasks(
+        scaled, 10, TASKS, ExecutorParams(kind="threads", workers=2), {"fourth": 9.0, "first": 5.0}
+    )
+    assert list(costliest_first) == list(TASKS)
+    assert costliest_first == in_order

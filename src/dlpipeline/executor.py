@@ -119,12 +119,20 @@ def run_tasks(
     shared: Shared,
     tasks: Mapping[str, Task],
     executor: ExecutorParams,
+    costs: Mapping[str, float] | None = None,
 ) -> dict[str, Result]:
     """``function(shared, task)`` for every task, by label in the order given, where ``executor`` says.
 
     ``function`` must be importable by name (a module-level function of this package) and
     its results picklable, so that a Dask worker can run it and send the result back.
+    ``costs`` (a relative estimate per label, any unit) starts the costliest tasks first, so that
+    on several workers no long task starts last while the others idle; the results still come
+    back in the order given, and each is what it would be in any order.
     """
+    if costs is not None:
+        started_first = longest_first(tasks, costs)
+        results = run_tasks(function, shared, started_first, executor)
+        return {label: results[label] for label in tasks}
     if executor.kind == "dask":
         return _run_on_dask(function, shared, tasks, executor.scheduler_address())
     if executor.kind == "threads" and executor.workers > 1 and len(tasks) > 1:
@@ -138,6 +146,12 @@ def run_tasks(
         except Exception as cause:
             raise TaskFailedError(label, "in this process", cause) from cause
     return results
+
+
+def longest_first(tasks: Mapping[str, Task], costs: Mapping[str, float]) -> dict[str, Task]:
+    """``tasks`` costliest first (ties, and labels without a cost, keep their order, after the costed)."""
+    ordered = sorted(tasks, key=lambda label: -costs.get(label, float("-inf")))  # a stable sort
+    return {label: tasks[label] for label in ordered}
 
 
 def _run_on_threads(

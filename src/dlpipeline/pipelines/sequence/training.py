@@ -28,7 +28,7 @@ from dlpipeline.models.recurrent import Readout
 from dlpipeline.models.sequence import SequenceShape, build_model
 from dlpipeline.models.tagger import TokenTagger
 from dlpipeline.pipelines.sequence.params import ModelName, ModelParams
-from dlpipeline.training import TrainConfig, predict, train_configuration, with_fixed_threads
+from dlpipeline.training import TrainConfig, train_configuration, with_fixed_threads
 
 logger = logging.getLogger(__name__)
 
@@ -204,8 +204,10 @@ def train_models(
     ``model_params.cell_seq_lens`` names for it, if any. Each model is seeded with its own
     seed right before it is built, and training draws nothing from the global random
     generators (mini-batches come from each seed's own generator): the results are the same
-    in order, on any number of threads or on a Dask cluster. After every epoch the test metric
-    is recorded (monitoring only: nothing is selected on it).
+    in order, on any number of threads or on a Dask cluster. The costliest models start first
+    (:func:`training_cost`), so no long model starts last while the other workers idle; the models
+    come back in training order. After every epoch the test metric is recorded (monitoring only:
+    nothing is selected on it); the last epoch's is the model's test metric.
     """
     tasks = (tasks,) if isinstance(tasks, TaskTensors) else tuple(tasks)
     fixed = with_fixed_threads(train)
@@ -218,7 +220,26 @@ def train_models(
         for seed in model_params.seeds
         if draw_of[seed] == task.draw
     }
-    return run_tasks(train_model, tasks, jobs, executor)
+    costs = {
+        label: training_cost(tasks[job.task_index], job.cell, job.model_params) for label, job in jobs.items()
+    }
+    return run_tasks(train_model, tasks, jobs, executor, costs)
+
+
+def training_cost(task: TaskTensors, cell: ModelName, model_params: ModelParams) -> float:
+    """A relative estimate of what training ``cell`` on ``task`` costs, to start the costliest first.
+
+    Sequences × steps × the work of one step: a small recurrent cell's step costs about the same
+    whatever its gates (its kernels' overhead dominates), a Transformer's grows with the length it
+    attends over. Only the order matters: on two workers, a sweep whose longest models start last
+    leaves one core idle while they finish.
+    """
+    width = model_params.hidden_size_of(cell)
+    if cell == "transformer":
+        per_step = model_params.n_layers * width * (6 * width + task.seq_len)
+    else:
+        per_step = 4 * width * width
+    return float(len(task.train_features) * task.seq_len * per_step)
 
 
 def seed_draws(seeds: Sequence[int], draws: Sequence[int]) -> dict[int, int]:
@@ -232,8 +253,11 @@ def train_model(tasks: Sequence[TaskTensors], job: ModelJob) -> SequenceModel:
     task = tasks[job.task_index]
     description = f"{task.task} {job.cell} T={task.seq_len} seed {job.seed}"
 
+    last: dict[str, float] = {}
+
     def evaluate(model: nn.Module) -> dict[str, float]:
-        return {task.metric: score(task.kind, *_test_outputs(model, task))}
+        last[task.metric] = score(task.kind, *_test_outputs(model, task))
+        return dict(last)
 
     trained = train_configuration(
         functools.partial(new_model, job.cell, task, job.model_params),
@@ -245,9 +269,9 @@ def train_model(tasks: Sequence[TaskTensors], job: ModelJob) -> SequenceModel:
         description,
         evaluate_epoch=evaluate,
     )
-    outputs = predict(trained.module, task.test_features, job.train.device)
-    metrics = {task.metric: score(task.kind, outputs, task.test_targets)}
-    trained.module.cpu()
+    # The last epoch's evaluation scored the trained model on the whole test set, in eval mode
+    # without gradients, as a fresh prediction would: its score is the model's test metric.
+    metrics = dict(last)
     logger.info(
         "%s: %s %.4f (%.1f s, %.1f s CPU)",
         description,

@@ -202,7 +202,20 @@ def train_translators(
             jobs[run_label(spec, seed)] = TranslatorJob(
                 index_of[draw_of[seed]], spec, seed, model, fixed, decode
             )
-    return run_tasks(train_translator, tuple(tasks), jobs, executor)
+    costs = {label: translator_cost(job.spec) for label, job in jobs.items()}
+    return run_tasks(train_translator, tuple(tasks), jobs, executor, costs)
+
+
+TRANSLATOR_COSTS = {"transformer": 1.8, "attention": 1.2, "plain": 1.0}
+"""Relative training costs of an encoder–decoder at base size (CPU seconds per epoch measured at
+0.37 for a plain GRU, 0.44 with attention, 0.68 for the Transformer), to start the costliest first."""
+
+
+def translator_cost(spec: Seq2SeqSpec) -> float:
+    """What training ``spec`` costs relative to a plain recurrent encoder–decoder (ordering only)."""
+    if spec.cell == "transformer":
+        return TRANSLATOR_COSTS["transformer"]
+    return TRANSLATOR_COSTS["attention" if spec.attention else "plain"]
 
 
 def translate(module: Seq2Seq, sources: Sequence[str], tokenizer: CharTokenizer, max_len: int) -> list[str]:
