@@ -208,3 +208,18 @@ def test_a_member_trained_in_the_ensemble_ends_where_its_plain_network_trained_b
             nn.functional.cross_entropy(plain(features.double()), labels).backward()
             optimiser.step()
         torch.testing.assert_close(model(features.double())[member], plain(features.double()))
+
+
+def test_the_two_class_loss_hands_a_units_major_output_a_contiguous_gradient():
+    """The backward products of the last layer read the gradient row by row (``(members, classes, n)``)."""
+    units_major = torch.randn(4, 2, 9, requires_grad=True)
+    labels = torch.randint(0, 2, (9,))
+    ensemble_cross_entropy(units_major.transpose(1, 2), labels).sum().backward()
+    assert units_major.grad.is_contiguous()
+    rows_major = units_major.detach().transpose(1, 2).contiguous()
+    torch.testing.assert_close(
+        ensemble_cross_entropy(units_major.transpose(1, 2), labels),
+        ensemble_cross_entropy(rows_major, labels),
+        rtol=0,
+        atol=0,
+    )
