@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from dlpipeline.allocator import keep_freed_memory
 from dlpipeline.executor import StopRequestedError, stop_requested
 from dlpipeline.models.checkpoint import TrainedModule, count_parameters
 from dlpipeline.records import History, ParamValue, Timing, TrainingRecord, effective_batch_size, seeds_tuple
@@ -118,6 +119,7 @@ def fit(
     machine's load); torch's setting is restored after. The loop stops at the end of an epoch
     when its executor asks it to (another task of its sweep failed, or the run was interrupted).
     """
+    keep_freed_memory()  # every epoch frees and allocates the same large tensors again
     with torch_threads(config.threads):
         device = resolve_device(config.device)
         model.to(device)

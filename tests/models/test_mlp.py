@@ -152,3 +152,74 @@ def test_sklearn_classifiers_become_members_that_predict_exactly_their_labels(ac
         predicted = model(torch.from_numpy(grid)).argmax(dim=-1).numpy()
     for member, classifier in enumerate(classifiers):
         np.testing.assert_array_equal(predicted[member], classifier.predict(grid))
+
+
+def _member_as_sequential(model: MLPEnsemble, member: int, activation: nn.Module) -> nn.Sequential:
+    """Member ``member`` of ``model`` (no padding) as the plain ``nn.Linear`` stack a user would write."""
+    layers: list[nn.Module] = []
+    for weight, bias in zip(model.weights, model.biases, strict=True):
+        linear = nn.Linear(*weight.shape[1:], dtype=weight.dtype)
+        with torch.no_grad():
+            linear.weight.copy_(weight[member].T)
+            linear.bias.copy_(bias[member, 0])
+        layers += [linear, activation]
+    return nn.Sequential(*layers[:-1])
+
+
+@pytest.mark.parametrize(
+    ("activation", "module", "widths"),
+    [("relu", nn.ReLU(), [5]), ("tanh", nn.Tanh(), [4, 3]), ("sigmoid", nn.Sigmoid(), [6])],
+)
+@pytest.mark.parametrize("shared_inputs", [True, False])
+def test_each_member_computes_its_plain_network_s_logits_and_gradients(
+    activation, module, widths, shared_inputs
+):
+    """Whatever layout the batched products use inside, each member is its own ``nn.Linear`` stack."""
+    generator = torch.Generator().manual_seed(3)
+    members = 3
+    model = MLPEnsemble.uniform(2, widths, 3, activation, seeds=[4, 5, 6], dtype="float64")
+    features = torch.randn(*([] if shared_inputs else [members]), 9, 2, generator=generator).double()
+    upstream = torch.randn(members, 9, 3, generator=generator).double()
+    (model(features) * upstream).sum().backward()
+    for member in range(members):
+        plain = _member_as_sequential(model, member, module)
+        inputs = features if shared_inputs else features[member]
+        logits = plain(inputs)
+        (logits * upstream[member]).sum().backward()
+        torch.testing.assert_close(model(features)[member], logits)
+        linears = [layer for layer in plain if isinstance(layer, nn.Linear)]
+        for layer, weight, bias in zip(linears, model.weights, model.biases, strict=True):
+            torch.testing.assert_close(weight.grad[member], layer.weight.grad.T)
+            torch.testing.assert_close(bias.grad[member, 0], layer.bias.grad)
+
+
+def test_a_member_trained_in_the_ensemble_ends_where_its_plain_network_trained_by_adam_ends():
+    """The batched sweep trains each member exactly as a plain torch loop trains it alone."""
+    features = torch.randn(40, 2, generator=torch.Generator().manual_seed(1))
+    labels = (features.norm(dim=1) > 1).long()
+    config = TrainConfig(epochs=30, learning_rate=0.05, device="cpu")
+    model = MLPEnsemble(2, [[8], [3]], 2, "relu", seeds=[1, 2], dtype="float64")
+    plains = [_member_as_sequential(model, member, nn.ReLU()) for member in range(2)]
+    fit(model, features.double(), labels, ensemble_cross_entropy, config, seed=0)
+    for member, plain in enumerate(plains):
+        optimiser = torch.optim.Adam(plain.parameters(), lr=config.learning_rate)
+        for _ in range(config.epochs):
+            optimiser.zero_grad()
+            nn.functional.cross_entropy(plain(features.double()), labels).backward()
+            optimiser.step()
+        torch.testing.assert_close(model(features.double())[member], plain(features.double()))
+
+
+def test_the_two_class_loss_hands_a_units_major_output_a_contiguous_gradient():
+    """The backward products of the last layer read the gradient row by row (``(members, classes, n)``)."""
+    units_major = torch.randn(4, 2, 9, requires_grad=True)
+    labels = torch.randint(0, 2, (9,))
+    ensemble_cross_entropy(units_major.transpose(1, 2), labels).sum().backward()
+    assert units_major.grad.is_contiguous()
+    rows_major = units_major.detach().transpose(1, 2).contiguous()
+    torch.testing.assert_close(
+        ensemble_cross_entropy(units_major.transpose(1, 2), labels),
+        ensemble_cross_entropy(rows_major, labels),
+        rtol=0,
+        atol=0,
+    )

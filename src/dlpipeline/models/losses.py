@@ -12,12 +12,16 @@ def ensemble_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.
     """Mean cross-entropy of each member: logits ``(members, n, classes)`` → ``(members,)``.
 
     For two classes it is computed as ``softplus(±(z1 - z0))``, the same value as the
-    softmax form in a third of the memory passes (these tiny nets are bandwidth-bound).
+    softmax form in a third of the memory passes (these tiny nets are bandwidth-bound). The
+    two logits are taken from the ``(members, classes, n)`` view, so the gradient reaches a
+    units-major network (:class:`~dlpipeline.models.mlp.MLPEnsemble`) stored as it computes,
+    ``(members, classes, n)``, and its backward products read contiguous rows.
     """
     members, rows, classes = logits.shape
     if classes == 2:
         sign = 1.0 - 2.0 * labels.to(logits.dtype)  # +1 for class 0, -1 for class 1
-        return nn.functional.softplus((logits[..., 1] - logits[..., 0]) * sign).mean(dim=1)
+        by_class = logits.transpose(1, 2)
+        return nn.functional.softplus((by_class[:, 1] - by_class[:, 0]) * sign).mean(dim=1)
     per_row = nn.functional.cross_entropy(
         logits.reshape(members * rows, classes), labels.repeat(members), reduction="none"
     )

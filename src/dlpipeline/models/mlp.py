@@ -143,27 +143,37 @@ class MLPEnsemble(nn.Module):
         return self
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Return every member's logits for ``features``."""
+        """Return every member's logits for ``features`` (a transposed view of units-major storage).
+
+        Each layer runs units-major: a member's activations are stored ``(units, n)``, rows
+        last, and each layer computes ``aᵀ ↦ Wᵀ aᵀ + bᵀ`` from transposed views of the same
+        parameters. Every small per-member product, forward and backward, then reads and writes
+        long contiguous rows; rows-major ``(n, units)`` left the batched CPU matrix products
+        with two- or eight-wide rows and made them four times slower (:func:`_first_layer`).
+        """
         hidden = _first_layer(features, self.weights[0], self.biases[0])
         for layer, (weight, bias) in enumerate(zip(self.weights[1:], self.biases[1:], strict=True), start=1):
             hidden = self.activation(hidden)
             mask = getattr(self, f"mask{layer}")
             if mask is not None:
-                hidden = hidden * mask
-            hidden = torch.baddbmm(bias, hidden, weight)
-        return hidden
+                hidden = hidden * mask.transpose(1, 2)
+            hidden = torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), hidden)
+        return hidden.transpose(1, 2)
 
 
 def _first_layer(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """The first layer of every member, ``(members, n, fan_out)``; shared ``(n, d)`` inputs are not copied.
+    """The first layer of every member, units-major ``(members, fan_out, n)``; shared inputs are not copied.
 
-    Each member's product is written straight into its own contiguous block. One shared
-    matrix product would leave the members interleaved row by row, and every later layer,
-    activation and gradient of the sweep then ran about 30 % slower on a CPU.
+    Shared ``(n, d)`` inputs are transposed once to ``(d, n)`` and expanded over the members;
+    ``(members, n, d)`` inputs are copied ``(members, d, n)``. Inputs stored rows-last make the
+    backward product for the first weights (``gradᵀ (units, n) @ inputs (n, d)``) read its
+    inputs transposed, which the CPU kernels do five times faster than plain ``(n, d)`` rows.
     """
     if features.dim() == 2:
-        features = features.expand(weight.shape[0], *features.shape)
-    return torch.baddbmm(bias, features, weight)
+        rows_last = features.t().contiguous().expand(weight.shape[0], *features.t().shape)
+    else:
+        rows_last = features.transpose(1, 2).contiguous()
+    return torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), rows_last)
 
 
 def _needs_mask(activation: nn.Module) -> bool:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BeforeValidator, Field, PositiveInt, model_validator
 
 from dlpipeline.data.toy2d import N_TOY_CLASSES, ToyDatasetName
+from dlpipeline.executor import ExecutorParams
 from dlpipeline.models.mlp import ActivationName
 from dlpipeline.pipelines.common import RegistryParams, SeedParams, StrictParams
 from dlpipeline.training import MAX_SEED, TrainConfig
@@ -119,6 +120,11 @@ class SklearnParams(StrictParams):
 
     solver: Literal["adam", "lbfgs", "sgd"] = "adam"
     max_iter: int = Field(default=1000, ge=1)
+    executor: ExecutorParams = Field(
+        default=ExecutorParams(),
+        description="where the fits run, one network each: local (one by one) or processes (`workers` "
+        "at once); every fit gives the same network wherever it runs",
+    )
 
 
 NotesGroup = Annotated[list[PositiveInt], Field(min_length=1)]

@@ -9,13 +9,16 @@ become one float64 :class:`MLPEnsemble` holding their ``coefs_`` and ``intercept
 import logging
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 from dlpipeline.data.toy2d import features_and_labels
+from dlpipeline.executor import run_tasks
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.mlp import ActivationName, MLPEnsemble, parameters_per_network, sklearn_layers
 from dlpipeline.pipelines.mlp.configuration import DrawModels, MLPConfiguration
@@ -42,35 +45,11 @@ def fit_sklearn_sweep(
 
     Each model's record says how it was trained under the shared names (``epochs`` =
     ``max_iter``, ``optimizer`` = the solver; ``solver`` and ``max_iter`` among its settings);
-    its ``about`` counts the seeds that stopped at ``max_iter``. scikit-learn records no
-    per-epoch history.
+    its ``about`` counts the seeds that stopped at ``max_iter``; its timing is the sum over its
+    seeds' fits. scikit-learn records no per-epoch history. The fits run where
+    ``sklearn_params.executor`` says (:func:`fit_on_sets`).
     """
-    features, labels = features_and_labels(train_points)
-    models = {}
-    for index, widths in enumerate(sweep.architectures, start=1):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        classifiers = fit_classifiers(features, labels, widths, sweep, sklearn_params)
-        timing = Timing(time.perf_counter() - started, time.process_time() - cpu_started)
-        trained = classifiers_as_module(classifiers, sweep).replace(
-            record=training_record(classifiers, sweep, sklearn_params, n_train=len(features)),
-            about=MLPConfiguration(
-                "sklearn",
-                tuple(widths),
-                unconverged_seeds=sum(int(c.n_iter_ >= sklearn_params.max_iter) for c in classifiers),
-            ),
-            timing=timing,
-        )
-        models[model_name("sklearn", widths)] = trained
-        logger.info(
-            "[%d/%d] sklearn %s neurons: %d seeds in %.1f s (%d hit max_iter)",
-            index,
-            len(sweep.architectures),
-            widths_text(widths),
-            len(sweep.seeds),
-            timing.train_seconds,
-            trained.about.unconverged_seeds,
-        )
-    return models
+    return fit_on_sets({0: train_points}, sweep, sklearn_params)[0]
 
 
 def fit_sklearn_draws(
@@ -84,15 +63,124 @@ def fit_sklearn_draws(
 
     ``MLPClassifier`` fits one network at a time, so draws 1, 2, … fit only the first
     ``units.sklearn_seeds`` seeds of the sweep: the claims' units are the seeds every draw has.
+    Every fit of every draw is one task of one call of the executor, so its workers start once.
     """
     fewer = SweepParams.model_validate(
         {**sweep.model_dump(), "n_seeds": min(units.sklearn_seeds, sweep.n_seeds)}
     )
-    models = {0: sklearn_models}
-    for draw in sorted(int(draw) for draw in draws["draw"].unique() if draw != 0):
-        logger.info("sklearn: draw %d", draw)
-        models[draw] = fit_sklearn_sweep(draw_split(draws, draw)[0], fewer, sklearn_params)
+    extra = {
+        draw: draw_split(draws, draw)[0]
+        for draw in sorted(int(draw) for draw in draws["draw"].unique() if draw != 0)
+    }
+    models: DrawModels = {0: sklearn_models}
+    if extra:
+        models.update(fit_on_sets(extra, fewer, sklearn_params))
     return models
+
+
+@dataclass(frozen=True)
+class ClassifierTask:
+    """One ``MLPClassifier`` fit: the training set it reads (by key), its hidden widths and its seed."""
+
+    training_set: int
+    widths: tuple[int, ...]
+    seed: int
+
+
+@dataclass(frozen=True)
+class FittedClassifier:
+    """A fitted classifier and what its fit took: wall and CPU seconds of the process that fitted it."""
+
+    classifier: MLPClassifier
+    seconds: float
+    cpu_seconds: float
+
+
+ClassifierData = tuple[dict[int, tuple[np.ndarray, np.ndarray]], ActivationName, SklearnParams]
+"""What every fit of a sweep shares: training sets (features, labels) by key, activation, solver settings."""
+
+
+def fit_on_sets(
+    train_sets: dict[int, pd.DataFrame], sweep: SweepParams, sklearn_params: SklearnParams
+) -> dict[int, dict[str, TrainedModule]]:
+    """The sweep fitted on each training set: per key ``{"sklearn-<widths>": one member per seed}``.
+
+    Sets × configurations × seeds are independent fits, handed to ``sklearn_params.executor``
+    in one call (:func:`dlpipeline.executor.run_tasks`): ``processes`` fits ``workers`` at
+    once. Each fit is seeded by its own ``random_state`` and runs on one BLAS thread wherever
+    it runs (these products are far too small for more), so it gives the same network as a fit
+    in this process, and two worker processes never oversubscribe the cores.
+    """
+    shared: ClassifierData = (
+        {key: features_and_labels(points) for key, points in train_sets.items()},
+        sweep.activation,
+        sklearn_params,
+    )
+    tasks = {
+        f"set {key} sklearn-{widths_text(widths)} seed {seed}": ClassifierTask(key, widths, seed)
+        for key in train_sets
+        for widths in sweep.architectures
+        for seed in sweep.seeds
+    }
+    fitted = list(run_tasks(fit_classifier, shared, tasks, sklearn_params.executor).values())
+    models: dict[int, dict[str, TrainedModule]] = {}
+    per_set = len(sweep.architectures) * len(sweep.seeds)
+    for position, key in enumerate(train_sets):
+        models[key] = {}
+        for index, widths in enumerate(sweep.architectures):
+            first = position * per_set + index * len(sweep.seeds)
+            fits = fitted[first : first + len(sweep.seeds)]
+            models[key][model_name("sklearn", widths)] = _configuration_model(
+                fits, widths, sweep, sklearn_params, len(train_sets[key])
+            )
+            logger.info(
+                "[%d/%d] sklearn %s neurons%s: %d seeds in %.1f s (%d hit max_iter)",
+                index + 1,
+                len(sweep.architectures),
+                widths_text(widths),
+                f" (draw {key})" if key else "",
+                len(sweep.seeds),
+                sum(fit.seconds for fit in fits),
+                models[key][model_name("sklearn", widths)].about.unconverged_seeds,
+            )
+    return models
+
+
+def _configuration_model(
+    fits: list[FittedClassifier],
+    widths: tuple[int, ...],
+    sweep: SweepParams,
+    sklearn_params: SklearnParams,
+    n_train: int,
+) -> TrainedModule:
+    """One configuration's fits (one per seed of ``sweep``) as its saved model, record and timing."""
+    classifiers = [fit.classifier for fit in fits]
+    return classifiers_as_module(classifiers, sweep).replace(
+        record=training_record(classifiers, sweep, sklearn_params, n_train=n_train),
+        about=MLPConfiguration(
+            "sklearn",
+            tuple(widths),
+            unconverged_seeds=sum(int(c.n_iter_ >= sklearn_params.max_iter) for c in classifiers),
+        ),
+        timing=Timing(sum(fit.seconds for fit in fits), sum(fit.cpu_seconds for fit in fits)),
+    )
+
+
+def fit_classifier(shared: ClassifierData, task: ClassifierTask) -> FittedClassifier:
+    """Fit one ``MLPClassifier`` on one BLAS thread; the convergence warning is counted, not shown."""
+    sets, activation, sklearn_params = shared
+    classifier = MLPClassifier(
+        hidden_layer_sizes=task.widths,
+        activation=SKLEARN_ACTIVATIONS[activation],
+        random_state=task.seed,
+        solver=sklearn_params.solver,
+        max_iter=sklearn_params.max_iter,
+    )
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(*sets[task.training_set])
+    return FittedClassifier(classifier, time.perf_counter() - started, time.process_time() - cpu_started)
 
 
 def fit_classifiers(
@@ -102,20 +190,9 @@ def fit_classifiers(
     sweep: SweepParams,
     sklearn_params: SklearnParams,
 ) -> list[MLPClassifier]:
-    """One fitted ``MLPClassifier`` per seed of ``sweep``; the convergence warning is counted, not shown."""
-    classifiers = []
-    for seed in sweep.seeds:
-        classifier = MLPClassifier(
-            hidden_layer_sizes=widths,
-            activation=SKLEARN_ACTIVATIONS[sweep.activation],
-            random_state=seed,
-            solver=sklearn_params.solver,
-            max_iter=sklearn_params.max_iter,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            classifiers.append(classifier.fit(features, labels))
-    return classifiers
+    """One fitted ``MLPClassifier`` per seed of ``sweep``, fitted here one after another."""
+    shared: ClassifierData = ({0: (features, labels)}, sweep.activation, sklearn_params)
+    return [fit_classifier(shared, ClassifierTask(0, tuple(widths), seed)).classifier for seed in sweep.seeds]
 
 
 def classifiers_as_module(classifiers: list[MLPClassifier], sweep: SweepParams) -> TrainedModule:
