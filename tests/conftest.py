@@ -66,6 +66,13 @@ def mlflow_client(project: Path) -> MlflowClient:
 
 
 @pytest.fixture(scope="module")
+def registry_client(project: Path) -> MlflowClient:
+    """A client of the module's ``project`` store that reads and writes its model registry too."""
+    uri = tracking_client(project).tracking_uri
+    return MlflowClient(uri, registry_uri=uri)
+
+
+@pytest.fixture(scope="module")
 def runs(mlflow_client: MlflowClient) -> ExperimentRuns:
     """The parent and child runs in the module's ``project``."""
     return experiment_runs(mlflow_client)

@@ -19,7 +19,7 @@ import torch
 from mlflow.tracking import MlflowClient
 from tests.documentation import section
 from tests.helpers import kedro_cli
-from tests.tracking import configuration_runs, experiment_runs, tracking_client
+from tests.tracking import configuration_runs, experiment_runs
 from tests.trust.runs import run_statuses
 
 from dlpipeline.datasets import ModelDataset
@@ -69,12 +69,6 @@ def project(smoke_run, pipeline) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(project: Path) -> MlflowClient:
-    uri = tracking_client(project).tracking_uri
-    return MlflowClient(uri, registry_uri=uri)
-
-
-@pytest.fixture(scope="module")
 def saved_models(project: Path, pipeline: str) -> dict:
     """The catalog's trained models (the DVC-tracked truth) by configuration name."""
     models = {}
@@ -84,13 +78,13 @@ def saved_models(project: Path, pipeline: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def logged(client: MlflowClient) -> dict[str, mlflow.pyfunc.PyFuncModel]:
+def logged(registry_client: MlflowClient) -> dict[str, mlflow.pyfunc.PyFuncModel]:
     """Each child run's logged model, loaded as MLflow loads it, by run name."""
-    children = configuration_runs(client)
+    children = configuration_runs(registry_client)
     models = {}
-    with tracking_at(client.tracking_uri):
+    with tracking_at(registry_client.tracking_uri):
         for run in children:
-            (model,) = client.search_logged_models(
+            (model,) = registry_client.search_logged_models(
                 experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'"
             )
             models[run.info.run_name] = (model, mlflow.pyfunc.load_model(f"models:/{model.model_id}"))
@@ -123,20 +117,20 @@ def test_the_logged_model_holds_the_weights_of_the_pt_file_and_predicts_alike(lo
         np.testing.assert_allclose(loaded.predict(example), expected, rtol=1e-6, atol=1e-7)
 
 
-def test_the_logged_model_is_linked_to_its_run_and_its_metrics(client, logged):
+def test_the_logged_model_is_linked_to_its_run_and_its_metrics(registry_client, logged):
     for model, _ in logged.values():
-        run = client.get_run(model.source_run_id)
+        run = registry_client.get_run(model.source_run_id)
         assert {metric.key for metric in model.metrics} >= {"val_accuracy", "n_params"}
         assert run.data.metrics["val_accuracy"] == next(
             m.value for m in model.metrics if m.key == "val_accuracy"
         )
 
 
-def test_the_champion_is_the_best_configuration_by_validation_accuracy(client, pipeline, logged):
+def test_the_champion_is_the_best_configuration_by_validation_accuracy(registry_client, pipeline, logged):
     name = f"dlpipeline-{pipeline}"
-    champion = client.get_model_version_by_alias(name, CHAMPION_ALIAS)
-    assert client.get_registered_model(name).tags[PROJECT_TAG] == "dlpipeline"
-    children = {run.info.run_name: run for run in configuration_runs(client)}
+    champion = registry_client.get_model_version_by_alias(name, CHAMPION_ALIAS)
+    assert registry_client.get_registered_model(name).tags[PROJECT_TAG] == "dlpipeline"
+    children = {run.info.run_name: run for run in configuration_runs(registry_client)}
     best = max(run.data.metrics["val_accuracy"] for run in children.values())
     chosen = children[champion.tags[CONFIGURATION_TAG]]
     assert chosen.data.metrics["val_accuracy"] == best
@@ -144,19 +138,19 @@ def test_the_champion_is_the_best_configuration_by_validation_accuracy(client, p
     assert champion.source == f"models:/{model.model_id}"
     assert champion.tags[WEIGHTS_HASH_TAG] == model.tags[WEIGHTS_HASH_TAG]
     _, in_run = logged[chosen.info.run_name]
-    with tracking_at(client.tracking_uri):
+    with tracking_at(registry_client.tracking_uri):
         served = mlflow.pyfunc.load_model(f"models:/{name}@champion")  # as the docs load it
     example = served.input_example
     np.testing.assert_array_equal(served.predict(example), in_run.predict(example))
 
 
-def test_the_parent_run_logs_the_machines_cpu_and_memory(client):
-    (parent,) = experiment_runs(client)["parents"]
+def test_the_parent_run_logs_the_machines_cpu_and_memory(registry_client):
+    (parent,) = experiment_runs(registry_client)["parents"]
     assert parent.data.metrics.keys() >= SYSTEM_METRICS
     assert 0 <= parent.data.metrics["system/cpu_utilization_percentage"] <= 100
     assert all(
         not key.startswith("system/")
-        for run in experiment_runs(client)["children"]
+        for run in experiment_runs(registry_client)["children"]
         for key in run.data.metrics
     )
 

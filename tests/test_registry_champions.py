@@ -77,15 +77,9 @@ def project(smoke_run, pipeline) -> Path:
     return smoke_run(pipeline)
 
 
-@pytest.fixture(scope="module")
-def client(project: Path) -> MlflowClient:
-    uri = tracking_client(project).tracking_uri
-    return MlflowClient(uri, registry_uri=uri)
-
-
-def test_every_candidate_logs_a_validation_metric_apart_from_its_test_metric(client, pipeline):
+def test_every_candidate_logs_a_validation_metric_apart_from_its_test_metric(registry_client, pipeline):
     registered = REGISTERED[pipeline]
-    candidates = registered.candidates(configuration_runs(client))
+    candidates = registered.candidates(configuration_runs(registry_client))
     assert len(candidates) >= 2
     for run in candidates:
         metrics = run.data.metrics
@@ -93,21 +87,24 @@ def test_every_candidate_logs_a_validation_metric_apart_from_its_test_metric(cli
         assert metrics[registered.metric] != metrics[registered.test_metric]  # other data than the test's
 
 
-def test_the_champion_is_the_candidate_with_the_least_validation_error_and_serves_its_model(client, pipeline):
+def test_the_champion_is_the_candidate_with_the_least_validation_error_and_serves_its_model(
+    registry_client, pipeline
+):
     registered = REGISTERED[pipeline]
-    champion = client.get_model_version_by_alias(registered.name, CHAMPION_ALIAS)
-    assert client.get_registered_model(registered.name).tags[PROJECT_TAG] == "dlpipeline"
-    candidates = {run.info.run_name: run for run in registered.candidates(configuration_runs(client))}
+    champion = registry_client.get_model_version_by_alias(registered.name, CHAMPION_ALIAS)
+    assert registry_client.get_registered_model(registered.name).tags[PROJECT_TAG] == "dlpipeline"
+    runs = registered.candidates(configuration_runs(registry_client))
+    candidates = {run.info.run_name: run for run in runs}
     chosen = candidates[champion.tags[CONFIGURATION_TAG]]
     assert chosen.data.metrics[registered.metric] == min(
         run.data.metrics[registered.metric] for run in candidates.values()
     )
-    (model,) = client.search_logged_models(
+    (model,) = registry_client.search_logged_models(
         experiment_ids=[chosen.info.experiment_id], filter_string=f"source_run_id = '{chosen.info.run_id}'"
     )
     assert champion.source == f"models:/{model.model_id}"
     assert champion.tags[WEIGHTS_HASH_TAG] == model.tags[WEIGHTS_HASH_TAG]
-    with tracking_at(client.tracking_uri):
+    with tracking_at(registry_client.tracking_uri):
         served = mlflow.pyfunc.load_model(f"models:/{registered.name}@champion")
         in_run = mlflow.pyfunc.load_model(f"models:/{model.model_id}")
     example = served.input_example
