@@ -85,10 +85,9 @@ class EnsembleJob:
 def train_ensemble(tensors: Mapping[str, torch.Tensor], job: EnsembleJob) -> TrainedModule:
     """Train one ensemble with the shared loop on ``tensors[job.inputs]`` (an executor task).
 
-    The process keeps the memory it frees (:func:`~dlpipeline.allocator.keep_freed_memory`):
+    The shared loop keeps the memory it frees (:func:`~dlpipeline.allocator.keep_freed_memory`):
     a wide ensemble's step otherwise faults in fresh pages for every large temporary.
     """
-    keep_freed_memory()
     inputs = tensors[job.inputs]
     targets = torch.zeros(len(inputs)) if job.targets is None else tensors[job.targets]
     return train_configuration(
