@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.helpers import EXPERIMENTS, project_env, run_session, trust_cases
-from tests.trust.runs import run_statuses, smoke_run, training_in_progress
+from tests.trust.runs import parent_runs, run_statuses, smoke_run, training_in_progress
 
 ENDLESS_TRAINING = {pipeline: trust_cases(pipeline).ENDLESS_TRAINING for pipeline in EXPERIMENTS}
 """Per pipeline, a ``--params`` override that keeps its first training node busy (its trust cases)."""
@@ -48,9 +48,13 @@ def test_sigterm_or_ctrl_c_during_training_marks_the_run_killed_and_the_next_run
                 tail = log.read_text()[-3000:]
                 pytest.fail(f"the run did not stop within 60 s of {interruption.name}:\n{tail}")
     assert process.returncode == 130
-    assert run_statuses(project_copy) == ["KILLED"], log.read_text()[-3000:]
+    interrupted = list(parent_runs(project_copy).values())
+    assert [status for status, _ in interrupted] == ["KILLED"], log.read_text()[-3000:]
+    assert "RUNNING" not in run_statuses(project_copy), "a child run was left RUNNING"
     assert "1 MLflow run(s) marked KILLED" in log.read_text()
 
     run_session(project_copy, pipeline_names=[pipeline])
-    assert run_statuses(project_copy)[0] == "KILLED"
-    assert set(run_statuses(project_copy)[1:]) == {"FINISHED"}
+    interrupted_run, next_run = parent_runs(project_copy).values()
+    assert interrupted_run[0] == "KILLED"
+    assert next_run[0] == "FINISHED"
+    assert set(next_run[1]) == {"FINISHED"}
