@@ -9,8 +9,9 @@ hooks, so reading parameters stays as cheap as the nodes that use them.
 from pathlib import Path
 from typing import Any
 
-from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
+
+from dlpipeline.fast_config import FastConfigLoader
 
 
 def sqlite_uri(filename: str) -> str:
@@ -24,7 +25,8 @@ def sqlite_uri(filename: str) -> str:
     return f"sqlite:///{(root / filename).as_posix()}"
 
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+# OmegaConfigLoader's results, read without OmegaConf where a key needs none of its features.
+CONFIG_LOADER_CLASS = FastConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
