@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from kedro.config import MissingConfigException, OmegaConfigLoader
 from kedro.config.omegaconf_config import MergeStrategies
+from omegaconf import OmegaConf
 
 # Values OmegaConf stores as they are: anything else (dates, sets, bytes, paths) goes through it.
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -187,8 +188,11 @@ class FastConfigLoader(OmegaConfigLoader):
         """The ``key`` configuration of ``conf/base`` merged with the run environment."""
         if key in self or key not in self.config_patterns or self._protocol != "file":
             return super().__getitem__(key)  # a key set by hand, an unknown key, remote or archived conf
-        # The parent re-registers this resolver on every read; keep that side effect.
+        # The parent re-registers this resolver on every read and drops it to read globals;
+        # keep those side effects.
         self._register_runtime_params_resolver()
+        if key == "globals":
+            OmegaConf.clear_resolver("runtime_params")
         try:
             return self._read_plain(key)
         except NeedsOmegaConfError:
