@@ -34,7 +34,11 @@ class NeedsOmegaConfError(Exception):
     """A file or merge that only OmegaConf handles exactly; the loader falls back to the parent."""
 
 
-class _OmegaConfYamlLoader(yaml.CSafeLoader):
+# PyYAML's wheels carry libyaml; without it the pure-Python parser gives the same values, slower.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _OmegaConfYamlLoader(_SAFE_LOADER):
     """PyYAML's C parser with the rules of ``omegaconf._utils.get_yaml_loader``.
 
     OmegaConf reads ``1e-3`` as a float (YAML 1.1 wants a dot), keeps dates as strings and
