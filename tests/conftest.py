@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 from tests.helpers import copy_project, kedro_cli, smoke_run_in_copy
+from tests.scheduling import FileSeconds
 from tests.shared_runs import built_once, session_folder
 from tests.tracking import ExperimentRuns, experiment_runs, tracking_client
 
@@ -20,6 +21,11 @@ from dlpipeline.models.mlp import MLPEnsemble
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Order the test files longest first (``tests/scheduling.py``)."""
+    config.pluginmanager.register(FileSeconds(), "file-seconds")
 
 
 @pytest.fixture
