@@ -32,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 MLFLOW_BATCH_LIMIT = 1000  # MLflow's maximum number of metrics in one log_batch call
 
+CHILD_RUN_FIGURE_DPI = 80
+"""Resolution of the figures a child run logs: a run logs one per trained configuration (a hundred in
+a sequence run), each looked at one by one in the MLflow UI, where 80 dpi still reads clearly and
+renders in about two thirds of the pixels of matplotlib's 100."""
+
 
 class LoggableModel(Protocol):
     """A trained network that logs itself as the active run's MLflow model (``served.ServedModel``)."""
@@ -176,7 +181,7 @@ def _log_record(client: MlflowClient, run_id: str, run: ChildRun) -> None:
     for chunk in _chunks(histories, MLFLOW_BATCH_LIMIT):
         client.log_batch(run_id, metrics=chunk)
     for artifact_name, figure in run.figures.items():
-        client.log_figure(run_id, figure, artifact_name)
+        client.log_figure(run_id, figure, artifact_name, save_kwargs={"dpi": CHILD_RUN_FIGURE_DPI})
     for artifact_name, text in run.texts.items():
         client.log_text(run_id, text, artifact_name)
     if run.files:

@@ -7,13 +7,16 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from dlpipeline.figures.log_ticks import log_scale
+from dlpipeline.figures.margins import fix_margins
+
 
 def draw_curves(ax: Axes, curves: Mapping[str, np.ndarray], ylabel: str, log: bool) -> None:
     """One line per named curve against the epoch (counted from 1), on a log scale if ``log``."""
     for index, (label, values) in enumerate(curves.items()):
         ax.plot(np.arange(1, len(values) + 1), values, color=f"C{index % 10}", label=label)
     if log:
-        ax.set_yscale("log")
+        log_scale(ax)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
@@ -23,8 +26,12 @@ def draw_curves(ax: Axes, curves: Mapping[str, np.ndarray], ylabel: str, log: bo
 def curves_figure(
     curves: Mapping[str, np.ndarray], title: str, ylabel: str = "training loss", log: bool = True
 ) -> Figure:
-    """One value per epoch (by default the training loss, log scale), one line per named curve."""
-    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    """One value per epoch (by default the training loss, log scale), one line per named curve.
+
+    Drawn once per save: its margins are fixed (see :mod:`dlpipeline.figures.margins`), not laid out.
+    """
+    figure = Figure(figsize=(7, 4.5))
+    fix_margins(figure)
     ax = figure.subplots()
     draw_curves(ax, curves, ylabel, log)
     ax.set_title(title)
@@ -54,7 +61,7 @@ def learning_curves_figure(curves: Mapping[str, LearningCurves], title: str, n_c
         epochs = np.arange(1, len(one.train_loss) + 1)
         ax.plot(epochs, one.train_loss, color="C0", label="train")
         ax.plot(epochs, one.val_loss, color="C1", linestyle="--", label="validation")
-        ax.set_yscale("log")
+        log_scale(ax)
         ax.set_title(label, fontsize=10)
         ax.grid(alpha=0.3, which="both")
         if one.corner_text:

@@ -11,6 +11,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from dlpipeline.figures.log_ticks import log_scale
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -83,7 +85,7 @@ def spread_over_seeds_figure(
     ax = figure.subplots()
     draw_spread_over_seeds(ax, series, references, higher_is_better)
     if log:
-        ax.set_yscale("log")
+        log_scale(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -1,8 +1,10 @@
 """The sequence experiment end to end on the smoke environment: files on disk and MLflow runs."""
 
 import json
+import struct
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -15,9 +17,11 @@ from tests.tracking import assert_holds_the_catalogs_weights, logged_models
 from dlpipeline.config import load_parameters
 from dlpipeline.data.sequences import padded_windows
 from dlpipeline.datasets import BigramDataset, ModelDataset
+from dlpipeline.figures.curves import curves_figure
 from dlpipeline.models.losses import masked_mse
 from dlpipeline.pipelines.sequence.text import bigram_test_nll
 from dlpipeline.served import WEIGHTS_HASH_TAG, weights_hash
+from dlpipeline.tracking import CHILD_RUN_FIGURE_DPI
 
 TASKS = ["adding", "digits_rows", "forecast", "generate", "text"]
 FIGURES = {
@@ -192,6 +196,18 @@ def test_each_task_cell_length_and_seed_is_a_child_run(
         assert artifacts == (
             ["loss.png", "samples.txt"] if child.data.params["task"] == "text" else ["loss.png"]
         )
+
+
+def test_a_childs_loss_figure_is_logged_at_the_child_run_resolution(
+    runs: dict, mlflow_client: MlflowClient, tmp_path: Path
+):
+    child = shared_table_children(runs)[0]
+    logged = Path(mlflow_client.download_artifacts(child.info.run_id, "loss.png", str(tmp_path)))
+    width, height = struct.unpack(">II", logged.read_bytes()[16:24])  # the PNG header's IHDR chunk
+    figure = curves_figure({"x": np.ones(2)}, "x")  # the size every loss figure has
+    inches = figure.get_size_inches()
+    assert (width, height) == tuple(round(side * CHILD_RUN_FIGURE_DPI) for side in inches)
+    assert figure.dpi > CHILD_RUN_FIGURE_DPI  # fewer pixels than matplotlib's default would save
 
 
 def test_children_log_the_loss_of_every_epoch(project: Path, runs: dict, mlflow_client: MlflowClient):
