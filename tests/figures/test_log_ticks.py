@@ -1,11 +1,15 @@
-"""Log-scale axes: every decade in view labelled, few tick objects, numbers even within one decade."""
+"""Log-scale axes: every decade in view labelled, few tick objects, numbers even within one decade,
+labels in plain text."""
+
+import io
 
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.mathtext import MathTextParser
 
-from dlpipeline.figures.log_ticks import MAX_LABELLED_DECADES, log_scale
+from dlpipeline.figures.log_ticks import MAX_LABELLED_DECADES, log_scale, plain_text_label
 
 
 def drawn_loss_axis(low: float, high: float) -> Axes:
@@ -71,3 +75,33 @@ def test_the_x_axis_can_be_put_on_the_log_scale_too():
     ax.plot([1, 10, 100, 1000], [1, 2, 3, 4])
     log_scale(ax, axis="x")
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "linear")
+
+
+@pytest.mark.parametrize(
+    ("math_text", "plain"),
+    [
+        (r"$\mathdefault{10^{-3}}$", "10⁻³"),
+        (r"$\mathdefault{10^{2}}$", "10²"),
+        (r"$\mathdefault{2\times10^{-1}}$", "2×10⁻¹"),
+        (r"$\mathdefault{1}$", "1"),
+        ("", ""),
+    ],
+)
+def test_a_math_text_label_reads_the_same_as_plain_text(math_text: str, plain: str):
+    assert plain_text_label(math_text) == plain
+
+
+def test_the_labels_are_plain_text_superscripts_so_no_draw_parses_math_text(monkeypatch):
+    parsed = []
+    monkeypatch.setattr(MathTextParser, "parse", lambda self, text, *args, **kwargs: parsed.append(text))
+    ax = drawn_loss_axis(2e-4, 2.3)
+    ax.figure.savefig(io.BytesIO(), format="png")
+    assert set(labelled(ax).values()) == {"10⁻³", "10⁻²", "10⁻¹", "10⁰"}
+    assert parsed == []
+
+
+def test_within_one_decade_the_minor_labels_are_plain_text_too():
+    ax = drawn_loss_axis(0.2, 0.5)
+    labels = set(labelled(ax).values())
+    assert "2×10⁻¹" in labels
+    assert not any("$" in label for label in labels)

@@ -6,17 +6,48 @@ and measured on each draw: on a loss curve over four decades they are most of th
 saving the figure. Beyond a decade of range the minor ticks here stand at 2 and 5 only, the
 marks a reader interpolates from; within one decade, where few or no decades are in view, they
 keep all eight so that the labelled minor ticks still give the axis its numbers.
+
+Labels are plain text with superscript digits (``10⁻³``, ``2×10⁻¹``) rather than matplotlib's
+math text: every figure is saved by a renderer of its own, whose math-text cache starts empty,
+so each ``$10^{-3}$`` label was parsed anew on every draw of every figure.
 """
+
+import re
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.ticker import LogLocator
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
 MAX_LABELLED_DECADES = 8
 """At most this many major (decade) ticks: over a wider range the locator labels every other decade."""
 
 ALL_MINOR_SUBS = tuple(float(sub) for sub in range(2, 10))
 SPARSE_MINOR_SUBS = (2.0, 5.0)
+
+SUPERSCRIPT = str.maketrans("0123456789-\N{MINUS SIGN}", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻")
+MATH_DEFAULT = re.compile(r"\$\\mathdefault\{(?P<body>.*)\}\$")
+POWER = re.compile(r"\^\{(?P<exponent>[^}]*)\}")
+
+
+def plain_text_label(label: str) -> str:
+    r"""A log-axis label of matplotlib's math text (``$\mathdefault{2\times10^{-1}}$``) as plain text.
+
+    Exponents become superscript digits and ``\times`` a multiplication sign; a label that is
+    not math text (empty, or already plain) comes back as it is.
+    """
+    match = MATH_DEFAULT.fullmatch(label)
+    if match is None:
+        return label
+    body = POWER.sub(lambda power: power["exponent"].translate(SUPERSCRIPT), match["body"])
+    return body.replace("\\times", "×").replace("-", "\N{MINUS SIGN}")
+
+
+class PlainLogFormatter(LogFormatterSciNotation):
+    """Matplotlib's scientific log labels, written as plain text (no math-text parse per draw)."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        """The label of the tick at ``x``: ``10⁻³``, ``2×10⁻¹``, ``1`` or empty where unlabelled."""
+        return plain_text_label(super().__call__(x, pos))
 
 
 class SpanMinorLocator(LogLocator):
@@ -43,3 +74,5 @@ def log_scale(ax: Axes, axis: str = "y") -> None:
         target = ax.xaxis
     target.set_major_locator(LogLocator(numticks=MAX_LABELLED_DECADES))
     target.set_minor_locator(SpanMinorLocator())
+    target.set_major_formatter(PlainLogFormatter())
+    target.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False))
