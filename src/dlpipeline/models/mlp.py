@@ -58,6 +58,7 @@ class MLPEnsemble(nn.Module):
         super().__init__()
         _check_members(member_widths, seeds, activation, dtype)
         self.activation = ACTIVATIONS[activation]
+        self.activation_name = activation
         shapes = [[in_features, *widths, out_features] for widths in member_widths]
         padded = [max(column) for column in zip(*shapes, strict=True)]
         generators = [torch.Generator().manual_seed(seed) for seed in seeds]
@@ -149,20 +150,121 @@ class MLPEnsemble(nn.Module):
         last, and each layer computes ``aᵀ ↦ Wᵀ aᵀ + bᵀ`` from transposed views of the same
         parameters. Every small per-member product, forward and backward, then reads and writes
         long contiguous rows; rows-major ``(n, units)`` left the batched CPU matrix products
-        with two- or eight-wide rows and made them four times slower (:func:`_first_layer`).
+        with two- or eight-wide rows and made them four times slower (:func:`_rows_last`).
+        The whole network is one autograd node whose backward is written out
+        (:class:`_EnsembleFunction`): the same products autograd would run, without its graph.
         """
-        hidden = _first_layer(features, self.weights[0], self.biases[0])
-        for layer, (weight, bias) in enumerate(zip(self.weights[1:], self.biases[1:], strict=True), start=1):
-            hidden = self.activation(hidden)
-            mask = getattr(self, f"mask{layer}")
-            if mask is not None:
-                hidden = hidden * mask.transpose(1, 2)
-            hidden = torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), hidden)
-        return hidden.transpose(1, 2)
+        masks = [getattr(self, f"mask{layer}") for layer in range(1, len(self.weights))]
+        return _EnsembleFunction.apply(
+            features, self.activation_name, masks, len(self.weights), *self.weights, *self.biases
+        )
 
 
-def _first_layer(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """The first layer of every member, units-major ``(members, fan_out, n)``; shared inputs are not copied.
+def units_major_forward(
+    features: torch.Tensor,
+    activation: ActivationName,
+    masks: Sequence[torch.Tensor | None],
+    weights: Sequence[torch.Tensor],
+    biases: Sequence[torch.Tensor],
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The ensemble's forward pass in plain torch operations: units-major logits and every layer's input.
+
+    Returns the logits ``(members, out_features, n)`` and the inputs of each layer, units-major
+    (the first as :func:`_rows_last` stores it). Run under autograd it is the reference the
+    written-out backward of :class:`_EnsembleFunction` is held to.
+    """
+    function = ACTIVATIONS[activation]
+    # In place only where nothing records the pre-activation for a backward pass of its own.
+    in_place = activation == "relu" and not torch.is_grad_enabled()
+    inputs = [_rows_last(features, weights[0].shape[0])]
+    hidden = torch.baddbmm(biases[0].transpose(1, 2), weights[0].transpose(1, 2), inputs[0])
+    for layer, (weight, bias) in enumerate(zip(weights[1:], biases[1:], strict=True), start=1):
+        hidden = hidden.clamp_min_(0) if in_place else function(hidden)
+        mask = masks[layer - 1]
+        if mask is not None:
+            hidden = hidden * mask.transpose(1, 2)
+        inputs.append(hidden)
+        hidden = torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), hidden)
+    return hidden, inputs
+
+
+class _EnsembleFunction(torch.autograd.Function):
+    """The ensemble as one autograd node: :func:`units_major_forward`, then its gradients written out.
+
+    Autograd would record about ten nodes per layer and run each backward step through its
+    engine; at the sweep's sizes (hundreds of members of a few units) that bookkeeping cost as
+    much as the products themselves. The backward below runs the products autograd runs, in
+    the same layouts: for a layer ``z = Wᵀ a + bᵀ`` with upstream gradient ``g`` (units-major),
+    ``∂Wᵀ = g aᵀ``, ``∂b = Σ_rows g`` and ``∂a = W g``, then through the activation
+    (:func:`_activation_backward`). Padded units get no gradient, as under autograd.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx,
+        features: torch.Tensor,
+        activation: ActivationName,
+        masks: Sequence[torch.Tensor | None],
+        layers: int,
+        *parameters: torch.Tensor,
+    ) -> torch.Tensor:
+        weights, biases = parameters[:layers], parameters[layers:]
+        logits, inputs = units_major_forward(features, activation, masks, weights, biases)
+        ctx.save_for_backward(*weights, *inputs)
+        ctx.activation, ctx.layers, ctx.shared_inputs = activation, layers, features.dim() == 2
+        return logits.transpose(1, 2)
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, grad_logits: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
+        saved = ctx.saved_tensors
+        weights, inputs = saved[: ctx.layers], saved[ctx.layers :]
+        wants_weight = ctx.needs_input_grad[4 : 4 + ctx.layers]
+        wants_bias = ctx.needs_input_grad[4 + ctx.layers :]
+        weight_grads: list[torch.Tensor | None] = [None] * ctx.layers
+        bias_grads: list[torch.Tensor | None] = [None] * ctx.layers
+        grad = grad_logits.transpose(1, 2)  # units-major (members, fan_out, n)
+        features_grad = None
+        for layer in reversed(range(ctx.layers)):
+            if wants_weight[layer]:
+                weight_grads[layer] = torch.bmm(grad, inputs[layer].transpose(1, 2)).transpose(1, 2)
+            if wants_bias[layer]:
+                bias_grads[layer] = grad.sum(dim=2).unsqueeze(1)
+            if layer > 0:
+                upstream = torch.bmm(weights[layer], grad)
+                grad = _activation_backward(ctx.activation, upstream, inputs[layer])
+            elif ctx.needs_input_grad[0]:
+                features_grad = _features_grad(torch.bmm(weights[0], grad), ctx.shared_inputs)
+        return features_grad, None, None, None, *weight_grads, *bias_grads
+
+
+def _activation_backward(
+    activation: ActivationName, grad: torch.Tensor, output: torch.Tensor
+) -> torch.Tensor:
+    """``grad`` through the activation, from the (masked) activation's ``output``.
+
+    Each derivative is read from the output, so a masked unit (output 0) passes nothing back:
+    relu's ``output > 0``, tanh's ``1 − output²`` (tanh needs no mask), sigmoid's
+    ``output (1 − output)``, which is 0 where the mask zeroed the output.
+    """
+    if activation == "relu":  # ``grad`` is the backward's own buffer: overwritten, not copied
+        return torch.ops.aten.threshold_backward.grad_input(grad, output, 0, grad_input=grad)
+    if activation == "tanh":
+        return grad * (1 - output * output)
+    if activation == "sigmoid":
+        return grad * output * (1 - output)
+    return grad
+
+
+def _features_grad(grad: torch.Tensor, shared_inputs: bool) -> torch.Tensor:
+    """The gradient of the inputs from their units-major gradient ``(members, in_features, n)``."""
+    rows_major = grad.transpose(1, 2)
+    return rows_major.sum(dim=0) if shared_inputs else rows_major
+
+
+def _rows_last(features: torch.Tensor, members: int) -> torch.Tensor:
+    """Every member's first-layer inputs, rows last ``(members, in_features, n)``; shared ones are not copied.
 
     Shared ``(n, d)`` inputs are transposed once to ``(d, n)`` and expanded over the members;
     ``(members, n, d)`` inputs are copied ``(members, d, n)``. Inputs stored rows-last make the
@@ -170,10 +272,8 @@ def _first_layer(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     inputs transposed, which the CPU kernels do five times faster than plain ``(n, d)`` rows.
     """
     if features.dim() == 2:
-        rows_last = features.t().contiguous().expand(weight.shape[0], *features.t().shape)
-    else:
-        rows_last = features.transpose(1, 2).contiguous()
-    return torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), rows_last)
+        return features.t().contiguous().expand(members, *features.t().shape)
+    return features.transpose(1, 2).contiguous()
 
 
 def _needs_mask(activation: nn.Module) -> bool:
