@@ -275,3 +275,14 @@ def test_members_of_the_same_widths_in_a_row_compute_as_one_group():
     ]
     model = MLPEnsemble(2, [[1], [1], [4], [4], [4]], 2, "relu", seeds=[0, 1, 2, 3, 4])
     assert model.groups == [(0, 2, (2, 1, 2)), (2, 5, (2, 4, 2))]
+
+
+def test_the_two_class_loss_has_the_gradient_of_torch_cross_entropy_member_by_member():
+    generator = torch.Generator().manual_seed(2)
+    logits = (torch.randn(4, 25, 2, generator=generator) * 3).double().requires_grad_(True)
+    labels = torch.randint(0, 2, (25,), generator=generator)
+    weights = torch.rand(4, generator=generator).double()  # a different upstream gradient per member
+    ours = torch.autograd.grad((ensemble_cross_entropy(logits, labels) * weights).sum(), logits)[0]
+    per_member = torch.stack([nn.functional.cross_entropy(member, labels) for member in logits])
+    expected = torch.autograd.grad((per_member * weights).sum(), logits)[0]
+    torch.testing.assert_close(ours, expected)
