@@ -294,7 +294,9 @@ class _EnsembleFunction(torch.autograd.Function):
             torch.zeros_like(weight) if wants[layer] else None for layer, weight in enumerate(weights)
         ]
         bias_grads = [
-            torch.zeros(shape, dtype=grad_logits.dtype) if wants[layers + layer] else None
+            torch.zeros(shape, dtype=grad_logits.dtype, device=grad_logits.device)
+            if wants[layers + layer]
+            else None
             for layer, shape in enumerate(ctx.bias_shapes)
         ]
         units_major = grad_logits.transpose(1, 2)
