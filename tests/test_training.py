@@ -153,6 +153,42 @@ def test_adams_decay_rates_reach_the_optimiser(monkeypatch: pytest.MonkeyPatch):
     assert seen == [(0.5, 0.99)]
 
 
+@pytest.mark.parametrize("fused", [False, True])
+def test_fused_adam_is_asked_for_only_when_configured(monkeypatch: pytest.MonkeyPatch, fused):
+    seen = []
+    original = torch.optim.Adam
+
+    def recording_adam(*args, **kwargs):
+        seen.append(kwargs.get("fused"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "Adam", recording_adam)
+    features, labels = separable_problem()
+    fit(
+        nn.Linear(2, 2), features, labels, mean_cross_entropy, TrainConfig(epochs=1, fused_adam=fused), seed=0
+    )
+    assert seen == [True if fused else None]  # None: torch's own default, as before the option
+
+
+def test_fused_adam_trains_to_the_weights_of_the_per_parameter_loop():
+    """One fused kernel computes Adam's update; only the float rounding of the step may differ."""
+    features, labels = separable_problem()
+    trained = []
+    for fused in (False, True):
+        seed_everything(0)
+        model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+        config = TrainConfig(epochs=50, learning_rate=0.05, fused_adam=fused, device="cpu")
+        fit(model, features, labels, mean_cross_entropy, config, seed=0)
+        trained.append(torch.cat([parameter.detach().flatten() for parameter in model.parameters()]))
+    torch.testing.assert_close(trained[1], trained[0], rtol=1e-4, atol=1e-5)
+    assert not torch.equal(trained[0], torch.cat([p.flatten() for p in _initial_stack()]))
+
+
+def _initial_stack() -> list[torch.Tensor]:
+    seed_everything(0)
+    return [p.detach() for p in nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)).parameters()]
+
+
 def test_train_configuration_seeds_builds_fits_and_records_what_it_used():
     features, labels = separable_problem()
     config = TrainConfig(epochs=4, batch_size=32, learning_rate=0.05, threads=1, weight_decay=0.001)

@@ -7,7 +7,13 @@ from sklearn.neural_network import MLPClassifier
 from torch import nn
 
 from dlpipeline.models.losses import ensemble_cross_entropy
-from dlpipeline.models.mlp import MLPEnsemble, parameters_per_network, sklearn_layers
+from dlpipeline.models.mlp import (
+    MLPEnsemble,
+    parameters_per_network,
+    sklearn_layers,
+    units_major_forward,
+    width_groups,
+)
 from dlpipeline.training import TrainConfig, fit
 
 
@@ -223,3 +229,60 @@ def test_the_two_class_loss_hands_a_units_major_output_a_contiguous_gradient():
         rtol=0,
         atol=0,
     )
+
+
+@pytest.mark.parametrize(
+    ("activation", "member_widths", "bias"),
+    [
+        ("relu", [[3], [3], [8], [5], [5]], True),
+        ("sigmoid", [[4, 2], [4, 2], [6, 3]], True),
+        ("tanh", [[2], [7], [7]], True),
+        ("identity", [[1], [4]], True),
+        ("relu", [[3], [6]], False),
+    ],
+)
+@pytest.mark.parametrize("shared_inputs", [True, False])
+def test_the_written_out_backward_gives_autograd_s_gradients_of_the_same_forward(
+    activation, member_widths, bias, shared_inputs
+):
+    """The ensemble's own backward equals autograd run through its forward, padding, inputs and all."""
+    generator = torch.Generator().manual_seed(5)
+    members = len(member_widths)
+    model = MLPEnsemble(
+        2, member_widths, 3, activation, seeds=list(range(members)), dtype="float64", bias=bias
+    )
+    features = torch.randn(*([] if shared_inputs else [members]), 11, 2, generator=generator).double()
+    features.requires_grad_(True)
+    upstream = torch.randn(members, 11, 3, generator=generator).double()
+    trained = [features, *(parameter for parameter in model.parameters() if parameter.requires_grad)]
+    written = torch.autograd.grad((model(features) * upstream).sum(), trained)
+    masks = [getattr(model, f"mask{layer}") for layer in range(1, len(model.weights))]
+    logits, _ = units_major_forward(
+        features, activation, model.groups, masks, list(model.weights), list(model.biases)
+    )
+    reference = torch.autograd.grad((logits.transpose(1, 2) * upstream).sum(), trained)
+    for ours, autograd in zip(written, reference, strict=True):
+        torch.testing.assert_close(ours, autograd)
+    first_weights = written[1]
+    assert first_weights[0, :, member_widths[0][0] :].abs().sum() == 0  # padded units get no gradient
+
+
+def test_members_of_the_same_widths_in_a_row_compute_as_one_group():
+    assert width_groups([[2, 3, 2], [2, 3, 2], [2, 5, 2], [2, 3, 2]]) == [
+        (0, 2, (2, 3, 2)),
+        (2, 3, (2, 5, 2)),
+        (3, 4, (2, 3, 2)),
+    ]
+    model = MLPEnsemble(2, [[1], [1], [4], [4], [4]], 2, "relu", seeds=[0, 1, 2, 3, 4])
+    assert model.groups == [(0, 2, (2, 1, 2)), (2, 5, (2, 4, 2))]
+
+
+def test_the_two_class_loss_has_the_gradient_of_torch_cross_entropy_member_by_member():
+    generator = torch.Generator().manual_seed(2)
+    logits = (torch.randn(4, 25, 2, generator=generator) * 3).double().requires_grad_(True)
+    labels = torch.randint(0, 2, (25,), generator=generator)
+    weights = torch.rand(4, generator=generator).double()  # a different upstream gradient per member
+    ours = torch.autograd.grad((ensemble_cross_entropy(logits, labels) * weights).sum(), logits)[0]
+    per_member = torch.stack([nn.functional.cross_entropy(member, labels) for member in logits])
+    expected = torch.autograd.grad((per_member * weights).sum(), logits)[0]
+    torch.testing.assert_close(ours, expected)

@@ -19,13 +19,38 @@ def ensemble_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.
     """
     members, rows, classes = logits.shape
     if classes == 2:
-        sign = 1.0 - 2.0 * labels.to(logits.dtype)  # +1 for class 0, -1 for class 1
-        by_class = logits.transpose(1, 2)
-        return nn.functional.softplus((by_class[:, 1] - by_class[:, 0]) * sign).mean(dim=1)
+        return _TwoClassCrossEntropy.apply(logits, labels)
     per_row = nn.functional.cross_entropy(
         logits.reshape(members * rows, classes), labels.repeat(members), reduction="none"
     )
     return per_row.reshape(members, rows).mean(dim=1)
+
+
+class _TwoClassCrossEntropy(torch.autograd.Function):
+    """Each member's mean two-class cross-entropy ``softplus(m)`` of the margins ``m = ±(z1 − z0)``.
+
+    Its gradient is written out, ``∂z1 = −∂z0 = ± sigmoid(m) / n`` per row: one node where
+    autograd recorded seven, each a pass over every member's rows, and a sweep's loss costs
+    as much as a layer of its networks.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, logits: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
+        sign = 1.0 - 2.0 * labels.to(logits.dtype)  # +1 for class 0, -1 for class 1
+        by_class = logits.transpose(1, 2)
+        margins = torch.sub(by_class[:, 1], by_class[:, 0]).mul_(sign)
+        ctx.save_for_backward(margins, sign)
+        return nn.functional.softplus(margins).mean(dim=1)
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
+    ) -> tuple[torch.Tensor, None]:
+        margins, sign = ctx.saved_tensors
+        slopes = torch.sigmoid(margins).mul_(sign).mul_(grad[:, None] / margins.shape[1])
+        return torch.stack([-slopes, slopes], dim=1).transpose(1, 2), None
 
 
 def masked_mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

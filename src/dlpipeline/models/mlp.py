@@ -58,8 +58,10 @@ class MLPEnsemble(nn.Module):
         super().__init__()
         _check_members(member_widths, seeds, activation, dtype)
         self.activation = ACTIVATIONS[activation]
+        self.activation_name = activation
         shapes = [[in_features, *widths, out_features] for widths in member_widths]
         padded = [max(column) for column in zip(*shapes, strict=True)]
+        self.groups = width_groups(shapes)
         generators = [torch.Generator().manual_seed(seed) for seed in seeds]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
@@ -149,20 +151,202 @@ class MLPEnsemble(nn.Module):
         last, and each layer computes ``aᵀ ↦ Wᵀ aᵀ + bᵀ`` from transposed views of the same
         parameters. Every small per-member product, forward and backward, then reads and writes
         long contiguous rows; rows-major ``(n, units)`` left the batched CPU matrix products
-        with two- or eight-wide rows and made them four times slower (:func:`_first_layer`).
+        with two- or eight-wide rows and made them four times slower (:func:`_rows_last`).
+        Consecutive members of the same widths compute together on their true widths, not the
+        padded ones (:func:`width_groups`), and the whole network is one autograd node whose
+        backward is written out (:class:`_EnsembleFunction`).
         """
-        hidden = _first_layer(features, self.weights[0], self.biases[0])
-        for layer, (weight, bias) in enumerate(zip(self.weights[1:], self.biases[1:], strict=True), start=1):
-            hidden = self.activation(hidden)
-            mask = getattr(self, f"mask{layer}")
-            if mask is not None:
-                hidden = hidden * mask.transpose(1, 2)
-            hidden = torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), hidden)
-        return hidden.transpose(1, 2)
+        masks = [getattr(self, f"mask{layer}") for layer in range(1, len(self.weights))]
+        return _EnsembleFunction.apply(
+            features,
+            self.activation_name,
+            self.groups,
+            masks,
+            len(self.weights),
+            *self.weights,
+            *self.biases,
+        )
 
 
-def _first_layer(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """The first layer of every member, units-major ``(members, fan_out, n)``; shared inputs are not copied.
+Group = tuple[int, int, tuple[int, ...]]
+"""Members ``start:stop`` of an ensemble and the layer sizes they all have (inputs, widths…, outputs)."""
+
+
+def width_groups(shapes: Sequence[Sequence[int]]) -> list[Group]:
+    """Runs of consecutive members with the same layer sizes, in member order.
+
+    A sweep's members come architecture by architecture, so its groups are its architectures:
+    each computes on its own widths, and the padding (up to half of a sweep's units) is never
+    read or written.
+    """
+    groups: list[Group] = []
+    for member, sizes in enumerate(map(tuple, shapes)):
+        if groups and groups[-1][2] == sizes:
+            groups[-1] = (groups[-1][0], member + 1, sizes)
+        else:
+            groups.append((member, member + 1, sizes))
+    return groups
+
+
+def units_major_forward(
+    features: torch.Tensor,
+    activation: ActivationName,
+    groups: Sequence[Group],
+    masks: Sequence[torch.Tensor | None],
+    weights: Sequence[torch.Tensor],
+    biases: Sequence[torch.Tensor],
+) -> tuple[torch.Tensor, list[list[torch.Tensor]]]:
+    """The ensemble's forward pass in plain torch operations, group by group (:func:`width_groups`).
+
+    Returns the logits ``(members, out_features, n)`` and, for each group, the inputs of each
+    of its layers, units-major (the first as :func:`_rows_last` stores it). Run under autograd
+    it is the reference the written-out backward of :class:`_EnsembleFunction` is held to.
+    """
+    rows_last = _rows_last(features, weights[0].shape[0])
+    logits, inputs = [], []
+    for start, stop, sizes in groups:
+        group_logits, group_inputs = _group_forward(
+            rows_last[start:stop],
+            activation,
+            *_group_layers(start, stop, sizes, weights, biases),
+            [
+                None if mask is None else mask[start:stop, :, : sizes[1 + index]]
+                for index, mask in enumerate(masks)
+            ],
+        )
+        logits.append(group_logits)
+        inputs.append(group_inputs)
+    return torch.cat(logits) if len(logits) > 1 else logits[0], inputs
+
+
+def _group_layers(
+    start: int,
+    stop: int,
+    sizes: Sequence[int],
+    weights: Sequence[torch.Tensor],
+    biases: Sequence[torch.Tensor],
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Views of the weights and biases of members ``start:stop`` trimmed to their true ``sizes``."""
+    return (
+        [weight[start:stop, : sizes[layer], : sizes[layer + 1]] for layer, weight in enumerate(weights)],
+        [bias[start:stop, :, : sizes[layer + 1]] for layer, bias in enumerate(biases)],
+    )
+
+
+def _group_forward(
+    inputs: torch.Tensor,
+    activation: ActivationName,
+    weights: Sequence[torch.Tensor],
+    biases: Sequence[torch.Tensor],
+    masks: Sequence[torch.Tensor | None],
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """One group's units-major logits and its layers' inputs (``inputs`` first)."""
+    function = ACTIVATIONS[activation]
+    # In place only where nothing records the pre-activation for a backward pass of its own.
+    in_place = activation == "relu" and not torch.is_grad_enabled()
+    layer_inputs = [inputs]
+    hidden = torch.baddbmm(biases[0].transpose(1, 2), weights[0].transpose(1, 2), inputs)
+    for weight, bias, mask in zip(weights[1:], biases[1:], masks, strict=True):
+        hidden = hidden.clamp_min_(0) if in_place else function(hidden)
+        if mask is not None:
+            hidden = hidden * mask.transpose(1, 2)
+        layer_inputs.append(hidden)
+        hidden = torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), hidden)
+    return hidden, layer_inputs
+
+
+class _EnsembleFunction(torch.autograd.Function):
+    """The ensemble as one autograd node: :func:`units_major_forward`, then its gradients written out.
+
+    Autograd would record about ten nodes per layer and group and run each backward step
+    through its engine; at the sweep's sizes (hundreds of members of a few units) that
+    bookkeeping costs as much as the products. The backward below runs, group by group, the
+    products autograd runs, in the same layouts: for a layer ``z = Wᵀ a + bᵀ`` with upstream
+    gradient ``g`` (units-major), ``∂Wᵀ = g aᵀ``, ``∂b = Σ_rows g`` and ``∂a = W g``, then
+    through the activation (:func:`_activation_backward`). Padding gets a zero gradient.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx,
+        features: torch.Tensor,
+        activation: ActivationName,
+        groups: Sequence[Group],
+        masks: Sequence[torch.Tensor | None],
+        layers: int,
+        *parameters: torch.Tensor,
+    ) -> torch.Tensor:
+        weights, biases = parameters[:layers], parameters[layers:]
+        logits, inputs = units_major_forward(features, activation, groups, masks, weights, biases)
+        ctx.save_for_backward(*weights, *(tensor for group in inputs for tensor in group))
+        ctx.activation, ctx.groups, ctx.layers = activation, groups, layers
+        ctx.shared_inputs, ctx.bias_shapes = features.dim() == 2, [bias.shape for bias in biases]
+        return logits.transpose(1, 2)
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, grad_logits: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
+        layers, saved = ctx.layers, ctx.saved_tensors
+        weights, inputs = saved[:layers], saved[layers:]
+        wants = ctx.needs_input_grad[5:]
+        weight_grads = [
+            torch.zeros_like(weight) if wants[layer] else None for layer, weight in enumerate(weights)
+        ]
+        bias_grads = [
+            torch.zeros(shape, dtype=grad_logits.dtype, device=grad_logits.device)
+            if wants[layers + layer]
+            else None
+            for layer, shape in enumerate(ctx.bias_shapes)
+        ]
+        units_major = grad_logits.transpose(1, 2)
+        features_grads = []
+        for index, (start, stop, sizes) in enumerate(ctx.groups):
+            grad = units_major[start:stop]
+            group_inputs = inputs[index * layers : (index + 1) * layers]
+            for layer in reversed(range(layers)):
+                fan_in, fan_out = sizes[layer], sizes[layer + 1]
+                if weight_grads[layer] is not None:
+                    product = torch.bmm(grad, group_inputs[layer].transpose(1, 2))
+                    weight_grads[layer][start:stop, :fan_in, :fan_out] = product.transpose(1, 2)
+                if bias_grads[layer] is not None:
+                    bias_grads[layer][start:stop, 0, :fan_out] = grad.sum(dim=2)
+                weight = weights[layer][start:stop, :fan_in, :fan_out]
+                if layer > 0:
+                    grad = _activation_backward(ctx.activation, torch.bmm(weight, grad), group_inputs[layer])
+                elif ctx.needs_input_grad[0]:
+                    features_grads.append(torch.bmm(weight, grad).transpose(1, 2))
+        features_grad = _features_grad(features_grads, ctx.shared_inputs) if features_grads else None
+        return features_grad, None, None, None, None, *weight_grads, *bias_grads
+
+
+def _activation_backward(
+    activation: ActivationName, grad: torch.Tensor, output: torch.Tensor
+) -> torch.Tensor:
+    """``grad`` through the activation, from the (masked) activation's ``output``.
+
+    Each derivative is read from the output, so a masked unit (output 0) passes nothing back:
+    relu's ``output > 0``, tanh's ``1 − output²`` (tanh needs no mask), sigmoid's
+    ``output (1 − output)``, which is 0 where the mask zeroed the output.
+    """
+    if activation == "relu":  # ``grad`` is the backward's own buffer: overwritten, not copied
+        return torch.ops.aten.threshold_backward.grad_input(grad, output, 0, grad_input=grad)
+    if activation == "tanh":
+        return grad * (1 - output * output)
+    if activation == "sigmoid":
+        return grad * output * (1 - output)
+    return grad
+
+
+def _features_grad(group_grads: Sequence[torch.Tensor], shared_inputs: bool) -> torch.Tensor:
+    """The inputs' gradient from each group's ``(group members, n, in_features)``: summed if shared."""
+    if shared_inputs:
+        return torch.stack([grad.sum(dim=0) for grad in group_grads]).sum(dim=0)
+    return torch.cat(list(group_grads))
+
+
+def _rows_last(features: torch.Tensor, members: int) -> torch.Tensor:
+    """Every member's first-layer inputs, rows last ``(members, in_features, n)``; shared ones are not copied.
 
     Shared ``(n, d)`` inputs are transposed once to ``(d, n)`` and expanded over the members;
     ``(members, n, d)`` inputs are copied ``(members, d, n)``. Inputs stored rows-last make the
@@ -170,10 +354,8 @@ def _first_layer(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     inputs transposed, which the CPU kernels do five times faster than plain ``(n, d)`` rows.
     """
     if features.dim() == 2:
-        rows_last = features.t().contiguous().expand(weight.shape[0], *features.t().shape)
-    else:
-        rows_last = features.transpose(1, 2).contiguous()
-    return torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), rows_last)
+        return features.t().contiguous().expand(members, *features.t().shape)
+    return features.transpose(1, 2).contiguous()
 
 
 def _needs_mask(activation: nn.Module) -> bool:
