@@ -169,7 +169,7 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             credentials=credentials,
             fs_args=fs_args,
         )
-        self._schema = TableSchema.model_validate(schema).to_pandera() if schema is not None else None
+        self._schema = TableSchema.model_validate(schema) if schema is not None else None
         self.metadata = metadata
 
     def load(self) -> pd.DataFrame:
