@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-from tests.helpers import copy_project, kedro_cli, smoke_run_in_copy
+from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli, smoke_run_in_copy
 from tests.scheduling import FileSeconds
 from tests.shared_runs import built_once, session_folder
-from tests.tracking import ExperimentRuns, experiment_runs, tracking_client
+from tests.tracking import ExperimentRuns, experiment_runs, tracking_client, tracking_state
 
 # Before any test module imports torch: dlpipeline sets the OpenMP wait policy torch reads once.
 import dlpipeline  # noqa: F401
@@ -26,6 +26,15 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 def pytest_configure(config: pytest.Config) -> None:
     """Order the test files longest first (``tests/scheduling.py``)."""
     config.pluginmanager.register(FileSeconds(), "file-seconds")
+
+
+@pytest.fixture(autouse=True)
+def mlflow_left_off_the_project_store() -> Iterator[None]:
+    """After every test, MLflow's tracking URI (set in this process, or exported to the processes
+    it starts) is not the project's own store: later tests would write into the user's ``mlflow.db``."""
+    yield
+    for uri in tracking_state():
+        assert uri is None or str(PROJECT_ROOT) not in uri, f"the test left MLflow tracking to {uri}"
 
 
 @pytest.fixture

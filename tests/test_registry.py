@@ -8,8 +8,6 @@ MLflow's system metrics. A name another model holds is refused before any traini
 
 import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
@@ -19,7 +17,7 @@ import torch
 from mlflow.tracking import MlflowClient
 from tests.documentation import section
 from tests.helpers import kedro_cli
-from tests.tracking import configuration_runs, experiment_runs
+from tests.tracking import configuration_runs, experiment_runs, tracking_at
 from tests.trust.runs import run_statuses
 
 from dlpipeline.datasets import ModelDataset
@@ -41,21 +39,6 @@ MODEL_FILES = {
 }
 INPUT_SHAPES = {"cnn": (1, 8, 8), "mlp": (2,)}
 SYSTEM_METRICS = {"system/cpu_utilization_percentage", "system/system_memory_usage_megabytes"}
-
-
-@contextmanager
-def tracking_at(uri: str) -> Iterator[None]:
-    """MLflow's tracking URI set to ``uri`` for the block (the registry follows it), then back.
-
-    The registry URI is never set: ``mlflow.set_registry_uri`` exports it to the environment,
-    where it would outlive the block and send later runs' registrations elsewhere.
-    """
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(uri)
-    try:
-        yield
-    finally:
-        mlflow.set_tracking_uri(previous)
 
 
 @pytest.fixture(scope="module", params=["cnn", "mlp"])

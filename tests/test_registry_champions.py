@@ -21,8 +21,7 @@ import pytest
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from tests.helpers import kedro_cli
-from tests.test_registry import tracking_at
-from tests.tracking import configuration_runs, experiment_runs, tracking_client
+from tests.tracking import configuration_runs, experiment_runs, tracking_at, tracking_client
 from tests.trust.runs import run_statuses
 
 from dlpipeline.registry import CHAMPION_ALIAS, PROJECT_TAG, champion_among, lower_is_better

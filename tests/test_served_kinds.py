@@ -15,6 +15,7 @@ import mlflow
 import numpy as np
 import pytest
 import torch
+from tests.tracking import tracking_at
 
 from dlpipeline.datasets import ModelDataset
 from dlpipeline.models.char_lm import CharLanguageModel
@@ -168,14 +169,10 @@ def module_outputs(served: ServedModel, inputs: np.ndarray) -> np.ndarray:
 def tracking(tmp_path_factory) -> Iterator[Path]:
     """A throw-away MLflow store, the tracking URI set to it for the module, then back."""
     folder = tmp_path_factory.mktemp("served_kinds")
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
-    # an experiment of this store: a test before may have left another store's experiment active
-    mlflow.set_experiment("served-kinds")
-    try:
+    with tracking_at(f"sqlite:///{folder / 'mlflow.db'}"):
+        # an experiment of this store: a test before may have left another store's experiment active
+        mlflow.set_experiment("served-kinds")
         yield folder
-    finally:
-        mlflow.set_tracking_uri(previous)
 
 
 @pytest.fixture(scope="module", params=sorted(KINDS))

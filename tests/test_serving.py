@@ -19,6 +19,7 @@ import pytest
 import requests
 from tests.helpers import project_env
 from tests.team.servers import HOST, free_port, start_in_background, stop, wait_until
+from tests.tracking import tracking_at
 
 SERVER_START_TIMEOUT_S = 180.0
 MALFORMED = {
@@ -91,12 +92,8 @@ def server(smoke_run, pipeline, tracking_uri, champion_uri, tmp_path_factory) ->
 @pytest.fixture(scope="module")
 def in_process(tracking_uri, champion_uri) -> mlflow.pyfunc.PyFuncModel:
     """The same champion loaded in this process."""
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(tracking_uri)  # the registry follows (setting it would export it)
-    try:
+    with tracking_at(tracking_uri):  # the registry follows it
         return mlflow.pyfunc.load_model(champion_uri)
-    finally:
-        mlflow.set_tracking_uri(previous)
 
 
 def invoke(url: str, body: object) -> requests.Response:

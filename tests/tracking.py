@@ -1,6 +1,9 @@
 """What the tests read from a project copy's MLflow store (``mlflow.db``): its experiment and runs."""
 
+import contextlib
+import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
 
@@ -8,6 +11,7 @@ import mlflow
 import numpy as np
 from mlflow.entities import Experiment, LoggedModel, Run
 from mlflow.tracking import MlflowClient
+from mlflow.tracking._tracking_service import utils as tracking_utils
 
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.served import WEIGHTS_HASH_TAG, ServedModel, weights_hash
@@ -23,6 +27,36 @@ class ExperimentRuns(TypedDict):
 
     parents: list[Run]
     children: list[Run]
+
+
+TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
+
+
+def tracking_state() -> tuple[str | None, str | None]:
+    """The tracking URI this process set (None: none) and the one its environment exports."""
+    return tracking_utils._tracking_uri, os.environ.get(TRACKING_URI_VARIABLE)
+
+
+@contextlib.contextmanager
+def tracking_at(uri: str) -> Iterator[None]:
+    """MLflow's tracking URI set to ``uri`` for the block (the registry follows it), then exactly as before.
+
+    Not ``previous = mlflow.get_tracking_uri()`` then ``set_tracking_uri(previous)``: with no
+    URI set, ``get_tracking_uri`` answers the working directory's ``mlflow.db`` (the project
+    root's, for a test), and ``set_tracking_uri`` exports what it sets to the environment, so
+    every later test and every process it starts would write into the project's own store.
+    The registry URI is never set: ``mlflow.set_registry_uri`` exports it the same way.
+    """
+    uri_before, variable_before = tracking_state()
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(uri_before)  # None: no URI set, and the variable removed
+        if variable_before is None:
+            os.environ.pop(TRACKING_URI_VARIABLE, None)
+        else:
+            os.environ[TRACKING_URI_VARIABLE] = variable_before
 
 
 def tracking_client(project: Path) -> MlflowClient:
@@ -95,12 +129,8 @@ def assert_holds_the_catalogs_weights(
 ) -> None:
     """``logged`` holds ``saved``'s weights, is of ``kind``, answers its input example as ``saved`` does."""
     assert logged.tags[WEIGHTS_HASH_TAG] == weights_hash(saved.module)
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(tracking_uri)
-    try:
+    with tracking_at(tracking_uri):
         loaded = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
-    finally:
-        mlflow.set_tracking_uri(previous)
     network = loaded.unwrap_python_model()
     assert (network.kind, weights_hash(network.trained.module)) == (kind, weights_hash(saved.module))
     example = loaded.input_example

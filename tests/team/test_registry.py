@@ -24,6 +24,7 @@ from tests.team.servers import (
     team_project,
 )
 from tests.test_serving import serving
+from tests.tracking import tracking_at
 
 from dlpipeline.registry import CHAMPION_ALIAS, EX_CONFIG
 
@@ -59,15 +60,11 @@ def alices_champion(team: Team, alices_run: Path, registry_name: str) -> mlflow.
     del alices_run
     with pytest.MonkeyPatch.context() as monkeypatch:
         as_user(monkeypatch, team.users["alice"])
-        previous = mlflow.get_tracking_uri()
-        mlflow.set_tracking_uri(team.uri)  # the registry follows (setting it would export it)
-        try:
+        with tracking_at(team.uri):  # the registry follows it
             client = MlflowClient(team.uri, registry_uri=team.uri)
             version = client.get_model_version_by_alias(registry_name, CHAMPION_ALIAS)
             assert version.run_id
             return mlflow.pyfunc.load_model(f"models:/{registry_name}@{CHAMPION_ALIAS}")
-        finally:
-            mlflow.set_tracking_uri(previous)
 
 
 @pytest.fixture(scope="module")

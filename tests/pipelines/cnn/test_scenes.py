@@ -10,7 +10,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 from tests.helpers import PROJECT_ROOT, assert_refused_before_any_node
-from tests.tracking import assert_holds_the_catalogs_weights, logged_models, tracking_client
+from tests.tracking import assert_holds_the_catalogs_weights, logged_models, tracking_at, tracking_client
 
 from dlpipeline.config import load_parameters
 from dlpipeline.data.scenes import (
@@ -253,13 +253,9 @@ def test_each_studys_run_logs_its_network_holding_the_weights_of_its_model_file(
     )
     (logged,) = logged_models(client, runs).values()
     saved = ModelDataset(str(project / f"data/06_models/cnn/{study}.pt")).load()[network]
-    previous = mlflow.get_tracking_uri()
     assert_holds_the_catalogs_weights(logged, saved, client.tracking_uri, kind)
-    mlflow.set_tracking_uri(client.tracking_uri)
-    try:
+    with tracking_at(client.tracking_uri):
         loaded = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
-    finally:
-        mlflow.set_tracking_uri(previous)
     example = loaded.input_example  # the first test scenes
     assert example.shape == (3, 1, 16, 16)
     assert loaded.predict(example).shape == (3, len(saved.trained_record.seeds), *outputs)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 from pydantic import ValidationError
-from tests.tracking import logged_models, tracking_client
+from tests.tracking import logged_models, tracking_at, tracking_client
 
 from dlpipeline.config import load_parameters
 from dlpipeline.data.digits import table_to_images
@@ -263,9 +263,7 @@ def test_each_timed_configuration_logs_the_network_of_its_last_timed_epoch(proje
     logged = logged_models(client, runs)
     assert set(logged) == {run.info.run_name for run in runs}
     images, _ = table_to_images(pd.read_csv(project / "data/05_model_input/cnn/train.csv").head(3))
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(client.tracking_uri)
-    try:
+    with tracking_at(client.tracking_uri):
         for model in logged.values():
             loaded = mlflow.pyfunc.load_model(f"models:/{model.model_id}")
             network = loaded.unwrap_python_model().trained
@@ -275,5 +273,3 @@ def test_each_timed_configuration_logs_the_network_of_its_last_timed_epoch(proje
             assert weights_hash(untrained) != weights_hash(network.module)  # it trained an epoch
             np.testing.assert_array_equal(loaded.input_example, images[:, None])
             np.testing.assert_allclose(loaded.predict(loaded.input_example).sum(axis=1), 1.0, rtol=1e-5)
-    finally:
-        mlflow.set_tracking_uri(previous)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 from tests.helpers import PROJECT_ROOT
-from tests.tracking import logged_models
+from tests.tracking import logged_models, tracking_at
 
 from dlpipeline.config import load_parameters
 from dlpipeline.data.text import (
@@ -223,12 +223,8 @@ def test_every_bigram_model_is_a_child_run_with_its_network_and_the_character_mo
 
 def _served(logged, client: MlflowClient):
     """The network an MLflow model serves, loaded as MLflow loads it."""
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(client.tracking_uri)
-    try:
+    with tracking_at(client.tracking_uri):
         return mlflow.pyfunc.load_model(f"models:/{logged.model_id}").unwrap_python_model()
-    finally:
-        mlflow.set_tracking_uri(previous)
 
 
 def test_the_claim_reads_the_study_and_gets_a_verdict_on_smoke(project: Path):
