@@ -156,7 +156,11 @@ def command_output(*command: str, cwd: Path, env: Mapping[str, str] | None = Non
 
 
 def kedro_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run ``kedro`` as a user would (see ``run_command``), ``env`` set on top of ``project_env(cwd)``."""
+    """Run ``kedro`` as a user would (see ``run_command``), ``env`` set on top of ``project_env(cwd)``.
+
+    A test about the answer to a command, not about a process, uses ``kedro_in_process``: the
+    same command without the interpreter's start-up (several seconds of imports).
+    """
     return run_command(sys.executable, "-m", "kedro", *args, cwd=cwd, env={**project_env(cwd), **(env or {})})
 
 
