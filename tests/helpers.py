@@ -4,20 +4,27 @@ Nothing here writes into the real project's data/, mlflow.db or mlruns/: every r
 happens inside a temporary copy, with the working directory switched to it.
 """
 
+import contextlib
 import importlib
+import io
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from click.testing import CliRunner
+from kedro.framework.cli.cli import KedroCLI, _init_plugins
 from kedro.framework.project import pipelines as registered
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from kedro.utils import find_kedro_project
 from kedro.validation.exceptions import ParameterValidationError
+from tests.process_state import process_state_kept
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SMOKE = "smoke"
@@ -149,5 +156,57 @@ def command_output(*command: str, cwd: Path, env: Mapping[str, str] | None = Non
 
 
 def kedro_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run ``kedro`` as a user would (see ``run_command``), ``env`` set on top of ``project_env(cwd)``."""
+    """Run ``kedro`` as a user would (see ``run_command``), ``env`` set on top of ``project_env(cwd)``.
+
+    A test about the answer to a command, not about a process, uses ``kedro_in_process``: the
+    same command without the interpreter's start-up (several seconds of imports).
+    """
     return run_command(sys.executable, "-m", "kedro", *args, cwd=cwd, env={**project_env(cwd), **(env or {})})
+
+
+def uncaught(exception: BaseException) -> str:
+    """What the interpreter prints on stderr for an exception no one caught (``sys.excepthook``)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        sys.excepthook(type(exception), exception, exception.__traceback__)
+    return printed.getvalue()
+
+
+KEDRO_PROGRAM = "python -m kedro"  # the name ``python -m kedro`` gives itself in ``sys.argv[0]``
+
+
+@dataclass(frozen=True)
+class CommandAnswer:
+    """What a command printed and its exit status: the fields of a finished subprocess the tests read."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def kedro_in_process(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> CommandAnswer:
+    """Run ``kedro`` in ``cwd`` as ``kedro_cli`` does, but inside the test process: no interpreter start-up.
+
+    ``python -m kedro`` does the same steps (plugins' init hooks, then Kedro's CLI for the project
+    found from ``cwd``, whose ``run`` is the project's own), with ``env`` set on top of the test's
+    environment and ``sys.argv`` as the command's. Output is captured at the file descriptors, so
+    what C code or a child process writes is caught too; an exception no one caught is printed
+    on stderr with exit status 1, as the interpreter would. Afterwards the process is as it was
+    (``tests.process_state``).
+
+    What stays a subprocess's to show: anything the interpreter does at start-up or exit
+    (imports, and environment variables read then), and Python's warnings (here pytest collects
+    them). The project imported is this checkout's: a copy whose ``src`` differs needs ``kedro_cli``.
+    """
+    with process_state_kept():
+        os.chdir(cwd)
+        os.environ.update(env or {})
+        sys.argv[:] = [KEDRO_PROGRAM, *args]
+        _init_plugins()
+        command = KedroCLI(project_path=find_kedro_project(cwd) or cwd)
+        result = CliRunner(capture="fd").invoke(command, args, prog_name=KEDRO_PROGRAM)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += uncaught(result.exception)
+    return CommandAnswer(args=args, returncode=result.exit_code, stdout=result.stdout, stderr=stderr)
