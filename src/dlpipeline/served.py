@@ -51,7 +51,6 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import Model, ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types import Schema, TensorSpec
-from mlflow.utils import environment as mlflow_environment
 
 from dlpipeline.models.checkpoint import TrainedModule, from_payload, to_payload
 
@@ -307,7 +306,7 @@ def log_served_model(served: ServedModel, configuration: str) -> str:
     with tempfile.TemporaryDirectory(prefix="dlpipeline-model-") as folder:
         weights = Path(folder) / WEIGHTS_FILE
         torch.save(to_payload({configuration: served.trained}), weights)
-        with _no_progress_bars(), _no_requirement_check():
+        with _no_progress_bars():
             info = Model.log(
                 artifact_path=None,
                 name=MODEL_NAME,
@@ -348,22 +347,6 @@ class _PyfuncFlavor:
     ) -> None:
         """``mlflow.pyfunc.save_model`` (the switch was read by ``Model.log`` already)."""
         mlflow.pyfunc.save_model(path=path, mlflow_model=mlflow_model, **kwargs)
-
-
-@contextlib.contextmanager
-def _no_requirement_check() -> Iterator[None]:
-    """MLflow's check that the running environment meets the model's requirements, off for the block.
-
-    :func:`pip_requirements` pins the versions running here, so the check cannot find a
-    mismatch; it looks each one up in the installed packages' metadata, which costs a third
-    of what logging a small model takes.
-    """
-    check = mlflow_environment.warn_dependency_requirement_mismatches
-    mlflow_environment.warn_dependency_requirement_mismatches = lambda requirements: None
-    try:
-        yield
-    finally:
-        mlflow_environment.warn_dependency_requirement_mismatches = check
 
 
 @contextlib.contextmanager
