@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,17 @@ import pytest
 
 BUILT = ".built"
 """Marker left in a shared folder once what it holds is complete."""
+
+STORE = "mlflow.db"
+"""The project's MLflow store (SQLite, in WAL mode while a process holds it open)."""
+
+STORE_PATHS = (
+    ("experiments", "artifact_location"),
+    ("runs", "artifact_uri"),
+    ("logged_models", "artifact_location"),
+    ("model_versions", "storage_location"),
+)
+"""Where an MLflow store records absolute paths of artifacts (under the project's ``mlruns/``)."""
 
 
 def session_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -51,3 +63,69 @@ def built_once(folder: Path, build: Callable[[Path], None]) -> Path:
             build(folder)
             (folder / BUILT).touch()
     return folder
+
+
+@contextlib.contextmanager
+def read_only(store: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the SQLite file ``store``, closed on exit.
+
+    Closing a writable connection may checkpoint a store in WAL mode: a write into a shared
+    folder that must stay as it is.
+    """
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as connection:
+        yield connection
+
+
+def copy_store(source: Path, target: Path) -> None:
+    """Copy the SQLite store ``source`` to ``target`` with SQLite's own backup.
+
+    A store in WAL mode may hold committed writes in ``mlflow.db-wal`` that a file copy would
+    miss or tear.
+    """
+    with read_only(source) as reader, contextlib.closing(sqlite3.connect(target)) as writer:
+        reader.backup(writer)
+
+
+def move_artifact_paths(store: Path, old: Path, new: Path) -> None:
+    """Point every artifact path that ``store`` records under folder ``old`` to the same place under ``new``.
+
+    Without it, runs of the copied project would log their artifacts into ``old``.
+    """
+    with contextlib.closing(sqlite3.connect(store)) as connection, connection:
+        for table, column in STORE_PATHS:
+            connection.execute(
+                f"UPDATE {table} SET {column} = replace({column}, ?, ?) WHERE {column} LIKE ? || '%'",
+                (f"{old}/", f"{new}/", f"{old}/"),
+            )
+
+
+def stored_paths_under(store: Path, folder: Path) -> list[str]:
+    """Every artifact path ``store`` records inside ``folder``."""
+    with read_only(store) as connection:
+        return [
+            path
+            for table, column in STORE_PATHS
+            for (path,) in connection.execute(
+                f"SELECT {column} FROM {table} WHERE {column} LIKE ? || '%'", (f"{folder}/",)
+            )
+        ]
+
+
+def writable_copy(shared: Path, destination: Path) -> Path:
+    """A copy of the shared project ``shared`` (e.g. a ``smoke_run``) at ``destination``, to run in.
+
+    The copy shares no file with ``shared``: its data, reports, ``mlruns/`` artifacts and its own
+    store, whose artifact paths (and those the logged models' ``MLmodel`` files name) point into
+    the copy. ``dvc.lock`` and the catalog's data paths are relative, so they hold as copied.
+    ``shared`` is only read.
+    """
+    shared = shared.resolve()
+    shutil.copytree(shared, destination, ignore=shutil.ignore_patterns(f"{STORE}*", BUILT))
+    copy_store(shared / STORE, destination / STORE)
+    move_artifact_paths(destination / STORE, shared, destination)
+    for description in (destination / "mlruns").rglob("MLmodel"):
+        text = description.read_text()
+        description.write_text(text.replace(f"{shared}/", f"{destination}/"))
+    left = stored_paths_under(destination / STORE, shared)
+    assert not left, f"the copy's store still names the shared project: {left[:3]}"
+    return destination

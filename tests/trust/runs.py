@@ -33,19 +33,32 @@ def run_statuses(project: Path) -> list[str]:
             raise
 
 
+def written_since(folder: Path, since: float) -> bool:
+    """Whether a file in ``folder`` (at any depth) was written at or after ``since`` (epoch seconds)."""
+    for path in folder.rglob("*.*"):
+        try:
+            if path.stat().st_mtime >= since:
+                return True
+        except FileNotFoundError:  # a temporary file the run renamed meanwhile
+            continue
+    return False
+
+
 @contextmanager
 def training_in_progress(
-    process: subprocess.Popen, project: Path, pipeline: str, log: Path
+    process: subprocess.Popen, project: Path, pipeline: str, log: Path, since: float = 0.0
 ) -> Iterator[subprocess.Popen]:
     """Enter once ``process`` (an endless ``kedro run``) is well into training; it never outlives the block.
 
-    Training has begun when the store holds a RUNNING run and the pipeline's model inputs
-    exist; the block starts 2 s later. A process the block did not stop is killed on exit.
+    Training has begun when the store holds a RUNNING run and the pipeline's model inputs were
+    written (at or after ``since``: in a project where an earlier run left them, the time
+    ``process`` started); the block starts 2 s later. A process the block did not stop is
+    killed on exit.
     """
     try:
         deadline = time.monotonic() + 120
         training_inputs = project / "data/05_model_input" / pipeline
-        while "RUNNING" not in run_statuses(project) or not any(training_inputs.rglob("*.*")):
+        while "RUNNING" not in run_statuses(project) or not written_since(training_inputs, since):
             assert process.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the training never started"
             time.sleep(0.5)

@@ -4,14 +4,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import EXPERIMENTS, kedro_cli, project_env
+from tests.helpers import EXPERIMENTS, project_env, run_session
 from tests.trust.runs import parent_runs
 
 
 def test_two_concurrent_runs_of_every_pipeline_against_one_store_both_finish_and_are_recorded(
     project_copy: Path,
 ):
-    kedro_cli("run", "--env", "smoke", "--tags", "data", cwd=project_copy)  # the store exists before the race
+    # The store exists before the race, made as any run makes it: by the cheapest (mlp's data, in-process).
+    run_session(project_copy, pipeline_names=["mlp"], tags=["data"])
     before = set(parent_runs(project_copy))
     processes = [
         subprocess.Popen(

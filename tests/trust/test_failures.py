@@ -1,106 +1,62 @@
 """Trust, on every pipeline: a run that fails midway never leaves runs RUNNING nor damages the
-last good outputs, the next run starts clean, and runs with the same parameters are reproducible."""
+last good outputs, the next run starts clean, and runs with the same parameters are reproducible.
 
-from dataclasses import dataclass
+The runs are each pipeline's troubled runs (``tests/trust/mishaps.py``, shared with
+``test_interruptions.py``): the good run is the shared smoke run, copied; the failing run comes
+next, then the interrupted runs, then the next run.
+"""
+
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kedro.framework.hooks import hook_impl
-from kedro.pipeline.node import Node
-from tests.helpers import EXPERIMENTS, copy_project, run_session
-from tests.trust.runs import assert_close, data_files, metrics, parent_runs, report_files, run_statuses
-
-from dlpipeline.datasets import TableDataset
+from tests.helpers import EXPERIMENTS
+from tests.shared_runs import STORE, read_only, stored_paths_under
+from tests.trust.mishaps import Mishaps
+from tests.trust.runs import assert_close, data_files
 
 
-class FailAfterFirstTrainingNode:
-    """A hook that makes the run fail right after its first training node finished."""
-
-    @hook_impl
-    def after_node_run(self, node: Node) -> None:
-        if "train" in node.tags:
-            raise RuntimeError(f"simulated failure after {node.name}")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one run of a pipeline left in its project copy."""
-
-    data: dict[str, bytes]
-    reports: dict[str, tuple[bytes, int]]
-    metrics: dict
-    parent_runs: dict[str, tuple[str, list[str]]]
-    statuses: list[str]
-    unreadable_tables: list[str]
-
-
-def outcome(project: Path, pipeline: str) -> Outcome:
-    """The pipeline's data, reports, metrics and MLflow runs in ``project`` now."""
-    unreadable = []
-    for path in (project / "data").rglob("*.*"):
-        if path.suffix in (".csv", ".parquet"):
-            try:
-                TableDataset(str(path)).load()
-            except Exception as error:  # every way a table can fail to read: named, not raised here
-                unreadable.append(f"{path}: {error}")
-    return Outcome(
-        data=data_files(project, pipeline),
-        reports=report_files(project, pipeline),
-        metrics=metrics(project, pipeline),
-        parent_runs=parent_runs(project),
-        statuses=run_statuses(project),
-        unreadable_tables=unreadable,
-    )
-
-
-@dataclass(frozen=True)
-class RunsAroundAFailure:
-    """Three runs of one pipeline in one project copy, with the same parameters: a good one, one
-    that fails right after its first training node, and the next one."""
-
-    good: Outcome
-    failed: Outcome
-    next: Outcome
-
-
-@pytest.fixture(scope="module", params=EXPERIMENTS)
-def runs_around_a_failure(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> RunsAroundAFailure:
-    """The three runs, once per pipeline, shared by the tests that read them."""
-    pipeline = request.param
-    project = copy_project(tmp_path_factory.mktemp(f"runs_{pipeline}") / "project")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.chdir(project)
-        run_session(project, pipeline_names=[pipeline])
-        good = outcome(project, pipeline)
-        with pytest.raises(RuntimeError, match="simulated failure"):
-            run_session(project, pipeline_names=[pipeline], hooks=(FailAfterFirstTrainingNode(),))
-        failed = outcome(project, pipeline)
-        run_session(project, pipeline_names=[pipeline])
-        return RunsAroundAFailure(good, failed, outcome(project, pipeline))
-
-
+@pytest.mark.parametrize("pipeline", EXPERIMENTS)
 def test_a_run_that_fails_midway_keeps_the_last_good_outputs_and_the_next_run_starts_clean(
-    runs_around_a_failure: RunsAroundAFailure,
+    mishaps: Callable[[str], Mishaps], pipeline: str
 ):
-    good, failed = runs_around_a_failure.good, runs_around_a_failure.failed
+    runs = mishaps(pipeline)
+    good, failed = runs.good, runs.failed
     assert failed.reports == good.reports
     assert failed.unreadable_tables == []
     new_runs = [status for run, (status, _) in failed.parent_runs.items() if run not in good.parent_runs]
     assert new_runs == ["FAILED"]
     assert "RUNNING" not in failed.statuses
 
-    status, children = list(runs_around_a_failure.next.parent_runs.values())[-1]
+    status, children = list(runs.next.parent_runs.values())[-1]
     assert status == "FINISHED"
     assert set(children) == {"FINISHED"}
 
 
+@pytest.mark.parametrize("pipeline", EXPERIMENTS)
 def test_two_runs_with_the_same_parameters_give_identical_data_and_metrics(
-    runs_around_a_failure: RunsAroundAFailure,
+    mishaps: Callable[[str], Mishaps], pipeline: str
 ):
-    # The good run and the next one: a failed run between them changes nothing they write.
-    first, second = runs_around_a_failure.good, runs_around_a_failure.next
+    # The good run and the next one: the failed and interrupted runs between them change nothing they write.
+    first, second = mishaps(pipeline).good, mishaps(pipeline).next
     assert first.data
     assert second.data == first.data
     assert_close(first.metrics, second.metrics)
+
+
+@pytest.mark.parametrize("pipeline", EXPERIMENTS)
+def test_runs_in_a_copy_of_a_shared_smoke_run_write_into_the_copy_and_leave_the_shared_run_as_it_was(
+    mishaps: Callable[[str], Mishaps], smoke_run: Callable[[str], Path], pipeline: str
+):
+    runs, shared = mishaps(pipeline), smoke_run(pipeline).resolve()
+    copy = runs.project.resolve()
+    assert stored_paths_under(copy / STORE, shared) == []
+    with read_only(copy / STORE) as store:
+        (artifact_uris,) = zip(*store.execute("SELECT artifact_uri FROM runs"), strict=True)
+    assert len(artifact_uris) == len(runs.next.statuses)
+    assert all(uri.startswith(f"{copy}/mlruns/") for uri in artifact_uris)
+    with read_only(shared / STORE) as store:
+        assert [status for (status,) in store.execute("SELECT status FROM runs ORDER BY start_time")] == (
+            runs.good.statuses
+        )
+    assert data_files(shared, pipeline) == runs.good.data

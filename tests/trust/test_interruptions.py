@@ -1,60 +1,43 @@
 """Trust, on every pipeline: SIGTERM or Ctrl-C during training marks the run KILLED (never left
-RUNNING), and the next run starts clean."""
+RUNNING), and the next run starts clean.
 
-import signal
-import subprocess
-import sys
-from pathlib import Path
+The runs are each pipeline's troubled runs (``tests/trust/mishaps.py``, shared with
+``test_failures.py``): the interrupted runs come after a good and a failed run, and before
+the next run.
+"""
+
+from collections.abc import Callable
 
 import pytest
-from tests.helpers import EXPERIMENTS, project_env, run_session, trust_cases
-from tests.trust.runs import parent_runs, run_statuses, smoke_run, training_in_progress
+from tests.helpers import EXPERIMENTS
+from tests.trust.mishaps import INTERRUPTIONS, STOP_SECONDS, Mishaps
 
-ENDLESS_TRAINING = {pipeline: trust_cases(pipeline).ENDLESS_TRAINING for pipeline in EXPERIMENTS}
-"""Per pipeline, a ``--params`` override that keeps its first training node busy (its trust cases)."""
-
-
-KEDRO_LISTENING_TO_CTRL_C = (
-    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "from kedro.framework.cli import main; main()"
-)
-"""``kedro`` as started from a terminal: Ctrl-C raises, even if this test runs in a background job."""
+CASES = [
+    (pipeline, interruption.name)
+    for pipeline in reversed(EXPERIMENTS)
+    for interruption in INTERRUPTIONS[pipeline]
+]
+"""Every pipeline and signal, the pipelines in the reverse of ``test_failures.py``'s order: on two
+xdist workers, each file's first tests run a different pipeline's sequence, and later ones read it."""
 
 
-INTERRUPTIONS = [(pipeline, signal.SIGTERM) for pipeline in EXPERIMENTS] + [("mlp", signal.SIGINT)]
-"""SIGTERM on every pipeline; Ctrl-C (SIGINT) takes the same path, shown once."""
-
-
-@pytest.mark.parametrize(("pipeline", "interruption"), INTERRUPTIONS)
+@pytest.mark.parametrize(("pipeline", "interruption"), CASES)
 def test_sigterm_or_ctrl_c_during_training_marks_the_run_killed_and_the_next_run_starts_clean(
-    project_copy: Path, tmp_path: Path, pipeline: str, interruption: signal.Signals
+    mishaps: Callable[[str], Mishaps], pipeline: str, interruption: str
 ):
-    log = tmp_path / "kedro.log"
-    endless = ("--params", ENDLESS_TRAINING[pipeline])
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-c", KEDRO_LISTENING_TO_CTRL_C, *smoke_run(pipeline), *endless],
-            cwd=project_copy,
-            env=project_env(project_copy),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        with training_in_progress(process, project_copy, pipeline, log):
-            process.send_signal(interruption)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                tail = log.read_text()[-3000:]
-                pytest.fail(f"the run did not stop within 60 s of {interruption.name}:\n{tail}")
-    assert process.returncode == 130
-    interrupted = list(parent_runs(project_copy).values())
-    assert [status for status, _ in interrupted] == ["KILLED"], log.read_text()[-3000:]
-    assert "RUNNING" not in run_statuses(project_copy), "a child run was left RUNNING"
-    assert "1 MLflow run(s) marked KILLED" in log.read_text()
+    runs = mishaps(pipeline)
+    interrupted = runs.interruptions[interruption]
+    tail = interrupted.log[-3000:]
+    assert interrupted.stopped, f"the run did not stop within {STOP_SECONDS} s of {interruption}:\n{tail}"
+    assert interrupted.returncode == 130
+    killed = interrupted.new_parent_runs()
+    assert [status for status, _ in killed.values()] == ["KILLED"], tail
+    assert "RUNNING" not in interrupted.statuses, "a child run was left RUNNING"
+    assert "1 MLflow run(s) marked KILLED" in interrupted.log
 
-    run_session(project_copy, pipeline_names=[pipeline])
-    interrupted_run, next_run = parent_runs(project_copy).values()
-    assert interrupted_run[0] == "KILLED"
+    before_next = list(runs.interruptions.values())[-1].parent_runs
+    (next_run,) = [state for run, state in runs.next.parent_runs.items() if run not in before_next]
+    (interrupted_run,) = killed
+    assert runs.next.parent_runs[interrupted_run][0] == "KILLED"
     assert next_run[0] == "FINISHED"
     assert set(next_run[1]) == {"FINISHED"}
