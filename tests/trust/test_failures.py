@@ -53,7 +53,6 @@ def test_runs_in_a_copy_of_a_shared_smoke_run_write_into_the_copy_and_leave_the_
     assert stored_paths_under(copy / STORE, shared) == []
     with read_only(copy / STORE) as store:
         (artifact_uris,) = zip(*store.execute("SELECT artifact_uri FROM runs"), strict=True)
-    assert len(artifact_uris) == len(runs.next.statuses)
     assert all(uri.startswith(f"{copy}/mlruns/") for uri in artifact_uris)
     with read_only(shared / STORE) as store:
         assert [status for (status,) in store.execute("SELECT status FROM runs ORDER BY start_time")] == (
