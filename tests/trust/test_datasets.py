@@ -148,7 +148,10 @@ def datasets_read_by_nodes(project: Path) -> dict[str, object]:
     return {name: catalog.get(name) for name in names}
 
 
-def test_every_table_the_pipelines_read_from_disk_has_a_schema(generated_data: Path):
+def test_every_table_the_pipelines_read_from_disk_has_a_schema(
+    generated_data: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(generated_data)  # the session's MLflow store is the working directory's project's
     read = datasets_read_by_nodes(generated_data)
     tables = {name for name, dataset in read.items() if isinstance(dataset, TableDataset)}
     assert tables, "no pipeline reads a table"
