@@ -13,8 +13,10 @@ python_bin="${PYTHON:-}"
 if [[ -z "$python_bin" ]]; then
   python_bin="$(command -v python3.11 || command -v python3)"
 fi
-if ! "$python_bin" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-  echo "dlpipeline needs Python 3.11; $python_bin is $("$python_bin" --version 2>&1). Set PYTHON=/path/to/python3.11." >&2
+# 3.11.5 or later: a pinned dependency (soupsieve 4.1.2) refuses older 3.11 releases, and pip's
+# own answer to that is a page of version lists.
+if ! "$python_bin" -c 'import sys; sys.exit(not ((3, 11, 5) <= sys.version_info[:3] < (3, 12)))'; then
+  echo "dlpipeline needs Python 3.11.5 or later 3.11; $python_bin is $("$python_bin" --version 2>&1). Set PYTHON=/path/to/python3.11." >&2
   exit 1
 fi
 
