@@ -13,7 +13,7 @@ A schema is written in the catalog next to the dataset it guards, e.g.::
 describes what is wrong with a frame, in a few lines that name the columns.
 
 Pandera runs every check of every column through its own machinery (about a millisecond each: a
-table of 512 pixel columns takes half a second), and tables are checked on every save and load.
+table of 517 columns takes a quarter of a second), and tables are checked on every save and load.
 So :func:`problems` first asks :func:`clearly_valid`, the same rules on whole blocks of columns at
 once; only a table it cannot pass goes to pandera, which decides and describes what is wrong.
 """
