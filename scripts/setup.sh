@@ -34,7 +34,7 @@ install_pinned() {
     local link
     for link in $links; do link_args+=(--find-links "$link"); done
     local uv="$(dirname "$python")/uv"
-    if "$uv" pip install --quiet --python "$python" "${link_args[@]}" -r requirements.lock \
+    if "$uv" pip install --quiet --compile-bytecode --python "$python" "${link_args[@]}" -r requirements.lock \
       && "$uv" pip install --quiet --python "$python" --no-deps -e .; then
       return 0
     fi
