@@ -7,7 +7,8 @@ costs depends on the weights' size, not their values): the cnn's 9 ensembles of 
 its studies' 9 (permutation: cnn and mlp; saliency: the linear control; detection; segmentation;
 the cost study's 4 one-seed timed networks); the mlp's 8 widths x 2 flavours of 20 seeds and
 the neurons study's 28 (16 variants, 12 noise x factor settings);
-every sequence model (task x cell x length x seed, 103) and every generative ensemble (9
+every sequence model (task x cell x length x seed, 108; the exploding-gradients study's 5
+configurations x 5 seeds, 25) and every generative ensemble (9
 generators, 8 autoencoders, the 2 text-to-image generators). The search trials (not in a base
 run: ``trials: 0``) are timed apart, one model per trial (``cnn.search``: the baseline at its
 largest drawn width; ``sequence.adding.search``: the searched cell). Each is logged as a child
@@ -43,6 +44,7 @@ from dlpipeline.pipelines.cnn.cost import cost_specs, network_builders
 from dlpipeline.pipelines.cnn.params import CostParams, ExperimentParams
 from dlpipeline.pipelines.cnn.train import network_spec
 from dlpipeline.pipelines.mlp.params import SweepParams, model_name
+from dlpipeline.pipelines.sequence.gradients import GradientRecordingModel
 from dlpipeline.served import ModelKind, latent_example, log_served_model, prompted_rows, served_model
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -170,7 +172,7 @@ SEQUENCE_SHAPES = {
 
 
 def sequence_models() -> dict[str, Logged]:
-    """Every base sequence model: task x cell x length x seed (the names' control too), base sizes."""
+    """Every base sequence model (task x cell x length x seed, the names' control), the explosion study's."""
     parameters = load_parameters("base", PROJECT)["sequence"]
     rng = np.random.default_rng(0)
     models: dict[str, Logged] = {}
@@ -202,6 +204,26 @@ def sequence_models() -> dict[str, Logged]:
         )
         for seed in range(text["n_seeds"]):
             models[f"text-{cell}-T16-s{seed}"] = (network, tokens, "sequence")
+    return {**models, **explosion_models(parameters["adding"]["explosion"])}
+
+
+def explosion_models(explosion: dict) -> dict[str, Logged]:
+    """The exploding-gradients study's networks: the RNN at each gain and each gated cell, every seed."""
+    sequences = np.random.default_rng(0).random((3, explosion["seq_len"], 2), dtype=np.float32)
+    configurations = [("rnn", gain) for gain in explosion["rnn_gains"]]
+    configurations += [(cell, None) for cell in explosion["cells"]]
+    models: dict[str, Logged] = {}
+    for cell, gain in configurations:
+        network = TrainedModule.build(
+            GradientRecordingModel,
+            cell=cell,
+            input_size=2,
+            hidden_size=explosion["hidden_size"],
+            output_size=1,
+            gain=gain,
+        )
+        for seed in range(explosion["n_seeds"]):
+            models[f"explosion-{cell}-{gain}-s{seed}"] = (network, sequences, "sequence")
     return models
 
 

@@ -8,6 +8,7 @@ answers in process, and a malformed input is refused with ``INVALID_PARAMETER_VA
 """
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 import torch
 from tests.tracking import tracking_at
 
+from dlpipeline.data.sequences import adding_problem, adding_tensors
 from dlpipeline.datasets import ModelDataset
 from dlpipeline.models.char_lm import CharLanguageModel
 from dlpipeline.models.checkpoint import TrainedModule
@@ -31,6 +33,7 @@ from dlpipeline.models.scenes import DetectorEnsemble, FullyConvEnsemble
 from dlpipeline.models.sequence import SequenceShape, build_model
 from dlpipeline.models.text_to_image import TextConditionedVAE
 from dlpipeline.pipelines.generative.report import generator_example
+from dlpipeline.pipelines.sequence.gradients import GradientRecordingModel
 from dlpipeline.pipelines.sequence.report import input_example
 from dlpipeline.pipelines.sequence.training import SequenceRun
 from dlpipeline.served import (
@@ -258,6 +261,25 @@ def test_a_token_id_outside_the_vocabulary_is_refused_not_a_server_error(trackin
     with pytest.raises(mlflow.exceptions.MlflowException) as refused:
         loaded.unwrap_python_model().predict(None, outside)
     assert refused.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_a_diverged_network_is_logged_as_it_is_and_answers_non_finite_outputs(tracking):
+    # an unclipped RNN at a large gain (the exploding-gradients study) may end with weights not finite
+    trained = TrainedModule.build(
+        GradientRecordingModel, cell="rnn", input_size=2, hidden_size=4, output_size=1, gain=3.0
+    )
+    with torch.no_grad():
+        trained.module.recurrent.weight_hh_l0.fill_(math.inf)
+        trained.module.recurrent.bias_hh_l0.fill_(math.nan)
+    features, _ = adding_tensors(adding_problem(3, 5, seed=0))
+    served = served_model(trained, features.numpy(), "sequence")
+    with mlflow.start_run(run_name="diverged"):
+        model_id = served.log("explosion-rnn-gain3-s0")
+    loaded = mlflow.pyfunc.load_model(f"models:/{model_id}")
+    np.testing.assert_array_equal(loaded.input_example, features.numpy())
+    assert mlflow.get_logged_model(model_id).tags[WEIGHTS_HASH_TAG] == weights_hash(trained.module)
+    answer = loaded.predict(loaded.input_example)
+    assert answer.shape == (3, 1) and not np.isfinite(answer).any()
 
 
 def test_a_prompted_generator_draws_what_sampling_draws_from_the_same_codes():

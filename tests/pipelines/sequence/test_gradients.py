@@ -3,14 +3,18 @@
 import math
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from mlflow.tracking import MlflowClient
+from tests.tracking import logged_models, tracking_at
 from torch import nn
 
 from dlpipeline.config import load_parameters
+from dlpipeline.data.sequences import adding_problem, adding_tensors
+from dlpipeline.executor import ExecutorParams
 from dlpipeline.models.checkpoint import TrainedModule
 from dlpipeline.models.recurrent import RecurrentModel, unroll
 from dlpipeline.pipelines.sequence.gates import forget_gate_means, gate_means
@@ -19,9 +23,12 @@ from dlpipeline.pipelines.sequence.gradients import (
     RATIO_STUDY,
     GradientRecordingModel,
     exploding_share,
+    gradient_explosion,
     gradient_ratio,
 )
-from dlpipeline.training import TrainConfig, train_configuration
+from dlpipeline.pipelines.sequence.params import ExplosionParams
+from dlpipeline.served import WEIGHTS_HASH_TAG, weights_hash
+from dlpipeline.training import TrainConfig, initial_module, train_configuration
 
 REPORTING = Path("data/08_reporting/sequence/adding")
 
@@ -90,6 +97,40 @@ def test_the_shared_loop_records_every_steps_gradient_norm_as_clipping_would_rea
     nn.functional.mse_loss(model(features[:4]), targets[:4]).backward()
     clipped_reads = float(nn.utils.clip_grad_norm_(model.parameters(), max_norm=math.inf))
     assert model.gradient_norms == [pytest.approx(clipped_reads, rel=1e-6)]
+
+
+def first_test_sequences(test: pd.DataFrame, draw: int, seq_len: int, count: int) -> tuple[torch.Tensor, ...]:
+    """Features and targets of the first ``count`` test sequences of one draw and length (the study's)."""
+    part = test[(test["draw"] == draw) & (test["seq_len"] == seq_len)]
+    return adding_tensors(part[part["sequence"].isin(sorted(part["sequence"].unique())[:count])])
+
+
+def test_each_explosion_child_run_carries_the_network_it_trained_with_its_draws_test_sequences():
+    seq_len, n_train, n_test = 6, 8, 4
+    table = pd.concat([adding_problem(n_train + n_test, seq_len, draw).assign(draw=draw) for draw in (0, 1)])
+    train, test = table[table["sequence"] < n_train], table[table["sequence"] >= n_train]
+    explosion = ExplosionParams(
+        seq_len=seq_len,
+        n_train=n_train,
+        n_test=n_test,
+        rnn_gains=[0.5, 3.0],
+        cells=["lstm"],
+        hidden_size=4,
+        n_seeds=2,
+        train=TrainConfig(epochs=2, batch_size=4, learning_rate=0.01, max_grad_norm=None, threads=1),
+    )
+    _, runs = gradient_explosion(train, test, explosion, ExecutorParams())
+    assert len(runs) == 3 * 2
+    for run in runs:
+        assert run.model is not None, run.name
+        trained = run.model.trained
+        features, targets = first_test_sequences(test, trained.about.draw, seq_len, n_test)
+        assert run.model.kind == "sequence"
+        np.testing.assert_array_equal(run.model.input_example, features[:3].numpy())
+        # trained weights, not the initial ones: the model answers the test MSE the run logs
+        assert weights_hash(trained.module) != weights_hash(initial_module(trained))
+        outputs = torch.from_numpy(run.model.predict(features.numpy()))
+        assert float(nn.functional.mse_loss(outputs, targets)) == pytest.approx(run.metrics["test_mse"])
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +204,32 @@ def test_each_studied_model_is_a_child_run_with_task_cell_and_study(
     ratio_runs = [child for child in children if child.data.params["study"] == RATIO_STUDY]
     assert len(ratio_runs) == len(ratios)
     assert {child.data.params["cell"] for child in ratio_runs} == set(ratios.cell)
+
+
+def test_each_explosion_child_run_logs_the_network_it_trained(
+    project: Path, runs: dict, mlflow_client: MlflowClient
+):
+    study = adding_parameters(project)["explosion"]
+    test = pd.read_parquet(project / "data/05_model_input/sequence/adding/test.parquet")
+    children = [child for child in runs["children"] if child.data.params.get("study") == EXPLOSION_STUDY]
+    logged = logged_models(mlflow_client, children)
+    assert set(logged) == {child.info.run_name for child in children}
+    for child in children:
+        model = logged[child.info.run_name]
+        with tracking_at(mlflow_client.tracking_uri):
+            loaded = mlflow.pyfunc.load_model(f"models:/{model.model_id}")
+        network = loaded.unwrap_python_model().trained.module
+        assert model.tags[WEIGHTS_HASH_TAG] == weights_hash(network)
+        draw = int(child.data.params["draw"])
+        features, targets = first_test_sequences(test, draw, study["seq_len"], study["n_test"])
+        np.testing.assert_array_equal(loaded.input_example, features[:3].numpy())
+        outputs = torch.from_numpy(loaded.predict(features.numpy()))
+        # the weights training ended with: they answer the test MSE the run logged (none when not finite)
+        mse = float(nn.functional.mse_loss(outputs, targets))
+        if math.isfinite(mse):
+            assert mse == pytest.approx(child.data.metrics["test_mse"], rel=1e-5), child.info.run_name
+        else:
+            assert "test_mse" not in child.data.metrics, child.info.run_name
 
 
 def test_gate_means_split_marked_steps_from_the_others():

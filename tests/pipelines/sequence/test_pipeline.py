@@ -19,6 +19,7 @@ from dlpipeline.data.sequences import padded_windows
 from dlpipeline.datasets import BigramDataset, ModelDataset
 from dlpipeline.figures.curves import curves_figure
 from dlpipeline.models.losses import masked_mse
+from dlpipeline.pipelines.sequence.gradients import EXPLOSION_STUDY
 from dlpipeline.pipelines.sequence.text import bigram_test_nll
 from dlpipeline.served import WEIGHTS_HASH_TAG, weights_hash
 from dlpipeline.tracking import CHILD_RUN_FIGURE_DPI
@@ -240,12 +241,22 @@ def test_each_task_writes_its_trained_models_by_run_label_to_one_file(project: P
             assert trained.trained_record.seeds == (trained.about.seed,)
 
 
+def network_children(runs: dict) -> list:
+    """The child runs of the tasks that trained a network: the shared table's, the explosion study's.
+
+    The vanishing-gradients study trains none: it reads the task's own models (test_gradients.py).
+    """
+    explosion = [child for child in runs["children"] if child.data.params.get("study") == EXPLOSION_STUDY]
+    return shared_table_children(runs) + explosion
+
+
 def test_every_child_run_logs_its_network_holding_the_weights_of_the_pt_file(
     project: Path, runs: dict, mlflow_client: MlflowClient
 ):
-    children = shared_table_children(runs)
+    children = network_children(runs)
     logged = logged_models(mlflow_client, children)
     assert set(logged) == {child.info.run_name for child in children}
+    # the explosion study's networks have no .pt file: test_gradients.py checks them on their test MSE
     for task in TASKS:
         saved = ModelDataset(str(project / f"data/06_models/sequence/{task}.pt")).load()
         for label, trained in saved.items():

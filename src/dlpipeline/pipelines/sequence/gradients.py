@@ -7,7 +7,7 @@ step's gradient norm is recorded (:class:`GradientRecordingModel`), and the shar
 whose norm is not finite or above a threshold (:func:`exploding_share`) is the measure,
 beside the same RNN at a gain below 1 and an LSTM at its own initialisation. These are new
 models of their own (``sequence.adding.explosion``); the adding problem's clipped models are
-untouched.
+untouched. Each is logged with its child run as an MLflow model (it has no ``.pt`` file).
 
 **Vanishing.** For every trained recurrent model of the adding problem at the longest length
 (every seed), ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ (:func:`gradient_ratio`): how much of the loss's gradient
@@ -34,6 +34,7 @@ from dlpipeline.models.recurrent import CellName, RecurrentModel, hidden_gradien
 from dlpipeline.pipelines.common import RunContent, child_run
 from dlpipeline.pipelines.sequence.params import AddingAnalysisParams, AddingDataParams, ExplosionParams
 from dlpipeline.pipelines.sequence.training import TrainedModels, seed_draws
+from dlpipeline.served import served_model
 from dlpipeline.tracking import ChildRun
 from dlpipeline.training import initial_module, train_configuration, with_fixed_threads
 
@@ -145,7 +146,9 @@ def gradient_explosion(
     }
     trained = run_tasks(train_unclipped, (data, explosion), jobs, executor)
     table = pd.DataFrame([_row(model.about, explosion.threshold) for model in trained.values()])
-    return table, [_child_run(label, model) for label, model in trained.items()]
+    test_features = {draw: tensors[2].numpy() for draw, tensors in data.items()}
+    runs = [_child_run(label, model, test_features[model.about.draw]) for label, model in trained.items()]
+    return table, runs
 
 
 def _draw_tensors(
@@ -234,8 +237,15 @@ def _row(run: ExplosionRun, threshold: float) -> dict[str, object]:
     }
 
 
-def _child_run(label: str, trained: TrainedModule[ExplosionRun]) -> ChildRun:
-    """The child run of one model of the study: its configuration, shares and gradient norms per step."""
+def _child_run(label: str, trained: TrainedModule[ExplosionRun], test_features: np.ndarray) -> ChildRun:
+    """The child run of one model of the study: its configuration, shares, gradient norms per step, network.
+
+    The trained network is logged as the run's MLflow model (kind ``sequence``), its input
+    example the first test sequences of its draw ``(n, seq_len, 2)``. A network that diverged
+    (an unclipped RNN at a large gain may end with weights or outputs that are not finite) is
+    logged as it is: it is what the study trained, and logging reads only the example's
+    shapes and dtype (finite inputs), never the outputs' values.
+    """
     run = trained.about
     norms = np.asarray(run.gradient_norms, dtype=np.float64)
     non_finite = float((~np.isfinite(norms)).mean())
@@ -255,6 +265,7 @@ def _child_run(label: str, trained: TrainedModule[ExplosionRun]) -> ChildRun:
         metrics=metrics,
         # MLflow stores finite numbers: a step whose norm overflowed is logged as the float maximum
         histories={"gradient_norm": np.nan_to_num(norms, nan=np.finfo(np.float64).max).tolist()},
+        model=served_model(trained, test_features, "sequence"),
     )
     return child_run(label, trained.trained_record, trained.timing, content)
 
