@@ -103,11 +103,20 @@ def matmul_peak_gflops(threads: int, size: int = PEAK_MATRIX_SIZE, repeats: int 
 
 
 def roofline_fields(gflop: float, seconds: float, peak_gflops: float) -> dict[str, float]:
-    """``gflop``, the rate achieved in ``seconds`` (``gflops``), ``peak_gflops`` and ``share_of_peak``."""
+    """``gflop``, the rate achieved in ``seconds`` (``gflops``), ``peak_gflops`` and ``share_of_peak``.
+
+    Each to four significant digits: a smoke-size workload's share of the peak can be a few
+    thousandths, where a fixed count of decimals would keep only one or two of its digits.
+    """
     achieved = gflop / seconds
     return {
-        "gflop": round(gflop, 4),
-        "gflops": round(achieved, 3),
-        "peak_gflops": round(peak_gflops, 2),
-        "share_of_peak": round(achieved / peak_gflops, 4),
+        "gflop": significant(gflop),
+        "gflops": significant(achieved),
+        "peak_gflops": significant(peak_gflops),
+        "share_of_peak": significant(achieved / peak_gflops),
     }
+
+
+def significant(value: float, digits: int = 4) -> float:
+    """``value`` rounded to ``digits`` significant digits."""
+    return float(f"{value:.{digits}g}")

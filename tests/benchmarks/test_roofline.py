@@ -75,3 +75,11 @@ def test_the_machine_peak_is_measured_on_the_threads_asked_for_and_leaves_torch_
 
     assert peak > 0
     assert torch.get_num_threads() == threads_before
+
+
+def test_a_small_share_of_peak_keeps_its_significant_digits(roofline):
+    # A smoke-size sweep under load: 0.37 GFLOP/s of a 200 GFLOP/s peak.
+    fields = roofline.roofline_fields(gflop=0.0123456, seconds=0.0333, peak_gflops=201.234)
+
+    assert fields["share_of_peak"] == pytest.approx(fields["gflops"] / fields["peak_gflops"], rel=1e-3)
+    assert fields["gflop"] == 0.01235

@@ -284,8 +284,18 @@ def test_watching_the_validation_changes_nothing_the_training_computes(split, ex
 
 def test_a_search_run_logs_nested_trial_runs_and_its_best_values_go_back_to_kedro_run(tmp_path):
     project = copy_project(tmp_path / "project")
+    # The data nodes and the search: a user's `--tags search` after a data run, in one command.
     searched = kedro_cli(
-        "run", "--env", "smoke", "--pipelines", "cnn", "--params", "cnn.search.trials=3", cwd=project
+        "run",
+        "--env",
+        "smoke",
+        "--pipelines",
+        "cnn",
+        "--tags",
+        "data,search",
+        "--params",
+        "cnn.search.trials=3",
+        cwd=project,
     )
     assert searched.returncode == 0, searched.stderr[-3000:]
     (parent,) = experiment_runs(tracking_client(project))["parents"]
@@ -304,8 +314,18 @@ def test_a_search_run_logs_nested_trial_runs_and_its_best_values_go_back_to_kedr
     ]
     assert set(best) == {SearchParams.TUNABLE[name].key for name in searched_space}
     option = command_output(sys.executable, "-m", "dlpipeline.search", str(best_file), cwd=project).strip()
+    # The nodes that train the configurations and write their table: what the best values change.
     rerun = kedro_cli(
-        "run", "--env", "smoke", "--pipelines", "cnn", "--tags", "train", "--params", option, cwd=project
+        "run",
+        "--env",
+        "smoke",
+        "--pipelines",
+        "cnn",
+        "--params",
+        option,
+        "--nodes",
+        "cnn.train_configurations,cnn.evaluate_configurations,cnn.experiment_table",
+        cwd=project,
     )
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     table = pd.read_csv(project / "data/08_reporting/cnn/experiments.csv")
