@@ -21,20 +21,46 @@ if ! "$python_bin" -c 'import sys; sys.exit(not ((3, 11, 5) <= sys.version_info[
 fi
 
 # The installer, pinned like everything else: uv fetches and installs the ~300 pinned wheels in
-# parallel (seconds where pip takes minutes). uv reads no pip configuration, so it is handed pip's
-# find-links, where a machine may keep its CPU build of torch. Where uv cannot be had or fails,
-# pip installs the same pins.
+# parallel (seconds where pip takes minutes). uv reads no pip configuration, so it is handed
+# pip's indexes and find-links (where a machine may keep its CPU build of torch), and, like pip,
+# takes each pin from whichever of them has it. Where uv cannot be had or fails, pip installs
+# the same pins.
 uv_version="0.13.9"
+
+# pip's setting $1 (e.g. find-links): its PIP_ environment variable, else pip's configuration.
+pip_setting() {
+  local python="$1" name="$2"
+  local variable="PIP_$(echo "$name" | tr 'a-z-' 'A-Z_')"
+  if [[ -n "${!variable:-}" ]]; then
+    echo "${!variable}"
+  else
+    "$python" -m pip config get "global.$name" 2>/dev/null || true
+  fi
+}
+
+# uv's options for pip's indexes and find-links; a local (file://) one that is not there is left
+# out, as pip leaves it out with a warning.
+uv_sources() {
+  local python="$1" option name location
+  for option in index-url extra-index-url find-links; do
+    for location in $(pip_setting "$python" "$option"); do
+      name="${location#file://}"
+      if [[ "$location" == file://* || "$location" == /* ]] && [[ ! -e "$name" ]]; then
+        continue
+      fi
+      printf '%s\n' "--$option" "$location"
+    done
+  done
+}
 
 install_pinned() {
   local python="$1"
   if "$python" -m pip install --quiet --disable-pip-version-check "uv==$uv_version"; then
-    local links="${PIP_FIND_LINKS:-$("$python" -m pip config get global.find-links 2>/dev/null || true)}"
-    local link_args=()
-    local link
-    for link in $links; do link_args+=(--find-links "$link"); done
     local uv="$(dirname "$python")/uv"
-    if "$uv" pip install --quiet --compile-bytecode --python "$python" "${link_args[@]}" -r requirements.lock \
+    local sources=()
+    mapfile -t sources < <(uv_sources "$python")
+    if "$uv" pip install --quiet --compile-bytecode --index-strategy unsafe-best-match \
+      --python "$python" "${sources[@]}" -r requirements.lock \
       && "$uv" pip install --quiet --python "$python" --no-deps -e .; then
       return 0
     fi
