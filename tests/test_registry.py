@@ -16,7 +16,7 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 from tests.documentation import section
-from tests.helpers import kedro_cli
+from tests.helpers import kedro_in_process
 from tests.tracking import configuration_runs, experiment_runs, tracking_at
 from tests.trust.runs import run_statuses
 
@@ -211,7 +211,7 @@ def test_a_served_model_refuses_malformed_inputs_with_mlflows_invalid_parameter_
 def test_a_registry_name_held_by_a_foreign_model_is_refused_in_one_line_before_any_training(project_copy):
     uri = f"sqlite:///{project_copy / 'mlflow.db'}"
     MlflowClient(uri, registry_uri=uri).create_registered_model("dlpipeline-mlp")
-    result = kedro_cli("run", "--pipelines", "mlp", "--env", "smoke", cwd=project_copy)
+    result = kedro_in_process("run", "--pipelines", "mlp", "--env", "smoke", cwd=project_copy)
     assert result.returncode == 78
     (line,) = [line for line in result.stderr.splitlines() if "dlpipeline-mlp" in line]
     assert "was not registered by dlpipeline" in line and "Nothing was run" in line

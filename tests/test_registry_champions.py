@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
-from tests.helpers import kedro_cli
+from tests.helpers import kedro_cli, kedro_in_process
 from tests.tracking import configuration_runs, experiment_runs, tracking_at, tracking_client
 from tests.trust.runs import run_statuses
 
@@ -145,7 +145,7 @@ def test_an_unknown_metric_to_rank_by_is_refused_in_one_line_before_any_training
     project_copy: Path, pipeline_name: str
 ):
     override = f"{pipeline_name}.registry.rank_by=test_mse"
-    result = kedro_cli(
+    result = kedro_in_process(
         "run", "--env", "smoke", "--pipelines", pipeline_name, "--params", override, cwd=project_copy
     )
     assert result.returncode == 2
@@ -163,7 +163,7 @@ def test_a_registry_name_held_by_a_foreign_model_is_refused_in_one_line_before_a
     name = REGISTERED[pipeline_name].name
     uri = f"sqlite:///{project_copy / 'mlflow.db'}"
     MlflowClient(uri, registry_uri=uri).create_registered_model(name)
-    result = kedro_cli("run", "--env", "smoke", "--pipelines", pipeline_name, cwd=project_copy)
+    result = kedro_in_process("run", "--env", "smoke", "--pipelines", pipeline_name, cwd=project_copy)
     assert result.returncode == 78
     (line,) = [line for line in result.stderr.splitlines() if name in line]
     assert "was not registered by dlpipeline" in line and "Nothing was run" in line

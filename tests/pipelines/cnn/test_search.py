@@ -12,7 +12,7 @@ import pytest
 import torch
 import yaml
 from pydantic import ValidationError
-from tests.helpers import PROJECT_ROOT, command_output, copy_project, kedro_cli
+from tests.helpers import PROJECT_ROOT, command_output, copy_project, kedro_cli, kedro_in_process
 from tests.tracking import PARENT_TAG, experiment_runs, logged_models, tracking_client
 
 from dlpipeline import search, search_space
@@ -104,7 +104,7 @@ def test_a_space_that_cannot_be_sampled_or_an_unknown_metric_is_refused_by_name(
 def test_kedro_run_refuses_a_bad_space_in_one_message_before_any_training(tmp_path):
     project = copy_project(tmp_path / "project")
     bad = "cnn.search.trials=2,cnn.search.space.learning_rate.low=-1"
-    result = kedro_cli("run", "--env", "smoke", "--pipelines", "cnn", "--params", bad, cwd=project)
+    result = kedro_in_process("run", "--env", "smoke", "--pipelines", "cnn", "--params", bad, cwd=project)
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "nothing was run" in output

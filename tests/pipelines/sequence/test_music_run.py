@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from tests.helpers import kedro_cli
+from tests.helpers import kedro_in_process
 
 from dlpipeline.config import load_parameters
 from dlpipeline.data.music import midi_notes, parse_token, token_midi
@@ -115,7 +115,7 @@ def test_each_model_and_baseline_is_a_child_run_and_each_cells_first_seed_logs_m
 
 
 def test_a_corpus_missing_from_the_installed_music21_stops_the_run_in_one_line_naming_it(project_copy: Path):
-    result = kedro_cli(
+    result = kedro_in_process(
         *("run", "--env", "smoke", "--pipelines", "sequence", "--namespaces", "sequence.music"),
         *("--tags", "data", "--params", "sequence.music.data.corpus=nobody"),
         cwd=project_copy,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from tests.helpers import kedro_cli
+from tests.helpers import kedro_in_process
 from tests.tracking import logged_models
 
 from dlpipeline.config import load_parameters
@@ -115,7 +115,7 @@ def test_each_model_control_and_ngram_fit_is_a_finished_child_run_with_task_and_
 
 
 def test_a_locale_missing_from_the_installed_faker_stops_the_run_in_one_line_naming_it(project_copy: Path):
-    result = kedro_cli(
+    result = kedro_in_process(
         *(
             "run",
             "--env",

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from tests.helpers import kedro_cli
+from tests.helpers import kedro_in_process
 
 from dlpipeline.config import load_parameters
 from dlpipeline.datasets import ModelDataset
@@ -84,7 +84,7 @@ def test_each_model_and_baseline_is_a_finished_child_run_with_task_cell_and_enti
 
 
 def test_a_bad_tagging_parameter_is_refused_in_one_line_before_anything_runs(project_copy: Path):
-    result = kedro_cli(
+    result = kedro_in_process(
         *("run", "--env", "smoke", "--pipelines", "sequence", "--namespaces", "sequence.tagging"),
         *("--params", "sequence.tagging.data.test_share=1.5"),
         cwd=project_copy,

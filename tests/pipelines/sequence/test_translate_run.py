@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from tests.helpers import kedro_cli
+from tests.helpers import kedro_in_process
 
 from dlpipeline.config import load_parameters
 from dlpipeline.datasets import ModelDataset
@@ -107,7 +107,7 @@ def test_each_model_and_copy_is_a_finished_child_run_with_task_cell_and_attentio
 
 
 def test_a_bad_parameter_is_refused_in_one_line_before_anything_trains(project_copy: Path):
-    result = kedro_cli(
+    result = kedro_in_process(
         *("run", "--env", "smoke", "--pipelines", "sequence", "--namespaces", "sequence.translate"),
         *("--params", "sequence.translate.data.train_max_len=2"),
         cwd=project_copy,
