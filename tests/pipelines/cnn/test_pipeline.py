@@ -10,7 +10,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 from tests.data.test_idx import idx_bytes
-from tests.helpers import kedro_cli, run_session
+from tests.helpers import kedro_in_process, run_session
 
 from dlpipeline.config import load_parameters
 from dlpipeline.datasets import ModelDataset
@@ -230,7 +230,7 @@ def test_the_data_stage_reads_mnist_format_idx_files(project_copy: Path):
     (raw / "images-idx3-ubyte").write_bytes(idx_bytes(rng.integers(0, 256, (60, 6, 5), dtype=np.uint8)))
     (raw / "labels-idx1-ubyte").write_bytes(idx_bytes(np.repeat(np.arange(3, dtype=np.uint8), 20)))
     use_idx_files(project_copy, raw / "images-idx3-ubyte", raw / "labels-idx1-ubyte")
-    result = kedro_cli("run", "--pipelines", "cnn", "--tags", "data", cwd=project_copy)
+    result = kedro_in_process("run", "--pipelines", "cnn", "--tags", "data", cwd=project_copy)
     assert result.returncode == 0, result.stderr[-3000:]
     images = pd.read_csv(project_copy / "data/01_raw/cnn/images.csv")
     assert images.shape == (60, 1 + 6 * 5)
@@ -243,7 +243,7 @@ def test_a_broken_idx_file_stops_the_run_naming_the_file(project_copy: Path):
     broken.parent.mkdir(parents=True)
     broken.write_bytes(b"\x1f\x8b not really gzip")
     use_idx_files(project_copy, broken, broken)
-    result = kedro_cli("run", "--pipelines", "cnn", "--tags", "data", cwd=project_copy)
+    result = kedro_in_process("run", "--pipelines", "cnn", "--tags", "data", cwd=project_copy)
     assert result.returncode != 0
     output = " ".join((result.stdout + result.stderr).split())  # undo the log's line wrapping
     assert "IDXFormatError" in output

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from tests.helpers import kedro_cli
+from tests.helpers import kedro_in_process
 from tests.tracking import logged_models
 
 from dlpipeline.config import load_parameters
@@ -195,7 +195,9 @@ def test_neurons_can_be_compared_against_accuracy_across_children(runs: dict):
 
 
 def test_the_old_singular_pipeline_flag_runs_the_same_pipeline(project_copy: Path):
-    result = kedro_cli("run", "--pipeline", "mlp", "--env", "smoke", "--tags", "data", cwd=project_copy)
+    result = kedro_in_process(
+        "run", "--pipeline", "mlp", "--env", "smoke", "--tags", "data", cwd=project_copy
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (project_copy / "data/05_model_input/mlp/train.csv").exists()
 
