@@ -37,6 +37,36 @@ def mlflow_left_off_the_project_store() -> Iterator[None]:
         assert uri is None or str(PROJECT_ROOT) not in uri, f"the test left MLflow tracking to {uri}"
 
 
+MLFLOW_STORES = ("mlflow.db", "mlruns", "mlartifacts")
+"""What MLflow writes at a working directory when no store or artifact root is given."""
+
+
+def mlflow_stores_in(folder: Path) -> set[Path]:
+    """The MLflow stores present in ``folder`` and its ``notebooks/``."""
+    places = (folder, folder / "notebooks")
+    return {place / store for place in places for store in MLFLOW_STORES if (place / store).exists()}
+
+
+STORES_BEFORE = pytest.StashKey[set[Path]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Note the project's MLflow stores before the test's fixtures, module-scoped ones included, set up."""
+    item.stash[STORES_BEFORE] = mlflow_stores_in(PROJECT_ROOT)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Fail the test that made an MLflow store in the project: an experiment created without an
+    artifact location keeps its artifacts in ``./mlruns`` of the working directory, the user's project."""
+    result = yield
+    made = mlflow_stores_in(PROJECT_ROOT) - item.stash.get(STORES_BEFORE, set())
+    assert not made, f"the test made MLflow stores in the project: {sorted(map(str, made))}"
+    return result
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh copy of the project; the test runs with it as working directory."""

@@ -173,8 +173,11 @@ def tracking(tmp_path_factory) -> Iterator[Path]:
     """A throw-away MLflow store, the tracking URI set to it for the module, then back."""
     folder = tmp_path_factory.mktemp("served_kinds")
     with tracking_at(f"sqlite:///{folder / 'mlflow.db'}"):
-        # an experiment of this store: a test before may have left another store's experiment active
-        mlflow.set_experiment("served-kinds")
+        # An experiment of this store (a test before may have left another store's experiment
+        # active) whose artifacts stay in the folder: without a location they go to ./mlruns.
+        artifacts = (folder / "artifacts").as_uri()
+        experiment_id = mlflow.create_experiment("served-kinds", artifact_location=artifacts)
+        mlflow.set_experiment(experiment_id=experiment_id)
         yield folder
 
 
