@@ -203,7 +203,13 @@ def units_major_forward(
     it is the reference the written-out backward of :class:`_EnsembleFunction` is held to.
     """
     rows_last = _rows_last(features, weights[0].shape[0])
-    logits, inputs = [], []
+    # Without autograd each group writes its logits into its slice of one tensor: no copy after.
+    logits = (
+        None
+        if torch.is_grad_enabled()
+        else rows_last.new_empty(weights[0].shape[0], weights[-1].shape[2], rows_last.shape[2])
+    )
+    pieces, inputs = [], []
     for start, stop, sizes in groups:
         group_logits, group_inputs = _group_forward(
             rows_last[start:stop],
@@ -213,10 +219,13 @@ def units_major_forward(
                 None if mask is None else mask[start:stop, :, : sizes[1 + index]]
                 for index, mask in enumerate(masks)
             ],
+            None if logits is None else logits[start:stop],
         )
-        logits.append(group_logits)
+        pieces.append(group_logits)
         inputs.append(group_inputs)
-    return torch.cat(logits) if len(logits) > 1 else logits[0], inputs
+    if logits is not None:
+        return logits, inputs
+    return torch.cat(pieces) if len(pieces) > 1 else pieces[0], inputs
 
 
 def _group_layers(
@@ -239,19 +248,25 @@ def _group_forward(
     weights: Sequence[torch.Tensor],
     biases: Sequence[torch.Tensor],
     masks: Sequence[torch.Tensor | None],
+    out: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """One group's units-major logits and its layers' inputs (``inputs`` first)."""
+    """One group's units-major logits (into ``out`` if given) and its layers' inputs (``inputs`` first)."""
     function = ACTIVATIONS[activation]
     # In place only where nothing records the pre-activation for a backward pass of its own.
     in_place = activation == "relu" and not torch.is_grad_enabled()
     layer_inputs = [inputs]
-    hidden = torch.baddbmm(biases[0].transpose(1, 2), weights[0].transpose(1, 2), inputs)
-    for weight, bias, mask in zip(weights[1:], biases[1:], masks, strict=True):
+    last = len(weights) - 1
+    hidden = torch.baddbmm(
+        biases[0].transpose(1, 2), weights[0].transpose(1, 2), inputs, out=out if last == 0 else None
+    )
+    for layer, (weight, bias, mask) in enumerate(zip(weights[1:], biases[1:], masks, strict=True), start=1):
         hidden = hidden.clamp_min_(0) if in_place else function(hidden)
         if mask is not None:
             hidden = hidden * mask.transpose(1, 2)
         layer_inputs.append(hidden)
-        hidden = torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), hidden)
+        hidden = torch.baddbmm(
+            bias.transpose(1, 2), weight.transpose(1, 2), hidden, out=out if layer == last else None
+        )
     return hidden, layer_inputs
 
 
