@@ -22,7 +22,12 @@ from dataclasses import dataclass
 import mlflow
 import numpy as np
 from mlflow.tracking import MlflowClient
-from model_logging import BASE_WALL_S, PROJECT, generative_models  # this folder's: run as a script
+from model_logging import (  # this folder's: run as a script
+    BASE_WALL_S,
+    PROJECT,
+    generative_models,
+    use_throwaway_store,
+)
 
 from dlpipeline.config import load_parameters
 from dlpipeline.models.checkpoint import TrainedModule
@@ -133,9 +138,7 @@ def main() -> None:
         lambda: generative_champion.validation_reconstruction(ensembles, val, autoencoders), "generative"
     )
     with tempfile.TemporaryDirectory() as folder:
-        uri = f"sqlite:///{folder}/mlflow.db"
-        mlflow.set_tracking_uri(uri)
-        mlflow.set_experiment("champions")
+        uri = use_throwaway_store(folder, "champions")
         client = MlflowClient(uri, registry_uri=uri)
         network = next(iter(ensembles.values()))
         images = np.random.default_rng(0).random((3, 64), dtype=np.float32)

@@ -309,12 +309,24 @@ def time_logging(models: dict[str, Logged]) -> tuple[list[float], float]:
     return seconds, time.process_time() - cpu_started
 
 
+def use_throwaway_store(folder: str, experiment: str) -> str:
+    """Track into a new store in ``folder``, artifacts included, under ``experiment``; returns its URI.
+
+    An experiment made without an artifact location keeps its artifacts in ``./mlruns`` of the
+    working directory: the project's own, for a benchmark run from its root.
+    """
+    uri = f"sqlite:///{folder}/mlflow.db"
+    mlflow.set_tracking_uri(uri)
+    artifacts = Path(folder, "artifacts").as_uri()
+    mlflow.set_experiment(experiment_id=mlflow.create_experiment(experiment, artifact_location=artifacts))
+    return uri
+
+
 def main() -> None:
     """Log both pipelines' base models into a temporary store and print what it cost."""
     figures = {}
     with tempfile.TemporaryDirectory() as folder:
-        mlflow.set_tracking_uri(f"sqlite:///{folder}/mlflow.db")
-        mlflow.set_experiment("model_logging")
+        use_throwaway_store(folder, "model_logging")
         builders = {
             "mlp": mlp_models,
             "cnn": cnn_models,
