@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from contention import busy_processes
 from plain_mlp import mlp_node_compute
-from roofline import counted_gflop, matmul_peak_gflops, roofline_fields
+from roofline import counted_gflop, matmul_peak_gflops, roofline_fields, significant
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from torch import nn
@@ -194,10 +194,10 @@ def mlp_sweep(repeats: int, smoke: bool) -> list[Row]:
             {
                 "workload": "mlp_sweep",
                 "configurations": f"{len(sweep.architectures)} neuron counts x {sweep.n_seeds} seeds",
-                "ours_s": round(ours_s, 3),
+                "ours_s": significant(ours_s),
                 "peer": f"sklearn MLPClassifier(solver={solver!r}) loop",
-                "peer_s": round(peer_s, 3),
-                "ratio": round(ours_s / peer_s, 3),
+                "peer_s": significant(peer_s),
+                "ratio": significant(ours_s / peer_s),
                 **roofline(gflop, ours_s),
                 "quality_ok": all(ours_quality[key] >= peer_quality[key] for key in peer_quality),
                 "quality": {
@@ -262,10 +262,10 @@ def overhead(repeats: int, smoke: bool) -> list[Row]:
     return [
         {
             "workload": "overhead",
-            "ours_s": round(warm_s, 3),
+            "ours_s": significant(warm_s),
             "peer": "the same nodes as a plain script in a fresh interpreter (benchmarks/plain_mlp.py)",
-            "peer_s": round(plain_s, 3),
-            "ratio": round(warm_s / plain_s, 3),
+            "peer_s": significant(plain_s),
+            "ratio": significant(warm_s / plain_s),
             **NOT_COUNTED,
             "roofline_note": "start-up and bookkeeping, not arithmetic: its share of peak says nothing",
             "quality_ok": True,
@@ -446,14 +446,14 @@ def cnn(repeats: int, smoke: bool) -> list[Row]:
             f"{training.augment}, batch {config.batch_size}, lr {config.learning_rate}, seed {seed}, "
             f"{len(task.features)} training images; threads: ours {thread_note(config)}, "
             f"peer torch's default {torch.get_num_threads()}",
-            "ours_s": round(ours_s, 3),
+            "ours_s": significant(ours_s),
             "peer": "plain PyTorch nn.Sequential loop (same layers, init, Adam, batches, augmentation)",
-            "peer_s": round(peer_s, 3),
-            "ratio": round(ours_s / peer_s, 3),
+            "peer_s": significant(peer_s),
+            "ratio": significant(ours_s / peer_s),
             "goal_ratio": GOAL_RATIO,
             **roofline(gflop, ours_s),
-            "ratio_per_epoch": round(
-                (ours_s / ours_quality["epochs"]) / (peer_s / peer_quality["epochs"]), 3
+            "ratio_per_epoch": significant(
+                (ours_s / ours_quality["epochs"]) / (peer_s / peer_quality["epochs"])
             ),
             "quality_ok": ours_quality["test_accuracy"] >= target
             and ours_quality["test_accuracy"] >= peer_quality["test_accuracy"] - ACCURACY_TOLERANCE,
@@ -533,10 +533,10 @@ def search(repeats: int, smoke: bool) -> list[Row]:
             "workload": "search",
             "configuration": f"baseline cnn, 1 seed, augment none, {training.train.epochs} epochs a trial, "
             f"space {SEARCH_SPACE}",
-            "ours_s": round(search_s, 3),
+            "ours_s": significant(search_s),
             "peer": f"grid {SEARCH_GRID} ({len(grid_points)} trainings)",
-            "peer_s": round(grid_s, 3),
-            "ratio": round(search_s / grid_s, 3),
+            "peer_s": significant(grid_s),
+            "ratio": significant(search_s / grid_s),
             **roofline(gflop_per_epoch * epochs, search_s),
             "peer_share_of_peak": roofline(gflop_per_epoch * budget, grid_s)["share_of_peak"],
             "quality_ok": best_search >= best_grid,
@@ -750,10 +750,10 @@ def sequence(repeats: int, smoke: bool) -> list[Row]:
             f"{len(task.features)} training sequences, batch {config.batch_size}, lr {config.learning_rate}, "
             f"clip {config.max_grad_norm}, seed {seed}, threads {thread_note(config)}, "
             "ours and the plain loop in lock-step",
-            "ours_s": round(ours_s, 3),
+            "ours_s": significant(ours_s),
             "peer": "plain PyTorch nn.LSTM + nn.Linear loop (same data, init, Adam, batches, clipping)",
-            "peer_s": round(peer_s, 3),
-            "ratio": round(ours_s / peer_s, 3),
+            "peer_s": significant(peer_s),
+            "ratio": significant(ours_s / peer_s),
             "goal_ratio": GOAL_RATIO,
             **roofline(gflop, ours_s),
             "quality_ok": ours_quality["test_mse"] < target
@@ -763,7 +763,7 @@ def sequence(repeats: int, smoke: bool) -> list[Row]:
                 f"(at most {max_epochs} epochs)",
                 "ours": ours_quality,
                 "peer": peer_quality,
-                "ratio_per_run": [round(run[0] / run[2], 3) for run in runs],
+                "ratio_per_run": [significant(run[0] / run[2]) for run in runs],
             },
         }
     ]
@@ -820,7 +820,7 @@ def suite(repeats: int, smoke: bool) -> list[Row]:
             "ours_s": round(total, 3),
             "peer": "goal: 600 s",
             "peer_s": 600.0,
-            "ratio": round(total / 600.0, 3),
+            "ratio": significant(total / 600.0),
             **NOT_COUNTED,
             "roofline_note": SUITE_NOT_COUNTED,
             "quality_ok": None,
