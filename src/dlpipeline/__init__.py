@@ -25,6 +25,10 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 # Not a Databricks job: without this, MLflow looks for Databricks' notebook utilities at every
 # run start (to resume a serverless GPU job's run), which imports IPython, ~0.3 s per `kedro run`.
 os.environ.setdefault("MLFLOW_ENABLE_SGC_RUN_RESUMPTION_FOR_DATABRICKS_JOBS", "false")
+# `kedro mlflow ui` starts no job queue: by default MLflow's server starts a job runner and
+# seven huey consumers for GenAI jobs (scorers, trace roll-ups) that this project never submits,
+# eight processes that each burn about 2 s of CPU on start-up.
+os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 if "mlflow" in sys.modules:
     from mlflow.telemetry import set_telemetry_client
 

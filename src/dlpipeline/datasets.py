@@ -21,7 +21,7 @@ from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import fsspec
 import numpy as np
@@ -33,12 +33,14 @@ from kedro_datasets.json import JSONDataset as KedroJSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from matplotlib.figure import Figure
-from sklearn.decomposition import PCA
 
 from dlpipeline.data.text import CharTokenizer, CountBigram
 from dlpipeline.models.checkpoint import TrainedModule, from_payload, to_payload
 from dlpipeline.records import Timing
 from dlpipeline.schema import TableSchema, problems
+
+if TYPE_CHECKING:
+    from sklearn.decomposition import PCA
 
 TABLE_FORMATS = (".csv", ".parquet")
 LOCAL = "file"
@@ -291,7 +293,7 @@ def _array_from(document: Document) -> np.ndarray | np.generic:
     return array[()] if array.ndim == 0 else array
 
 
-def _pca_document(pca: PCA) -> Document:
+def _pca_document(pca: "PCA") -> Document:
     """A fitted PCA as JSON: its parameters, and every attribute fitting set (numpy ones as arrays)."""
     parameters = pca.get_params()
     fitted = {
@@ -302,8 +304,11 @@ def _pca_document(pca: PCA) -> Document:
     return {"parameters": parameters, "fitted": fitted}
 
 
-def _pca_from(document: Document) -> PCA:
+def _pca_from(document: Document) -> "PCA":
     """The PCA of :func:`_pca_document`: it transforms and inverse-transforms bit for bit as the saved one."""
+    # Imported here: scikit-learn takes 0.7 s to import, which every `kedro` command would pay at start.
+    from sklearn.decomposition import PCA
+
     pca = PCA(**document["parameters"])
     for name, value in document["fitted"].items():
         setattr(pca, name, _array_from(value) if isinstance(value, dict) else value)
@@ -352,10 +357,10 @@ class PcaDataset(_DocumentDataset):
 
     what = "PCA fits"
 
-    def _to_document(self, data: Mapping[int, PCA]) -> Document:
+    def _to_document(self, data: Mapping[int, "PCA"]) -> Document:
         return {str(key): _pca_document(pca) for key, pca in data.items()}
 
-    def _from_document(self, document: Document) -> dict[int, PCA]:
+    def _from_document(self, document: Document) -> dict[int, "PCA"]:
         return {int(key): _pca_from(fit) for key, fit in document.items()}
 
 

@@ -54,9 +54,9 @@ def chromium_executable() -> str:
 
 
 def user_shell_env(project: Path) -> dict[str, str]:
-    """The environment of a user's shell in ``project``: no CI markers, no telemetry switch set."""
+    """The environment of a user's shell in ``project``: no CI markers, telemetry or job-queue switch set."""
     env = project_env(project)
-    for name in (*CI_MARKERS, *TELEMETRY_SWITCHES):
+    for name in (*CI_MARKERS, *TELEMETRY_SWITCHES, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION"):
         env.pop(name, None)
     return env
 
@@ -75,18 +75,29 @@ class Server:
         process changed it before starting its children.
         """
         environments = []
+        for raw in self._children_files("environ"):
+            pairs = (item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+            environments.append(dict(pairs))
+        return environments
+
+    def child_commands(self) -> list[str]:
+        """The command line of each live process the leader started, arguments joined by spaces."""
+        lines = self._children_files("cmdline")
+        return [raw.decode(errors="replace").replace("\0", " ").strip() for raw in lines]
+
+    def _children_files(self, name: str) -> list[bytes]:
+        """``/proc/<pid>/<name>`` of every live process in the leader's group but the leader."""
+        contents = []
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit():
                 continue
             try:
                 if int(proc.name) == self.process.pid or os.getpgid(int(proc.name)) != self.process.pid:
                     continue
-                raw = (proc / "environ").read_bytes()
+                contents.append((proc / name).read_bytes())
             except (ProcessLookupError, PermissionError, FileNotFoundError):
                 continue
-            pairs = (item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
-            environments.append(dict(pairs))
-        return environments
+        return contents
 
 
 def _answers(url: str) -> bool:

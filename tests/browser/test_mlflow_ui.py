@@ -79,6 +79,12 @@ def test_the_ui_server_runs_with_mlflow_telemetry_off(ui: Server):
     assert all(env.get("MLFLOW_DISABLE_TELEMETRY") == "true" for env in environments)
 
 
+def test_the_ui_server_starts_no_job_queue_for_jobs_the_project_never_submits(ui: Server):
+    commands = ui.child_commands()
+    assert any("uvicorn" in command or "gunicorn" in command for command in commands), commands
+    assert not [command for command in commands if "huey" in command or "mlflow.server.jobs" in command]
+
+
 def test_the_link_a_run_prints_opens_the_runs_table_with_the_children_under_their_parent(
     ui: Server, tab: Tab, experiment_id: str, parent: Run, mlflow_client: MlflowClient
 ):

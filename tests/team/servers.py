@@ -196,7 +196,7 @@ class MlflowServer:
     passwords: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
-        """Stop the server, its workers and its job queue."""
+        """Stop the server and its workers."""
         stop(self.process)
 
 
@@ -224,6 +224,7 @@ def start_mlflow_server(backend_uri: str, folder: Path) -> MlflowServer:
         "MLFLOW_AUTH_CONFIG_PATH": str(config),
         "MLFLOW_AUTH_ADMIN_PASSWORD": admin.password,
         "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(16),
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",  # as docs/team.md starts it
     }
     for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
         environment.pop(variable, None)
