@@ -82,12 +82,13 @@ def test_sequence_models_trained_one_by_one_match_those_trained_on_threads(smoke
     assert_same_results(project_copy, local, "sequence")
 
 
-def test_generative_ensembles_trained_in_two_worker_processes_match_those_trained_one_by_one(
-    smoke_run, project_copy: Path
+@pytest.mark.parametrize("pipeline", ["cnn", "generative"])
+def test_ensembles_trained_in_two_worker_processes_match_those_trained_one_by_one(
+    pipeline: str, smoke_run, project_copy: Path
 ):
-    local = smoke_run("generative")  # smoke trains one by one; base in two worker processes
-    run_on(project_copy, local, "generative", {"kind": "processes", "workers": 2})
-    assert_same_results(project_copy, local, "generative")
+    local = smoke_run(pipeline)  # smoke trains one by one; base in two worker processes
+    run_on(project_copy, local, pipeline, {"kind": "processes", "workers": 2})
+    assert_same_results(project_copy, local, pipeline)
 
 
 def test_threads_are_refused_where_training_draws_from_the_global_random_generator():
