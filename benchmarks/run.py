@@ -16,7 +16,10 @@ the quality figures themselves. Each training workload also states how far it is
 machine can do (``benchmarks/roofline.py``): ``gflop`` (its floating-point operations, counted
 while it runs once, untimed), ``gflops`` (achieved: ``gflop / ours_s``), ``peak_gflops`` (the best
 float32 matrix-multiply rate measured on the same ``peak_threads``) and ``share_of_peak``;
-rows that time a whole ``kedro run`` or its start-up leave them ``null`` and say why.
+rows that time a whole ``kedro run`` or its start-up leave them ``null`` and say why. The ``suite``
+rows (one whole ``kedro run`` per pipeline) also give ``cpu_s`` (the machine's busy CPU-seconds
+during the run, worker processes included: time them on a quiet machine), ``cores_busy``
+(``cpu_s / ours_s``) and ``cpu_floor_s`` (``cpu_s`` over every core: the wall time if no core waited).
 """
 
 # dlpipeline first: it sets OpenMP's wait policy, which torch reads once, when it loads.
@@ -241,6 +244,21 @@ def timed_command(command: list[str], cwd: Path, env: dict[str, str] | None = No
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
     return elapsed
+
+
+def machine_cpu_seconds() -> float | None:
+    """CPU-seconds every core of this machine has been busy since boot (``/proc/stat``; None elsewhere).
+
+    Read before and after a command on an otherwise quiet machine, the difference is the CPU the
+    command used with all its descendants: worker processes, forkservers and cluster workers
+    included, which a parent's ``RUSAGE_CHILDREN`` misses when it never waits for them.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = map(int, fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def overhead(repeats: int, smoke: bool) -> list[Row]:
@@ -784,6 +802,21 @@ SUITE_NOT_COUNTED = (
 )
 
 
+def busy_fields(cpu_s: float | None, wall_s: float) -> Row:
+    """A run's machine CPU (``cpu_s``), the cores it kept busy on average, and its floor on this machine.
+
+    ``cpu_floor_s`` is ``cpu_s`` shared out over every core: the wall time the same work would take
+    if no core ever waited. A wall time goal below it needs less work, not better scheduling.
+    """
+    if cpu_s is None:
+        return {"cpu_s": None, "cores_busy": None, "cpu_floor_s": None}
+    return {
+        "cpu_s": round(cpu_s, 1),
+        "cores_busy": significant(cpu_s / wall_s),
+        "cpu_floor_s": round(cpu_s / (os.cpu_count() or 1), 1),
+    }
+
+
 def suite(repeats: int, smoke: bool) -> list[Row]:
     """The whole `kedro run`, one pipeline at a time, on the base environment (smoke if ``smoke``)."""
     del repeats  # minutes per run: timed once
@@ -796,14 +829,18 @@ def suite(repeats: int, smoke: bool) -> list[Row]:
             copy,
         )  # create the MLflow store outside the timings
         for pipeline in registered_pipelines():
+            busy_before = machine_cpu_seconds()
             seconds = timed_command(
                 [sys.executable, "-m", "kedro", "run", "--pipelines", pipeline, "--env", env], copy
             )
+            busy_after = machine_cpu_seconds()
+            cpu_s = None if busy_before is None or busy_after is None else busy_after - busy_before
             metrics_file = copy / f"data/08_reporting/{pipeline}/metrics.json"
             rows.append(
                 {
                     "workload": f"suite:{pipeline}",
                     "ours_s": round(seconds, 3),
+                    **busy_fields(cpu_s, seconds),
                     "peer": None,
                     "peer_s": None,
                     "ratio": None,
@@ -814,10 +851,12 @@ def suite(repeats: int, smoke: bool) -> list[Row]:
                 }
             )
     total = sum(row["ours_s"] for row in rows)
+    cpu_total = None if any(row["cpu_s"] is None for row in rows) else sum(row["cpu_s"] for row in rows)
     rows.append(
         {
             "workload": "suite:total",
             "ours_s": round(total, 3),
+            **busy_fields(cpu_total, total),
             "peer": "goal: 600 s",
             "peer_s": 600.0,
             "ratio": significant(total / 600.0),
@@ -844,7 +883,7 @@ def print_table(rows: list[Row]) -> None:
     """The results as an aligned text table (``peak%``: the share of the machine's matmul peak)."""
     header = (
         f"{'workload':<16} {'ours_s':>8} {'peer_s':>8} {'ratio':>6} {'GFLOP/s':>8} {'peak%':>6} "
-        f"{'quality_ok':>10} {'busy':>4}  peer"
+        f"{'quality_ok':>10} {'busy':>4} {'cpu_s':>7}  peer"
     )
     print(header)
     print("-" * len(header))
@@ -853,9 +892,10 @@ def print_table(rows: list[Row]) -> None:
         ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
         rate = "-" if row.get("gflops") is None else f"{row['gflops']:.2f}"
         share = "-" if row.get("share_of_peak") is None else f"{100 * row['share_of_peak']:.1f}"
+        cpu = "-" if row.get("cpu_s") is None else f"{row['cpu_s']:.1f}"
         print(
             f"{row['workload']:<16} {row['ours_s']:>8.2f} {peer_s:>8} {ratio:>6} {rate:>8} {share:>6} "
-            f"{row['quality_ok']!s:>10} {row['contended']:>4}  {row['peer'] or ''}"
+            f"{row['quality_ok']!s:>10} {row['contended']:>4} {cpu:>7}  {row['peer'] or ''}"
         )
 
 

@@ -5,6 +5,7 @@ import itertools
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,28 @@ def test_in_lock_step_the_peer_runs_one_step_per_call_timed_on_its_own_steps(mon
     peer.advance()  # a finished loop takes no more steps and no more time
     assert steps_taken == [0, 1, 2]
     assert peer.seconds == 4.0  # one tick for each of its four runs to a pause or the end
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="the machine's CPU is read from /proc/stat")
+def test_the_machine_cpu_counts_a_grandchild_the_command_never_waits_for(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "benchmarks"))
+    machine_cpu_seconds = importlib.import_module("run").machine_cpu_seconds
+    spin = "import time\nend = time.process_time() + 1.0\nwhile time.process_time() < end: pass"
+    # The child starts a spinning grandchild and exits at once: only the grandchild burns CPU.
+    leave_behind = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {spin!r}])"
+    before = machine_cpu_seconds()
+    subprocess.run([sys.executable, "-c", leave_behind], check=True)
+    deadline = time.monotonic() + 10
+    while machine_cpu_seconds() - before < 1.0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    assert machine_cpu_seconds() - before >= 1.0
+
+
+def test_a_run_s_cpu_floor_is_its_cpu_shared_out_over_every_core(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "benchmarks"))
+    busy_fields = importlib.import_module("run").busy_fields
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+
+    assert busy_fields(300.0, 200.0) == {"cpu_s": 300.0, "cores_busy": 1.5, "cpu_floor_s": 150.0}
+    assert busy_fields(None, 200.0) == {"cpu_s": None, "cores_busy": None, "cpu_floor_s": None}

@@ -50,7 +50,11 @@ class _TwoClassCrossEntropy(torch.autograd.Function):
     ) -> tuple[torch.Tensor, None]:
         margins, sign = ctx.saved_tensors
         slopes = torch.sigmoid(margins).mul_(sign).mul_(grad[:, None] / margins.shape[1])
-        return torch.stack([-slopes, slopes], dim=1).transpose(1, 2), None
+        # Written into one buffer: stacking ``-slopes`` and ``slopes`` took a third of the loss's time.
+        by_class = margins.new_empty(margins.shape[0], 2, margins.shape[1])
+        by_class[:, 1] = slopes
+        torch.neg(slopes, out=by_class[:, 0])
+        return by_class.transpose(1, 2), None
 
 
 def masked_mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
