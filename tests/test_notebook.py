@@ -4,6 +4,7 @@ That it writes no MLflow store into the project itself is checked after every te
 """
 
 import atexit
+import faulthandler
 import json
 import time
 from pathlib import Path
@@ -16,6 +17,9 @@ from tests.helpers import PROJECT_ROOT, SMOKE
 
 NOTEBOOK = Path("notebooks") / "mlp_slider.ipynb"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+STALL_SECONDS = 60
+"""Four suite runs found the notebook test 300 s slow, every cell done in 7 s: after this long,
+the test writes every thread's stack into its temporary folder, so the next one shows the wait."""
 
 
 def all_outputs(notebook: nbformat.NotebookNode) -> list[dict]:
@@ -31,9 +35,8 @@ def all_outputs(notebook: nbformat.NotebookNode) -> list[dict]:
 def shut_down_step_by_step(client: NotebookClient) -> dict[str, float]:
     """Shut the client's kernel down as nbclient would, in its order, and return each step's seconds.
 
-    Three suite runs found the notebook test 300 s slower than usual, every cell done in seconds:
-    the wait came after the last cell, in the kernel's shutdown. Kept with the executed notebook,
-    these times name the step that waits the next time it happens.
+    Kept with the executed notebook, with the cells' times and :data:`STALL_SECONDS`' stacks: a
+    suite run found the test 300 s slow with every cell done in 7 s and these steps in 1.9 s.
     """
     steps = {
         "shutdown_kernel": lambda: run_sync(client.km.shutdown_kernel)(now=False),
@@ -78,11 +81,18 @@ def test_the_notebook_runs_headless_on_the_smoke_env_and_draws_a_decision_bounda
         timeout=300,
         resources={"metadata": {"path": str(notebook_path.parent)}},
     )
-    client.execute(cleanup_kc=False)  # raises CellExecutionError if a cell fails
-    notebook.metadata["kernel_shutdown_seconds"] = shut_down_step_by_step(client)
-    # Kept in pytest's temporary folder, with each cell's execution times (nbclient's cell
-    # metadata) and the shutdown's steps (above).
-    nbformat.write(notebook, notebook_path)
+    # Every thread's stack, every STALL_SECONDS that the run, the shutdown or the write still waits.
+    with (project_copy / "stalled_stacks.txt").open("w") as stacks:
+        faulthandler.dump_traceback_later(STALL_SECONDS, repeat=True, file=stacks)
+        try:
+            client.execute(cleanup_kc=False)  # raises CellExecutionError if a cell fails
+            notebook.metadata["execute_returned_at"] = time.strftime("%H:%M:%S", time.gmtime())
+            notebook.metadata["kernel_shutdown_seconds"] = shut_down_step_by_step(client)
+            # Kept in pytest's temporary folder, with each cell's execution times (nbclient's
+            # cell metadata), when execute returned and the shutdown's steps (above).
+            nbformat.write(notebook, notebook_path)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
     outputs = all_outputs(notebook)  # a failing update_plot only shows up in the widget's outputs
     errors = [output for output in outputs if output.get("output_type") == "error"]
