@@ -3,7 +3,6 @@
 That it writes no MLflow store into the project itself is checked after every test (``tests/conftest.py``).
 """
 
-import atexit
 import faulthandler
 import json
 import time
@@ -13,7 +12,6 @@ from typing import Any
 
 import nbformat
 import pytest
-from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from tests.helpers import PROJECT_ROOT, SMOKE
 
@@ -63,26 +61,6 @@ def all_outputs(notebook: nbformat.NotebookNode) -> list[dict]:
     return outputs
 
 
-def shut_down_step_by_step(client: NotebookClient) -> dict[str, float]:
-    """Shut the client's kernel down as nbclient would, in its order, and return each step's seconds.
-
-    Kept with the executed notebook, with the cells' times and :data:`STALL_SECONDS`' stacks.
-    """
-    steps = {
-        "shutdown_kernel": lambda: run_sync(client.km.shutdown_kernel)(now=False),
-        "cleanup_resources": run_sync(client.km.cleanup_resources),
-        "stop_channels": client.kc.stop_channels,
-    }
-    seconds = {}
-    for name, step in steps.items():
-        started = time.perf_counter()
-        step()
-        seconds[name] = round(time.perf_counter() - started, 3)
-    atexit.unregister(client._cleanup_kernel)  # nbclient's own cleanup at exit: done above
-    client.kc = client.km = None
-    return seconds
-
-
 def test_the_committed_notebook_has_no_outputs_and_uses_the_python3_kernel():
     notebook = nbformat.read(PROJECT_ROOT / NOTEBOOK, as_version=4)
 
@@ -112,15 +90,12 @@ def test_the_notebook_runs_headless_on_the_smoke_env_and_draws_a_decision_bounda
         resources={"metadata": {"path": str(notebook_path.parent)}},
     )
     client.on_notebook_start = lambda notebook: poll_shell_in_slices(client)
-    # Every thread's stack, every STALL_SECONDS that the run, the shutdown or the write still waits.
+    # Every thread's stack, every STALL_SECONDS that the run or the write still waits.
     with (project_copy / "stalled_stacks.txt").open("w") as stacks:
         faulthandler.dump_traceback_later(STALL_SECONDS, repeat=True, file=stacks)
         try:
-            client.execute(cleanup_kc=False)  # raises CellExecutionError if a cell fails
-            notebook.metadata["execute_returned_at"] = time.strftime("%H:%M:%S", time.gmtime())
-            notebook.metadata["kernel_shutdown_seconds"] = shut_down_step_by_step(client)
-            # Kept in pytest's temporary folder, with each cell's execution times (nbclient's
-            # cell metadata), when execute returned and the shutdown's steps (above).
+            client.execute()  # raises CellExecutionError if a cell fails
+            # Kept in pytest's temporary folder, with each cell's times (nbclient's cell metadata).
             nbformat.write(notebook, notebook_path)
         finally:
             faulthandler.cancel_dump_traceback_later()
