@@ -7,7 +7,9 @@ artifacts; the runs travel over HTTP; everything is read back through MLflow's c
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import yaml
@@ -39,24 +41,40 @@ def expected_children() -> int:
     return 2 * len(parameters["mlp"]["sweep"]["hidden_neurons"])
 
 
+class TeamRuns(NamedTuple):
+    """The clones alice and bob ran in, and when their runs started (epoch milliseconds)."""
+
+    projects: dict[str, Path]
+    started_ms: int
+
+
 @pytest.fixture(scope="module")
-def team_runs(team: Team, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def team_runs(team: Team, tmp_path_factory: pytest.TempPathFactory) -> TeamRuns:
     """alice and bob, each in their own clone, start ``kedro run --env team`` at the same time."""
     projects = {person: team_project(tmp_path_factory.mktemp(person) / "project") for person in PEOPLE}
+    started_ms = time.time_ns() // 1_000_000
     processes = {person: kedro_run_team(projects[person], team.environment(person)) for person in PEOPLE}
     for person, process in processes.items():
         output, _ = process.communicate(timeout=540)
         assert process.returncode == 0, f"{person}'s run failed:\n{output[-4000:]}"
-    return projects
+    return TeamRuns(projects, started_ms)
 
 
 @pytest.fixture(scope="module")
-def parent_runs(team: Team, team_runs: dict[str, Path]) -> list[Run]:
-    """The parent runs on the server (read as the admin)."""
-    del team_runs
+def parent_runs(team: Team, team_runs: TeamRuns) -> list[Run]:
+    """This module's parent runs on the server (read as the admin).
+
+    The server is shared by the session's team tests, and the registry's file runs the mlp
+    pipeline on it too, before or after this one; only runs started after alice and bob
+    started theirs are this module's.
+    """
     with pytest.MonkeyPatch.context() as monkeypatch:
         as_user(monkeypatch, team.server.admin)
-        runs = MlflowClient(team.uri).search_runs([team.experiment_id], max_results=1000)
+        runs = MlflowClient(team.uri).search_runs(
+            [team.experiment_id],
+            filter_string=f"attributes.start_time >= {team_runs.started_ms}",
+            max_results=1000,
+        )
     return [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
 
 
@@ -74,6 +92,7 @@ def test_both_concurrent_runs_arrive_complete_with_children_and_artifacts(
     client = MlflowClient(team.uri)
     mlp_parents = [run for run in parent_runs if run.info.run_name == "mlp"]
     assert len(mlp_parents) == len(PEOPLE)
+    child_run_ids: set[str] = set()
     for parent in mlp_parents:
         assert parent.info.status == "FINISHED"
         assert parent.info.artifact_uri.startswith("mlflow-artifacts:")  # proxied by the server
@@ -82,6 +101,7 @@ def test_both_concurrent_runs_arrive_complete_with_children_and_artifacts(
         # the sweep's children; the neurons study's (param study) log no boundary
         children = [run for run in children_of(client, team, parent) if "study" not in run.data.params]
         assert len(children) == expected_children()
+        child_run_ids |= {child.info.run_id for child in children}
         for child in children:
             assert child.info.status == "FINISHED"
             assert {"test_accuracy", "train_accuracy"} <= child.data.metrics.keys()
@@ -91,12 +111,13 @@ def test_both_concurrent_runs_arrive_complete_with_children_and_artifacts(
         figure = client.download_artifacts(children[0].info.run_id, "decision_boundary.png", str(tmp_path))
         assert Path(figure).read_bytes().startswith(PNG)
     # The files live on the server's side, where --artifacts-destination put them.
-    stored = list(team.server.artifacts.rglob("decision_boundary.png"))
-    assert len(stored) == len(PEOPLE) * expected_children()
+    stored = team.server.artifacts.rglob("decision_boundary.png")
+    stored_for = {run_id for path in stored for run_id in child_run_ids if run_id in path.parts}
+    assert stored_for == child_run_ids
 
 
-def test_team_runs_leave_no_local_store(team_runs: dict[str, Path]):
-    for project in team_runs.values():
+def test_team_runs_leave_no_local_store(team_runs: TeamRuns):
+    for project in team_runs.projects.values():
         assert not (project / "mlflow.db").exists()
         assert not (project / "mlruns").exists()
 
